@@ -1,0 +1,81 @@
+/*
+ * Writing a bundle: a pax tar, compressed according to the output name
+ * (.tar.zst, .tar.xz, .tar.gz, .tar), written to a temporary file beside the
+ * output and renamed into place only by cp_bundle_writer_commit().
+ * cp_bundle_writer_abort() (or a failed commit) removes the temporary file,
+ * so a failure never leaves partial output.
+ *
+ * Entry names passed in are relative to the bundle's top directory
+ * ("sysroot/usr/lib/libc.so.6"); the writer prefixes the top directory.
+ * Files are read once, in fixed-size blocks, with their sha256 computed on
+ * the way into the archive; holes (SEEK_DATA/SEEK_HOLE) become pax sparse
+ * entries.
+ */
+#ifndef COREPACK_BUNDLE_WRITE_H
+#define COREPACK_BUNDLE_WRITE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corepack/error.h"
+
+enum cp_compression {
+	CP_COMPRESS_ZSTD,
+	CP_COMPRESS_XZ,
+	CP_COMPRESS_GZIP,
+	CP_COMPRESS_NONE,
+};
+
+/* The compression an output name asks for; -EINVAL for an unknown suffix
+ * (anything but .tar.zst .tar.xz .tar.gz .tgz .tar). */
+int cp_compression_from_name(const char *output, enum cp_compression *out);
+
+/* The top directory for an output name: basename less ".tar.zst" etc.
+ * Caller frees. */
+char *cp_bundle_top_from_name(const char *output);
+
+struct cp_bundle_opts {
+	int level;    /* compression level, 0 for the filter's default */
+	int threads;  /* zstd worker threads, 0 for the default (online CPUs) */
+	int force;    /* allow replacing an existing output */
+	const volatile sig_atomic_t *cancel; /* when non-NULL and set: -EINTR */
+	/* Progress, called a few times a second at most; may be NULL. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+	uint64_t progress_total; /* total bytes expected, for the callback */
+};
+
+struct cp_bundle_writer;
+
+struct cp_file_digest {
+	uint64_t size;      /* logical size */
+	uint64_t data_size; /* bytes actually stored (sparse data) */
+	uint8_t sha256[32]; /* of the logical contents */
+};
+
+/*
+ * Open a writer for OUTPUT.  Fails with -EEXIST when OUTPUT exists and
+ * !opts->force, -ENOENT/-ENOTDIR when its directory does not exist,
+ * -EINVAL for an unknown suffix.  TOP is the top directory name.
+ */
+int cp_bundle_writer_open(const char *output, const char *top, const struct cp_bundle_opts *opts,
+			  struct cp_bundle_writer **out, struct cp_error *err);
+
+int cp_bundle_add_dir(struct cp_bundle_writer *w, const char *name, struct cp_error *err);
+int cp_bundle_add_symlink(struct cp_bundle_writer *w, const char *name, const char *target,
+			  struct cp_error *err);
+/* Stream HOST_PATH into entry NAME (mode 0755 when EXECUTABLE, else 0644).
+ * DIGEST (may be NULL) receives the size and sha256. */
+int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
+		       int executable, struct cp_file_digest *digest, struct cp_error *err);
+int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf,
+			 size_t len, int executable, struct cp_error *err);
+
+/* Finish the archive, fsync, and move it to the output name (refusing to
+ * replace an output that appeared meanwhile unless force).  Frees W. */
+int cp_bundle_writer_commit(struct cp_bundle_writer *w, struct cp_error *err);
+/* Remove the temporary file and free W; W may be NULL. */
+void cp_bundle_writer_abort(struct cp_bundle_writer *w);
+
+#endif

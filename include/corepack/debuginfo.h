@@ -1,0 +1,90 @@
+/*
+ * Finding the separate debug files of an object the way gdb does:
+ * the build-id tree under each debug root, then .gnu_debuglink (CRC32
+ * checked) in the object's directory, its .debug/ subdirectory and
+ * ROOT/<object's directory>/ under each debug root; and for each debug file
+ * found, the dwz alt file named by .gnu_debugaltlink (by its written path
+ * relative to the debug file's real directory, by its build-id under each
+ * root, and by the part after "/.dwz/" under each root).
+ *
+ * A missing debug file is data, not an error: cp_debug_find() returns 0
+ * with out->file == NULL.
+ */
+#ifndef COREPACK_DEBUGINFO_H
+#define COREPACK_DEBUGINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corepack/error.h"
+
+#define CP_BUILD_ID_MAX 64
+
+enum cp_debug_how {
+	CP_DEBUG_NONE = 0,
+	CP_DEBUG_BUILD_ID,        /* ROOT/.build-id/xx/rest.debug */
+	CP_DEBUG_LINK_SAME_DIR,   /* debuglink name in the object's directory */
+	CP_DEBUG_LINK_DOT_DEBUG,  /* OBJDIR/.debug/NAME */
+	CP_DEBUG_LINK_ROOT,       /* ROOT/OBJDIR/NAME */
+	CP_DEBUG_ALT_PATH,        /* dwz alt by its written path */
+	CP_DEBUG_ALT_BUILD_ID,    /* dwz alt by build-id under a root */
+	CP_DEBUG_ALT_DWZ_DIR,     /* dwz alt by ROOT + part after "/.dwz/" */
+};
+
+/* "build-id", "debuglink", "debuglink-.debug", "debuglink-root", "dwz-path", ... */
+const char *cp_debug_how_name(enum cp_debug_how how);
+
+struct cp_debug_file {
+	char *host_path;           /* the file opened on this machine */
+	enum cp_debug_how how;
+	uint8_t build_id[CP_BUILD_ID_MAX]; /* the debug file's own build-id */
+	size_t build_id_len;       /* 0 when it has none */
+	uint32_t crc;              /* CRC32 of the file when found by debuglink */
+};
+
+struct cp_debug_result {
+	struct cp_debug_file *file; /* NULL when none found */
+	struct cp_debug_file *alt;  /* dwz alt file, NULL when none needed/found */
+	int alt_missing;            /* the debug file names an alt that was not found */
+	char *alt_name;             /* the .gnu_debugaltlink path as written, or NULL */
+	int has_own_debug_info;     /* the object itself carries .debug_info */
+	char *debuglink;            /* the object's .gnu_debuglink name, or NULL */
+};
+
+struct cp_debug_search {
+	const char *sysroot;           /* NULL/"" for none; objects' dirs are under it */
+	const char *const *roots;      /* debug roots as paths on this machine */
+	size_t n_roots;
+};
+
+/*
+ * Find debug files for an object.  OBJECT_HOST_PATH is the object's file on
+ * this machine; OBJECT_ORIGIN_PATH is its canonical origin path (for the
+ * ROOT/<object's directory>/ rule and the object's own directory under the
+ * sysroot).  BUILD_ID may be NULL/0 when the object has none.  Debug files
+ * found by build-id must carry the same build-id; found by debuglink, the
+ * CRC must match.  On success *OUT is set (owned by the caller,
+ * cp_debug_result_free()); errors are only for ENOMEM and an unreadable
+ * object (errno from open(), -EINVAL: not a regular file, -ENOEXEC: not
+ * ELF).  A .gnu_debuglink name containing '/' is ignored (reported NULL).
+ */
+int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
+		  const char *object_origin_path, const uint8_t *build_id, size_t build_id_len,
+		  struct cp_debug_result **out, struct cp_error *err);
+void cp_debug_result_free(struct cp_debug_result *r);
+
+/* gdb's .gnu_debuglink CRC32 (the zlib polynomial) of a whole file.
+ * Errors: errno from open()/read(), -EINVAL: not a regular file. */
+int cp_crc32_file(const char *path, uint32_t *out, struct cp_error *err);
+uint32_t cp_crc32_update(uint32_t crc, const void *buf, size_t len);
+
+/* Lowercase hex of a build-id into BUF (2*len+1 bytes). */
+void cp_hex(const uint8_t *bytes, size_t len, char *buf);
+
+/* The build-id of an ELF file on disk; *LEN is 0 when it has none.
+ * Errors: errno from open(), -EINVAL: not a regular file, -ENOEXEC: not
+ * ELF or malformed notes, -EOVERFLOW: longer than BUFSIZE. */
+int cp_file_build_id(const char *path, uint8_t *buf, size_t bufsize, size_t *len,
+		     struct cp_error *err);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * The bundle's layout.  Every entry of a bundle lives under one top
+ * directory (named after the bundle file, "core.123" for core.123.tar.zst);
+ * below it:
+ *
+ *   core            the core file
+ *   sysroot/        every packed object at its origin path, with the
+ *                   symlinks that lead to it (gdb: set sysroot)
+ *   debug/          separate debug files, by build-id:
+ *                   debug/.build-id/xx/rest.debug, dwz alt files included
+ *                   (gdb: set debug-file-directory)
+ *   manifest.json   what was packed and why (see manifest.h)
+ *   corepack.gdb    gdb command file, paths relative to the top directory
+ *   run-gdb.sh      starts gdb on the bundle from wherever it was extracted
+ */
+#ifndef COREPACK_LAYOUT_H
+#define COREPACK_LAYOUT_H
+
+#define CP_BUNDLE_CORE "core"
+#define CP_BUNDLE_SYSROOT "sysroot"
+#define CP_BUNDLE_DEBUG "debug"
+#define CP_BUNDLE_MANIFEST "manifest.json"
+#define CP_BUNDLE_GDB_SCRIPT "corepack.gdb"
+#define CP_BUNDLE_RUN_GDB "run-gdb.sh"
+#define CP_BUNDLE_REPORT "report.txt"
+
+#define CP_MANIFEST_VERSION 1
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * manifest.json: what a bundle holds and why, versioned
+ * (CP_MANIFEST_VERSION).  Built with json-c from the scanned core; every
+ * file of the bundle (but the manifest itself) is listed in "files" with its
+ * size and sha256 so the unpacker can verify it.
+ */
+#ifndef COREPACK_MANIFEST_H
+#define COREPACK_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "corepack/core.h"
+#include "corepack/modules.h"
+
+/* A file written to the bundle, for the "files" list. */
+struct cp_bundle_file {
+	char *path; /* relative to the top directory */
+	uint64_t size;
+	uint8_t sha256[32];
+};
+
+struct cp_packed_debug {
+	size_t module;           /* index into scan->modules */
+	const struct cp_debug_file *file;
+	const char *kind;        /* "debug" or "dwz" */
+	char *bundle_path;
+	struct cp_file_digest digest;
+};
+
+struct cp_manifest_input {
+	const struct cp_core *core;
+	const char *core_name;       /* the core's original file name */
+	struct cp_file_digest core_digest;
+	const struct cp_scan *scan;
+	const char *sysroot;         /* NULL when none */
+	const struct cp_packed_debug *debug;
+	size_t n_debug;
+	const struct cp_bundle_file *files;
+	size_t n_files;
+	const char *thread_db_dir;   /* origin directory, or NULL */
+	time_t created;
+};
+
+/* Render the manifest as pretty-printed JSON; *OUT malloc'd, caller frees. */
+int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_error *err);
+
+#endif

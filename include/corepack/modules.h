@@ -1,0 +1,105 @@
+/*
+ * The objects of a crashed process: every ELF file it had mapped (from
+ * NT_FILE, or from link_map when NT_FILE is absent), with every name the
+ * process, the loader and gdb know it by, the build-id in the core compared
+ * with the file found on this machine, the symlinks that lead to it, its
+ * separate debug files, and the libthread_db that matches its libc.
+ * Problems with single objects are data (status, warnings), not errors.
+ */
+#ifndef COREPACK_MODULES_H
+#define COREPACK_MODULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corepack/bundle_write.h"
+#include "corepack/core.h"
+#include "corepack/debuginfo.h"
+#include "corepack/linkmap.h"
+#include "corepack/resolve.h"
+
+enum cp_module_status {
+	CP_STATUS_OK,          /* build-id in the core equals the file's */
+	CP_STATUS_MISMATCH,    /* the file on disk is not the one that ran */
+	CP_STATUS_MISSING,     /* no file on disk (deleted, removed) */
+	CP_STATUS_NO_BUILD_ID, /* neither the core nor the file has a build-id */
+	CP_STATUS_UNVERIFIED,  /* the file has one, the core's copy was not dumped */
+};
+const char *cp_status_name(enum cp_module_status s); /* "ok", "mismatch", ... */
+
+enum cp_module_role {
+	CP_ROLE_LIBRARY,
+	CP_ROLE_EXECUTABLE,
+	CP_ROLE_INTERPRETER,
+	CP_ROLE_THREAD_DB,
+};
+const char *cp_role_name(enum cp_module_role r); /* "library", "executable", ... */
+
+struct cp_name {
+	char *path;         /* origin path */
+	const char *source; /* "nt_file", "link_map", "pt_interp", "execfn", "option", "libc_dir" */
+};
+
+struct cp_module {
+	char *origin_path; /* the NT_FILE name less " (deleted)" */
+	int deleted;
+	enum cp_module_role role;
+	uint64_t start, end; /* lowest and highest address mapped; 0 when unknown */
+	struct cp_name *names;
+	size_t n_names;
+	uint8_t core_build_id[CP_BUILD_ID_MAX];
+	size_t core_build_id_len;
+	uint8_t file_build_id[CP_BUILD_ID_MAX];
+	size_t file_build_id_len;
+	enum cp_module_status status;
+	char *status_detail; /* why, for anything but ok; NULL otherwise */
+	char *real_path;     /* canonical origin path of the file; NULL when missing */
+	char *host_path;     /* the file on this machine; NULL when missing */
+	struct cp_link *links; /* symlinks leading to it, from every name */
+	size_t n_links;
+	struct cp_debug_result *debug; /* NULL with --no-debug or when not packed */
+	/* Set by the packer. */
+	char *bundle_path;
+	struct cp_file_digest digest;
+};
+
+/* A module is packed when its file is the one that ran, or cannot be told apart. */
+int cp_module_packable(const struct cp_module *m);
+
+struct cp_other_mapping {
+	char *path;
+	uint64_t start, end;
+};
+
+struct cp_scan_opts {
+	const char *sysroot;       /* NULL for none */
+	const char *executable;    /* -e: the executable on this machine, or NULL */
+	const char *const *debug_roots; /* --debug-dir, on this machine */
+	size_t n_debug_roots;
+	int no_debug;
+};
+
+struct cp_scan {
+	struct cp_module *modules;
+	size_t n_modules;
+	struct cp_other_mapping *others; /* non-ELF file mappings */
+	size_t n_others;
+	struct cp_linkmap *linkmap;
+	uint64_t vdso;   /* AT_SYSINFO_EHDR, 0 when none */
+	char **warnings; /* one line each, naming the file */
+	size_t n_warnings;
+};
+
+/*
+ * Find and check every object of CORE.  Errors are -ENOMEM and the like;
+ * a core with nothing usable still scans (with warnings).  *OUT owned by
+ * the caller (cp_scan_free()).
+ */
+int cp_scan_core(const struct cp_core *core, const struct cp_scan_opts *opts,
+		 struct cp_scan **out, struct cp_error *err);
+void cp_scan_free(struct cp_scan *s);
+
+/* The executable module, or NULL. */
+const struct cp_module *cp_scan_executable(const struct cp_scan *s);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * Packing a core into a bundle, in two steps so the front end can report
+ * between them: cp_packer_open() reads the core and finds every object
+ * (nothing is written), cp_packer_write() writes the bundle.
+ */
+#ifndef COREPACK_PACK_H
+#define COREPACK_PACK_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corepack/bundle_write.h"
+#include "corepack/core.h"
+#include "corepack/modules.h"
+
+struct cp_pack_opts {
+	const char *core_path;
+	const char *output;      /* bundle file name */
+	const char *sysroot;     /* NULL for none */
+	const char *executable;  /* -e, or NULL */
+	const char *const *debug_roots;
+	size_t n_debug_roots;
+	int no_debug;
+	struct cp_bundle_opts bundle; /* level, threads, force, cancel, progress */
+};
+
+struct cp_packer;
+
+/* Open the core and scan it.  Errors: the core is unusable (message names
+ * it), ENOMEM.  *OUT owned by the caller (cp_packer_free()). */
+int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out,
+		   struct cp_error *err);
+
+const struct cp_core *cp_packer_core(const struct cp_packer *p);
+const struct cp_scan *cp_packer_scan(const struct cp_packer *p);
+
+struct cp_pack_stats {
+	size_t n_objects;     /* objects packed */
+	size_t n_debug_files; /* debug files packed (dwz alts included) */
+	size_t n_links;       /* symlinks reproduced */
+	uint64_t input_bytes; /* logical bytes of every file packed */
+	uint64_t bundle_size; /* size of the bundle written */
+};
+
+/* Total logical bytes the bundle will hold (for progress). */
+uint64_t cp_packer_total_bytes(const struct cp_packer *p);
+
+/*
+ * Write the bundle.  On failure (including cancellation: -EINTR) nothing is
+ * left at the output path.  STATS may be NULL.
+ */
+int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_error *err);
+
+void cp_packer_free(struct cp_packer *p);
+
+#endif

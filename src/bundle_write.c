@@ -1,0 +1,865 @@
+/*
+ * Writing a bundle: one pax archive through libarchive, compressed as the
+ * output name says, into a temporary file beside the output that only
+ * cp_bundle_writer_commit() moves into place, so no failure, interruption
+ * or full disk ever leaves a partial bundle under the output's name.
+ *
+ * Files are read once, in 1 MiB blocks through one buffer per writer, and
+ * hashed on the way.  Holes found with SEEK_DATA/SEEK_HOLE become a pax
+ * (GNU 1.0) sparse map; libarchive's pax writer then wants the *logical*
+ * stream, holes included as zeros, and drops the hole bytes itself.
+ *
+ * Choices worth knowing:
+ *  - An existing output is never replaced without force.  With force, a
+ *    regular file is replaced by rename(); without it, the bundle is moved
+ *    in with link() (renameat2(RENAME_NOREPLACE) where the filesystem has
+ *    no hard links), so an output created meanwhile is not replaced.
+ *  - An output that exists and is a character device or a FIFO (with
+ *    force: /dev/full, /dev/stdout on a terminal or pipe, a named pipe) is
+ *    written directly, without a temporary file or rename: a temporary
+ *    file in /dev renamed over the device would replace the device node.
+ *    Device names carry no suffix, so an unknown one means zstd there.  A
+ *    failure may then leave part of a stream in the pipe; the reader sees
+ *    a truncated archive.  Any other non-regular output (a directory, a
+ *    socket) is refused.
+ *  - The bundle is created mode 0600 (mkstemp's), as the kernel creates a
+ *    core: it holds the crashed process's memory.
+ *  - Names are stored as bytes (pax hdrcharset=BINARY when not ASCII), not
+ *    converted through the caller's locale, so the same input gives the
+ *    same archive whatever LANG says.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "corepack/bundle_write.h"
+#include "corepack/sha256.h"
+
+#define BLOCK_SIZE (1024 * 1024)
+#define PROGRESS_INTERVAL_NS (200 * 1000 * 1000ULL)
+
+/* Holes are fed to libarchive and hashed from here, so nothing is
+ * allocated per hole however large. */
+static const uint8_t zero_block[64 * 1024];
+
+struct cp_bundle_writer {
+	struct archive *a;
+	char *output;
+	char *tmp; /* NULL when writing straight to a device or FIFO */
+	int fd;
+	char *top;
+	int force;
+	/* An entry failed after its header was written: the archive is no
+	 * longer well-formed and nothing more may be added or committed. */
+	int broken;
+	time_t now; /* mtime of buffer entries */
+	uint8_t *buf;
+
+	const volatile sig_atomic_t *cancel;
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+	uint64_t progress_total;
+	uint64_t done;
+	uint64_t last_progress_ns;
+};
+
+struct region {
+	uint64_t off, len;
+};
+
+static const struct {
+	const char *suffix;
+	enum cp_compression c;
+} suffixes[] = {
+	{".tar.zst", CP_COMPRESS_ZSTD},
+	{".tar.xz", CP_COMPRESS_XZ},
+	{".tar.gz", CP_COMPRESS_GZIP},
+	{".tgz", CP_COMPRESS_GZIP},
+	{".tar", CP_COMPRESS_NONE},
+};
+
+static size_t known_suffix_len(const char *name, enum cp_compression *c)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t n = strlen(suffixes[i].suffix);
+		if (len >= n && strcmp(name + len - n, suffixes[i].suffix) == 0) {
+			if (c)
+				*c = suffixes[i].c;
+			return n;
+		}
+	}
+	return 0;
+}
+
+int cp_compression_from_name(const char *output, enum cp_compression *out)
+{
+	enum cp_compression c;
+	if (known_suffix_len(output, &c) == 0)
+		return -EINVAL;
+	*out = c;
+	return 0;
+}
+
+char *cp_bundle_top_from_name(const char *output)
+{
+	const char *base = strrchr(output, '/');
+	base = base ? base + 1 : output;
+	size_t n = strlen(base) - known_suffix_len(base, NULL);
+	return strndup(base, n);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int archive_failed(struct cp_bundle_writer *w, struct cp_error *err, const char *what)
+{
+	int code = w->a ? archive_errno(w->a) : 0;
+	const char *msg = w->a ? archive_error_string(w->a) : NULL;
+	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': %s: %s", w->output,
+			    what, msg ? msg : "unknown libarchive error");
+}
+
+static int check_cancel(struct cp_bundle_writer *w, struct cp_error *err)
+{
+	if (w->cancel && *w->cancel)
+		return cp_error_set(err, EINTR, "interrupted");
+	return 0;
+}
+
+static void add_progress(struct cp_bundle_writer *w, uint64_t n)
+{
+	w->done += n;
+	if (!w->progress)
+		return;
+	uint64_t now = monotonic_ns();
+	if (w->last_progress_ns != 0 && now - w->last_progress_ns < PROGRESS_INTERVAL_NS)
+		return;
+	w->last_progress_ns = now;
+	w->progress(w->progress_ctx, w->done, w->progress_total);
+}
+
+/* The top directory is one plain path component. */
+static int valid_top(const char *top)
+{
+	return top && top[0] && !strchr(top, '/') && strcmp(top, ".") != 0 &&
+	       strcmp(top, "..") != 0;
+}
+
+/* Entry names come from our own layout code, never straight from a core:
+ * a name that could leave the top directory is a bug, caught here. */
+static int valid_name(const char *name)
+{
+	if (!name || name[0] == '\0' || name[0] == '/')
+		return 0;
+	for (const char *p = name;;) {
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (*end == '\0')
+			return 1;
+		p = end + 1;
+	}
+}
+
+/* A symlink target must be relative and resolve inside the bundle from
+ * the link's directory, as the unpacker will check. */
+static int valid_link_target(const char *name, const char *target)
+{
+	if (!target || target[0] == '\0' || target[0] == '/')
+		return 0;
+	long depth = 0;
+	for (const char *p = name; (p = strchr(p, '/')); p++)
+		depth++;
+	for (const char *p = target;;) {
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return 0;
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			depth++;
+		}
+		if (*end == '\0')
+			return 1;
+		p = end + 1;
+	}
+}
+
+static int check_output_dir(const char *output, struct cp_error *err)
+{
+	const char *slash = strrchr(output, '/');
+	char *dir = slash ? strndup(output, slash == output ? 1 : (size_t)(slash - output))
+			  : strdup(".");
+	if (!dir)
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
+
+	struct stat st;
+	int r = 0;
+	if (stat(dir, &st) < 0)
+		r = cp_error_set(err, errno, "cannot write '%s': directory '%s': %s", output, dir,
+				 strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		r = cp_error_set(err, ENOTDIR, "cannot write '%s': '%s' is not a directory",
+				 output, dir);
+	free(dir);
+	return r;
+}
+
+static int create_temp(struct cp_bundle_writer *w, struct cp_error *err)
+{
+	const char *slash = strrchr(w->output, '/');
+	const char *base = slash ? slash + 1 : w->output;
+	int dirlen = slash ? (int)(slash - w->output) + 1 : 0;
+
+	if (asprintf(&w->tmp, "%.*s.%s.XXXXXX", dirlen, w->output, base) < 0) {
+		w->tmp = NULL;
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
+				    strerror(ENOMEM));
+	}
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0) {
+		int e = errno;
+		free(w->tmp);
+		w->tmp = NULL;
+		return cp_error_set(err, e, "cannot create a temporary file for '%s': %s",
+				    w->output, strerror(e));
+	}
+	return 0;
+}
+
+static int set_filter_option(struct cp_bundle_writer *w, const char *module, const char *key,
+			     int value, struct cp_error *err)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%d", value);
+	if (archive_write_set_filter_option(w->a, module, key, v) == ARCHIVE_OK)
+		return 0;
+	const char *msg = archive_error_string(w->a);
+	return cp_error_set(err, EINVAL, "cannot write '%s': invalid %s %s %s: %s", w->output,
+			    module, key, v, msg ? msg : "rejected by libarchive");
+}
+
+static int setup_archive(struct cp_bundle_writer *w, enum cp_compression comp,
+			 const struct cp_bundle_opts *opts, struct cp_error *err)
+{
+	w->a = archive_write_new();
+	if (!w->a)
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
+				    strerror(ENOMEM));
+	/* Full pax, not pax_restricted: sparse maps and sizes over 8 GiB
+	 * need the extended headers. */
+	if (archive_write_set_format_pax(w->a) != ARCHIVE_OK)
+		return archive_failed(w, err, "pax format");
+	if (archive_write_set_format_option(w->a, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK)
+		return archive_failed(w, err, "pax hdrcharset");
+
+	int r = ARCHIVE_OK;
+	const char *module = NULL;
+	switch (comp) {
+	case CP_COMPRESS_ZSTD:
+		r = archive_write_add_filter_zstd(w->a);
+		module = "zstd";
+		break;
+	case CP_COMPRESS_XZ:
+		r = archive_write_add_filter_xz(w->a);
+		module = "xz";
+		break;
+	case CP_COMPRESS_GZIP:
+		r = archive_write_add_filter_gzip(w->a);
+		module = "gzip";
+		break;
+	case CP_COMPRESS_NONE:
+		r = archive_write_add_filter_none(w->a);
+		break;
+	}
+	if (r != ARCHIVE_OK)
+		return archive_failed(w, err, "compression filter");
+
+	if (module && opts->level != 0 &&
+	    (r = set_filter_option(w, module, "compression-level", opts->level, err)) < 0)
+		return r;
+	if (comp == CP_COMPRESS_ZSTD) {
+		long threads = opts->threads;
+		if (threads <= 0)
+			threads = sysconf(_SC_NPROCESSORS_ONLN);
+		if (threads < 1)
+			threads = 1;
+		if (threads > 256)
+			threads = 256;
+		if ((r = set_filter_option(w, module, "threads", (int)threads, err)) < 0)
+			return r;
+	}
+
+	/* No padding after the compressed stream: zstd and xz would read a
+	 * padded tail as a damaged frame. */
+	if (archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK)
+		return archive_failed(w, err, "block size");
+	if (archive_write_open_fd(w->a, w->fd) != ARCHIVE_OK)
+		return archive_failed(w, err, "open");
+	return 0;
+}
+
+static void writer_free(struct cp_bundle_writer *w)
+{
+	if (w->a) {
+		/* Marks the archive failed so free() does not write a trailer
+		 * that would make a partial archive look complete. */
+		archive_write_fail(w->a);
+		archive_write_free(w->a);
+	}
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp)
+		unlink(w->tmp);
+	free(w->tmp);
+	free(w->output);
+	free(w->top);
+	free(w->buf);
+	free(w);
+}
+
+int cp_bundle_writer_open(const char *output, const char *top, const struct cp_bundle_opts *opts,
+			  struct cp_bundle_writer **out, struct cp_error *err)
+{
+	static const struct cp_bundle_opts defaults = {0};
+	if (!opts)
+		opts = &defaults;
+	if (!valid_top(top))
+		return cp_error_set(err, EINVAL, "cannot write '%s': invalid top directory '%s'",
+				    output, top ? top : "");
+
+	struct stat st;
+	int direct = 0;
+	if (stat(output, &st) == 0) {
+		if (!opts->force)
+			return cp_error_set(err, EEXIST, "cannot write '%s': %s", output,
+					    strerror(EEXIST));
+		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+			direct = 1;
+		else if (!S_ISREG(st.st_mode))
+			return cp_error_set(err, EINVAL, "cannot write '%s': not a regular file",
+					    output);
+	} else if (errno == ENOENT || errno == ENOTDIR) {
+		int r = check_output_dir(output, err);
+		if (r < 0)
+			return r;
+	} else {
+		return cp_error_set(err, errno, "cannot write '%s': %s", output, strerror(errno));
+	}
+
+	enum cp_compression comp;
+	if (cp_compression_from_name(output, &comp) < 0) {
+		if (!direct)
+			return cp_error_set(err, EINVAL,
+					    "cannot write '%s': unknown format (the name must "
+					    "end in .tar.zst, .tar.xz, .tar.gz, .tgz or .tar)",
+					    output);
+		comp = CP_COMPRESS_ZSTD;
+	}
+
+	struct cp_bundle_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
+	w->fd = -1;
+	w->force = opts->force;
+	w->cancel = opts->cancel;
+	w->progress = opts->progress;
+	w->progress_ctx = opts->progress_ctx;
+	w->progress_total = opts->progress_total;
+	w->now = time(NULL);
+	w->output = strdup(output);
+	w->top = strdup(top);
+	w->buf = malloc(BLOCK_SIZE);
+	int r;
+	if (!w->output || !w->top || !w->buf) {
+		r = cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
+		goto fail;
+	}
+
+	if (direct) {
+		w->fd = open(output, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (w->fd < 0) {
+			r = cp_error_set(err, errno, "cannot open '%s': %s", output,
+					 strerror(errno));
+			goto fail;
+		}
+	} else if ((r = create_temp(w, err)) < 0) {
+		goto fail;
+	}
+
+	if ((r = setup_archive(w, comp, opts, err)) < 0)
+		goto fail;
+	*out = w;
+	return 0;
+
+fail:
+	writer_free(w);
+	return r;
+}
+
+/* A new entry TOP/NAME owned by root, dated now; NULL on ENOMEM. */
+static struct archive_entry *new_entry(struct cp_bundle_writer *w, const char *name,
+				       unsigned type, unsigned perm)
+{
+	struct archive_entry *e = archive_entry_new();
+	if (!e)
+		return NULL;
+	char *path;
+	if (strcmp(name, ".") == 0)
+		path = strdup(w->top);
+	else if (asprintf(&path, "%s/%s", w->top, name) < 0)
+		path = NULL;
+	if (!path) {
+		archive_entry_free(e);
+		return NULL;
+	}
+	archive_entry_copy_pathname(e, path);
+	free(path);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, perm);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_copy_uname(e, "root");
+	archive_entry_copy_gname(e, "root");
+	archive_entry_set_mtime(e, w->now, 0);
+	return e;
+}
+
+static int check_writable(struct cp_bundle_writer *w, struct cp_error *err)
+{
+	if (w->broken)
+		return cp_error_set(err, EIO, "cannot write '%s': an earlier entry failed",
+				    w->output);
+	return check_cancel(w, err);
+}
+
+static int write_header(struct cp_bundle_writer *w, struct archive_entry *e, const char *name,
+			struct cp_error *err)
+{
+	int r = archive_write_header(w->a, e);
+	/* ARCHIVE_WARN still writes the entry whole (e.g. a name that needed
+	 * a pax extension); ARCHIVE_FAILED skips only this entry. */
+	if (r >= ARCHIVE_WARN)
+		return 0;
+	if (r == ARCHIVE_FATAL)
+		w->broken = 1;
+	int code = archive_errno(w->a);
+	const char *msg = archive_error_string(w->a);
+	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': entry '%s': %s",
+			    w->output, name, msg ? msg : "unknown libarchive error");
+}
+
+/* Data calls come after a header: any failure leaves a partial entry. */
+static int write_data(struct cp_bundle_writer *w, const void *p, size_t n, const char *name,
+		      struct cp_error *err)
+{
+	la_ssize_t r = archive_write_data(w->a, p, n);
+	if (r == (la_ssize_t)n)
+		return 0;
+	w->broken = 1;
+	if (r >= 0)
+		return cp_error_set(err, EIO,
+				    "cannot write '%s': entry '%s': libarchive took %zd of %zu bytes",
+				    w->output, name, (ssize_t)r, n);
+	int code = archive_errno(w->a);
+	const char *msg = archive_error_string(w->a);
+	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': entry '%s': %s",
+			    w->output, name, msg ? msg : "unknown libarchive error");
+}
+
+static int finish_entry(struct cp_bundle_writer *w, const char *name, struct cp_error *err)
+{
+	if (archive_write_finish_entry(w->a) == ARCHIVE_OK)
+		return 0;
+	w->broken = 1;
+	int code = archive_errno(w->a);
+	const char *msg = archive_error_string(w->a);
+	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': entry '%s': %s",
+			    w->output, name, msg ? msg : "unknown libarchive error");
+}
+
+/* Writes a header-only entry (directory, symlink) and frees E. */
+static int add_simple(struct cp_bundle_writer *w, struct archive_entry *e, const char *name,
+		      struct cp_error *err)
+{
+	int r = write_header(w, e, name, err);
+	archive_entry_free(e);
+	if (r == 0)
+		r = finish_entry(w, name, err);
+	return r;
+}
+
+int cp_bundle_add_dir(struct cp_bundle_writer *w, const char *name, struct cp_error *err)
+{
+	if (!name || (strcmp(name, ".") != 0 && !valid_name(name)))
+		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
+				    name ? name : "");
+	int r = check_writable(w, err);
+	if (r < 0)
+		return r;
+	struct archive_entry *e = new_entry(w, name, AE_IFDIR, 0755);
+	if (!e)
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
+				    strerror(ENOMEM));
+	return add_simple(w, e, name, err);
+}
+
+int cp_bundle_add_symlink(struct cp_bundle_writer *w, const char *name, const char *target,
+			  struct cp_error *err)
+{
+	if (!valid_name(name))
+		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
+				    name ? name : "");
+	if (!valid_link_target(name, target))
+		return cp_error_set(err, EINVAL,
+				    "invalid target '%s' for symlink '%s': not relative inside "
+				    "the bundle",
+				    target ? target : "", name);
+	int r = check_writable(w, err);
+	if (r < 0)
+		return r;
+	struct archive_entry *e = new_entry(w, name, AE_IFLNK, 0777);
+	if (!e)
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
+				    strerror(ENOMEM));
+	archive_entry_copy_symlink(e, target);
+	return add_simple(w, e, name, err);
+}
+
+int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf,
+			 size_t len, int executable, struct cp_error *err)
+{
+	if (!valid_name(name))
+		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
+				    name ? name : "");
+	int r = check_writable(w, err);
+	if (r < 0)
+		return r;
+	struct archive_entry *e = new_entry(w, name, AE_IFREG, executable ? 0755 : 0644);
+	if (!e)
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
+				    strerror(ENOMEM));
+	archive_entry_set_size(e, (la_int64_t)len);
+	r = write_header(w, e, name, err);
+	archive_entry_free(e);
+	if (r == 0 && len > 0)
+		r = write_data(w, buf, len, name, err);
+	if (r == 0)
+		r = finish_entry(w, name, err);
+	if (r == 0)
+		add_progress(w, len);
+	return r;
+}
+
+/*
+ * The data regions of FD (SIZE bytes), in order.  Filesystems without
+ * SEEK_DATA report EINVAL (or EOPNOTSUPP through some FUSE servers): then
+ * the whole file is one region and holes are read as the zeros they are.
+ */
+static int find_data_regions(int fd, const char *path, uint64_t size, struct region **out,
+			     size_t *n_out, struct cp_error *err)
+{
+	struct region *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t pos = 0;
+
+	while (pos < size) {
+		off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* only a hole is left */
+		off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
+		if (data < 0 || hole < 0) {
+			if (errno == EINVAL || errno == EOPNOTSUPP) {
+				n = 0;
+				pos = 0;
+				if (!v && !(v = malloc(sizeof(*v))))
+					goto nomem;
+				v[n++] = (struct region){0, size};
+				break;
+			}
+			int e = errno;
+			free(v);
+			return cp_error_set(err, e, "cannot read '%s': %s", path, strerror(e));
+		}
+		if ((uint64_t)data >= size)
+			break;
+		if ((uint64_t)hole > size)
+			hole = (off_t)size;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct region *nv = reallocarray(v, cap, sizeof(*v));
+			if (!nv)
+				goto nomem;
+			v = nv;
+		}
+		v[n++] = (struct region){(uint64_t)data, (uint64_t)(hole - data)};
+		pos = (uint64_t)hole;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+
+nomem:
+	free(v);
+	return cp_error_set(err, ENOMEM, "cannot read '%s': %s", path, strerror(ENOMEM));
+}
+
+/* Kept apart so a faster way to hash long zero runs can replace it. */
+static void hash_zeros(struct cp_sha256 *sha, uint64_t len)
+{
+	while (len > 0) {
+		size_t n = len < sizeof(zero_block) ? (size_t)len : sizeof(zero_block);
+		cp_sha256_update(sha, zero_block, n);
+		len -= n;
+	}
+}
+
+/* A hole: zeros into the hash and into libarchive, which stores none of
+ * them but must see them to keep its place in the sparse map. */
+static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
+		     struct cp_sha256 *sha, struct cp_error *err)
+{
+	while (len > 0) {
+		int r = check_cancel(w, err);
+		if (r < 0) {
+			w->broken = 1;
+			return r;
+		}
+		uint64_t step = len < BLOCK_SIZE ? len : BLOCK_SIZE;
+		hash_zeros(sha, step);
+		for (uint64_t left = step; left > 0;) {
+			size_t n = left < sizeof(zero_block) ? (size_t)left : sizeof(zero_block);
+			if ((r = write_data(w, zero_block, n, name, err)) < 0)
+				return r;
+			left -= n;
+		}
+		len -= step;
+		add_progress(w, step);
+	}
+	return 0;
+}
+
+static int feed_region(struct cp_bundle_writer *w, int fd, const char *host_path,
+		       const struct region *rg, const char *name, struct cp_sha256 *sha,
+		       struct cp_error *err)
+{
+	uint64_t pos = rg->off, end = rg->off + rg->len;
+
+	while (pos < end) {
+		int r = check_cancel(w, err);
+		if (r < 0) {
+			w->broken = 1;
+			return r;
+		}
+		size_t want = end - pos < BLOCK_SIZE ? (size_t)(end - pos) : BLOCK_SIZE;
+		ssize_t got = pread(fd, w->buf, want, (off_t)pos);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			w->broken = 1;
+			if (got == 0)
+				return cp_error_set(err, EIO,
+						    "cannot read '%s': file shrank while being "
+						    "packed (%llu bytes read of %llu)",
+						    host_path, (unsigned long long)pos,
+						    (unsigned long long)end);
+			return cp_error_set(err, errno, "cannot read '%s': %s", host_path,
+					    strerror(errno));
+		}
+		cp_sha256_update(sha, w->buf, (size_t)got);
+		if ((r = write_data(w, w->buf, (size_t)got, name, err)) < 0)
+			return r;
+		pos += (uint64_t)got;
+		add_progress(w, (uint64_t)got);
+	}
+	return 0;
+}
+
+int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
+		       int executable, struct cp_file_digest *digest, struct cp_error *err)
+{
+	if (!valid_name(name))
+		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
+				    name ? name : "");
+	int r = check_writable(w, err);
+	if (r < 0)
+		return r;
+
+	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cp_error_set(err, errno, "cannot open '%s': %s", host_path,
+				    strerror(errno));
+	struct region *regions = NULL;
+	size_t n_regions = 0;
+	struct archive_entry *e = NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		r = cp_error_set(err, errno, "cannot stat '%s': %s", host_path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
+		goto out;
+	}
+	uint64_t size = (uint64_t)st.st_size;
+	if ((r = find_data_regions(fd, host_path, size, &regions, &n_regions, err)) < 0)
+		goto out;
+
+	e = new_entry(w, name, AE_IFREG, executable ? 0755 : 0644);
+	if (!e) {
+		r = cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output, strerror(ENOMEM));
+		goto out;
+	}
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, st.st_mtim.tv_sec, 0);
+
+	uint64_t data_size = 0;
+	for (size_t i = 0; i < n_regions; i++)
+		data_size += regions[i].len;
+	int sparse = data_size < size;
+	if (sparse) {
+		/* The size must be set first: libarchive drops regions that
+		 * end beyond it. */
+		for (size_t i = 0; i < n_regions; i++)
+			archive_entry_sparse_add_entry(e, (la_int64_t)regions[i].off,
+						       (la_int64_t)regions[i].len);
+		/* GNU tar's own sparse maps end with an empty region at the
+		 * end of the file; without it a file that is all hole would
+		 * have an empty map and be stored as zeros. */
+		if (n_regions == 0 || regions[n_regions - 1].off + regions[n_regions - 1].len < size)
+			archive_entry_sparse_add_entry(e, (la_int64_t)size, 0);
+	}
+
+	if ((r = write_header(w, e, name, err)) < 0)
+		goto out;
+
+	struct cp_sha256 sha;
+	cp_sha256_init(&sha);
+	uint64_t pos = 0;
+	for (size_t i = 0; i < n_regions && r == 0; i++) {
+		if (pos < regions[i].off)
+			r = feed_hole(w, regions[i].off - pos, name, &sha, err);
+		if (r == 0)
+			r = feed_region(w, fd, host_path, &regions[i], name, &sha, err);
+		pos = regions[i].off + regions[i].len;
+	}
+	if (r == 0 && pos < size)
+		r = feed_hole(w, size - pos, name, &sha, err);
+	if (r < 0)
+		goto out;
+
+	/* A file cut short inside a hole went unnoticed by the reads. */
+	struct stat st2;
+	if (fstat(fd, &st2) == 0 && (uint64_t)st2.st_size < size) {
+		w->broken = 1;
+		r = cp_error_set(err, EIO, "cannot read '%s': file shrank while being packed",
+				 host_path);
+		goto out;
+	}
+	if ((r = finish_entry(w, name, err)) < 0)
+		goto out;
+
+	if (digest) {
+		digest->size = size;
+		digest->data_size = data_size;
+		cp_sha256_final(&sha, digest->sha256);
+	}
+
+out:
+	archive_entry_free(e);
+	free(regions);
+	close(fd);
+	return r;
+}
+
+/* The new name is in place; make that survive a crash too.  Failing here
+ * would report an error for a bundle that exists, so errors are ignored. */
+static void sync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir)
+		return;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+static int move_into_place(struct cp_bundle_writer *w, struct cp_error *err)
+{
+	if (w->force) {
+		if (rename(w->tmp, w->output) < 0)
+			return cp_error_set(err, errno, "cannot rename '%s' to '%s': %s", w->tmp,
+					    w->output, strerror(errno));
+	} else if (link(w->tmp, w->output) == 0) {
+		/* Both names are ours now; the temporary one going is all
+		 * that matters and a failure leaves nothing wrong behind. */
+		unlink(w->tmp);
+	} else if (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) {
+		/* No hard links here (vfat, some FUSE): atomic no-replace
+		 * rename instead. */
+		if (renameat2(AT_FDCWD, w->tmp, AT_FDCWD, w->output, RENAME_NOREPLACE) < 0)
+			return cp_error_set(err, errno, "cannot write '%s': %s", w->output,
+					    strerror(errno));
+	} else {
+		return cp_error_set(err, errno, "cannot write '%s': %s", w->output,
+				    strerror(errno));
+	}
+	free(w->tmp);
+	w->tmp = NULL;
+	sync_dir_of(w->output);
+	return 0;
+}
+
+int cp_bundle_writer_commit(struct cp_bundle_writer *w, struct cp_error *err)
+{
+	int r = check_writable(w, err);
+
+	if (r == 0) {
+		if (archive_write_close(w->a) != ARCHIVE_OK) {
+			r = archive_failed(w, err, "close");
+		} else {
+			/* Closed already, so this only frees; it cannot fail. */
+			archive_write_free(w->a);
+			w->a = NULL;
+		}
+	}
+	if (r == 0 && w->tmp && fsync(w->fd) < 0)
+		r = cp_error_set(err, errno, "cannot write '%s': %s", w->output, strerror(errno));
+	if (r == 0) {
+		int fd = w->fd;
+		w->fd = -1;
+		if (close(fd) < 0)
+			r = cp_error_set(err, errno, "cannot write '%s': %s", w->output,
+					 strerror(errno));
+	}
+	if (r == 0 && w->tmp)
+		r = move_into_place(w, err);
+	writer_free(w);
+	return r;
+}
+
+void cp_bundle_writer_abort(struct cp_bundle_writer *w)
+{
+	if (w)
+		writer_free(w);
+}

@@ -1,0 +1,34 @@
+/*
+ * Shared by the two front ends (corepack, coreunpack): message printing in
+ * the "PROGRAM: message" form, number parsing, sizes for humans, the
+ * version line, and the progress line shown on a terminal.
+ */
+#ifndef COREPACK_CLI_UTIL_H
+#define COREPACK_CLI_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void cli_init(const char *progname);
+const char *cli_progname(void);
+/* "PROG: message" on stderr. */
+void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "PROG: message" (when FMT) and the --help hint; returns 2. */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_parse_long(const char *s, long min, long max, long *out);
+int cli_is_dir(const char *path);
+void cli_human_size(uint64_t bytes, char *buf, size_t size);
+void cli_print_version(void);
+
+struct cli_progress {
+	double start, last;
+	int shown;
+};
+/* Returns nonzero when stderr is a terminal (progress will be shown). */
+int cli_progress_init(struct cli_progress *p);
+void cli_progress_update(void *ctx, uint64_t done, uint64_t total);
+/* Clear the progress line; P may be NULL. */
+void cli_progress_done(struct cli_progress *p);
+
+#endif

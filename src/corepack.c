@@ -1,0 +1,303 @@
+/*
+ * corepack: the command-line front end.  Parses options, runs the packer,
+ * and is the only place (with coreunpack.c) that prints or exits.
+ * Results go to stdout, diagnostics to stderr as "corepack: ...".
+ */
+#include <archive.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "corepack/pack.h"
+#include "cli_util.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "Usage: corepack [OPTION]... CORE [-o BUNDLE]\n"
+    "Pack a core dump with every file gdb needs to debug it on another machine:\n"
+    "the executable, every shared library (dlopened ones and the dynamic loader\n"
+    "included), their separate debug files, libthread_db, a manifest and a\n"
+    "script that starts gdb on it (run-gdb.sh).\n"
+    "\n"
+    "  -o, --output FILE      the bundle (default: CORE's name + .tar.zst here);\n"
+    "                         .tar.zst, .tar.xz, .tar.gz or .tar\n"
+    "  -e, --executable FILE  the executable, when the core's record is wrong\n"
+    "      --sysroot DIR      resolve the core's paths under DIR (a container's\n"
+    "                         root, a mounted image of the crashed machine)\n"
+    "      --debug-dir DIR    also look for debug files under DIR (repeatable);\n"
+    "                         SYSROOT/usr/lib/debug is always searched\n"
+    "      --no-debug         leave separate debug files out\n"
+    "      --strict           fail if any object is missing or mismatched\n"
+    "      --level N          compression level (zstd 1-19, xz 0-9, gzip 1-9)\n"
+    "  -j, --threads N        compression threads (default: online CPUs)\n"
+    "  -f, --force            overwrite an existing bundle\n"
+    "  -q, --quiet            print errors only\n"
+    "  -v, --verbose          also print every name and symlink of each object\n"
+    "  -h, --help             show this help and exit\n"
+    "  -V, --version          show versions and exit\n"
+    "\n"
+    "Output: one line per object (build-id, status, debug file, path), then a\n"
+    "total.  Status is ok, mismatch (the file on this machine is not the one\n"
+    "that ran: not packed), missing, no-build-id or unverified (the core\n"
+    "holds no copy of the build-id).  Warnings go to stderr.\n"
+    "\n"
+    "Limits on what a core may ask: "
+    "1048576 mappings, 256 MiB of notes,\n"
+    "4096-byte paths, 65536 link_map entries, 40 symlinks per path.\n"
+    "\n"
+    "Exit status: 0 bundle written (warnings allowed), 1 failure, 2 usage.\n";
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+struct cli {
+	struct cp_pack_opts pack;
+	const char **debug_dirs;
+	size_t n_debug_dirs;
+	char *default_output;
+	int quiet, verbose, strict;
+};
+
+static int parse_args(int argc, char **argv, struct cli *c)
+{
+	enum { OPT_SYSROOT = 256, OPT_DEBUG_DIR, OPT_NO_DEBUG, OPT_STRICT, OPT_LEVEL };
+	static const struct option longopts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"executable", required_argument, NULL, 'e'},
+	    {"sysroot", required_argument, NULL, OPT_SYSROOT},
+	    {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+	    {"no-debug", no_argument, NULL, OPT_NO_DEBUG},
+	    {"strict", no_argument, NULL, OPT_STRICT},
+	    {"level", required_argument, NULL, OPT_LEVEL},
+	    {"threads", required_argument, NULL, 'j'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+	long n;
+	while ((opt = getopt_long(argc, argv, "o:e:j:fqvhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			c->pack.output = optarg;
+			break;
+		case 'e':
+			c->pack.executable = optarg;
+			break;
+		case OPT_SYSROOT:
+			c->pack.sysroot = optarg;
+			break;
+		case OPT_DEBUG_DIR: {
+			const char **d = realloc(c->debug_dirs, (c->n_debug_dirs + 1) * sizeof(*d));
+			if (!d)
+				return cli_fail("out of memory"), EXIT_FAIL;
+			c->debug_dirs = d;
+			d[c->n_debug_dirs++] = optarg;
+			break;
+		}
+		case OPT_NO_DEBUG:
+			c->pack.no_debug = 1;
+			break;
+		case OPT_STRICT:
+			c->strict = 1;
+			break;
+		case OPT_LEVEL:
+			if (cli_parse_long(optarg, 0, 22, &n) < 0)
+				return cli_usage("invalid compression level '%s' (0-22)", optarg);
+			c->pack.bundle.level = (int)n;
+			break;
+		case 'j':
+			if (cli_parse_long(optarg, 1, 256, &n) < 0)
+				return cli_usage("invalid thread count '%s' (1-256)", optarg);
+			c->pack.bundle.threads = (int)n;
+			break;
+		case 'f':
+			c->pack.bundle.force = 1;
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'v':
+			c->verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EXIT_OK);
+		case 'V':
+			cli_print_version();
+			exit(EXIT_OK);
+		default:
+			return cli_usage(NULL);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("no core file given");
+	if (argc - optind > 1)
+		return cli_usage("more than one core file given ('%s')", argv[optind + 1]);
+	c->pack.core_path = argv[optind];
+	if (c->pack.sysroot && !cli_is_dir(c->pack.sysroot))
+		return cli_fail("cannot use sysroot '%s': not a directory", c->pack.sysroot),
+		       EXIT_FAIL;
+	for (size_t i = 0; i < c->n_debug_dirs; i++)
+		if (!cli_is_dir(c->debug_dirs[i]))
+			return cli_fail("cannot use debug directory '%s': not a directory",
+			                c->debug_dirs[i]),
+			       EXIT_FAIL;
+	if (!c->pack.output) {
+		const char *base = strrchr(c->pack.core_path, '/');
+		base = base ? base + 1 : c->pack.core_path;
+		if (!*base || asprintf(&c->default_output, "%s.tar.zst", base) < 0)
+			return cli_usage("cannot name a bundle after '%s'; use -o",
+			                 c->pack.core_path);
+		c->pack.output = c->default_output;
+	}
+	c->pack.debug_roots = c->debug_dirs;
+	c->pack.n_debug_roots = c->n_debug_dirs;
+	return EXIT_OK;
+}
+
+static void print_object(const struct cp_module *m, int verbose)
+{
+	char id[2 * CP_BUILD_ID_MAX + 1] = "-";
+	const uint8_t *b = m->core_build_id_len ? m->core_build_id : m->file_build_id;
+	size_t len = m->core_build_id_len ? m->core_build_id_len : m->file_build_id_len;
+	if (len)
+		cp_hex(b, len, id);
+	const char *debug = "-";
+	if (m->debug && m->debug->file)
+		debug = cp_debug_how_name(m->debug->file->how);
+	else if (m->debug && m->debug->has_own_debug_info)
+		debug = "in-object";
+	printf("%-40s %-11s %-16s %s\n", id, cp_status_name(m->status), debug, m->origin_path);
+	if (!verbose)
+		return;
+	for (size_t i = 0; i < m->n_names; i++)
+		printf("    name %s (%s)\n", m->names[i].path, m->names[i].source);
+	for (size_t i = 0; i < m->n_links; i++)
+		printf("    link %s -> %s\n", m->links[i].path, m->links[i].target);
+	if (m->debug && m->debug->file)
+		printf("    debug %s\n", m->debug->file->host_path);
+	if (m->debug && m->debug->alt)
+		printf("    dwz %s\n", m->debug->alt->host_path);
+	if (m->status_detail)
+		printf("    %s\n", m->status_detail);
+}
+
+static void print_warnings(const struct cp_packer *p)
+{
+	const struct cp_core *core = cp_packer_core(p);
+	const struct cp_scan *s = cp_packer_scan(p);
+	if (core->missing_bytes)
+		cli_warn("'%s': core is truncated: %llu of %llu bytes missing (%.1f%%); the "
+		         "memory that is missing will read as unavailable in gdb",
+		         core->path, (unsigned long long)core->missing_bytes,
+		         (unsigned long long)core->expected_size,
+		         100.0 * (double)core->missing_bytes / (double)core->expected_size);
+	for (size_t i = 0; i < s->n_warnings; i++)
+		cli_warn("%s", s->warnings[i]);
+}
+
+static int count_bad(const struct cp_scan *s)
+{
+	int bad = 0;
+	for (size_t i = 0; i < s->n_modules; i++)
+		bad += s->modules[i].status == CP_STATUS_MISMATCH ||
+		       s->modules[i].status == CP_STATUS_MISSING;
+	return bad;
+}
+
+static void print_total(const struct cp_packer *p, const struct cp_pack_stats *st,
+                        const char *output)
+{
+	const struct cp_scan *s = cp_packer_scan(p);
+	size_t by_status[5] = {0};
+	for (size_t i = 0; i < s->n_modules; i++)
+		by_status[s->modules[i].status]++;
+	char in[32], out[32];
+	cli_human_size(st->input_bytes, in, sizeof(in));
+	cli_human_size(st->bundle_size, out, sizeof(out));
+	printf("%zu objects packed (%zu ok, %zu unverified, %zu no-build-id; %zu mismatch, "
+	       "%zu missing not packed), %zu debug files, %zu symlinks; %s -> %s '%s'\n",
+	       st->n_objects, by_status[CP_STATUS_OK], by_status[CP_STATUS_UNVERIFIED],
+	       by_status[CP_STATUS_NO_BUILD_ID], by_status[CP_STATUS_MISMATCH],
+	       by_status[CP_STATUS_MISSING], st->n_debug_files, st->n_links, in, out, output);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	memset(&c, 0, sizeof(c));
+	cli_init("corepack");
+	int rc = parse_args(argc, argv, &c);
+	if (rc != EXIT_OK)
+		return rc;
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	c.pack.bundle.cancel = &cancelled;
+	struct cli_progress prog;
+	if (!c.quiet && cli_progress_init(&prog)) {
+		c.pack.bundle.progress = cli_progress_update;
+		c.pack.bundle.progress_ctx = &prog;
+	}
+
+	struct cp_error err = {0};
+	struct cp_packer *p = NULL;
+	if (cp_packer_open(&c.pack, &p, &err) < 0) {
+		cli_fail("%s", err.msg);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (!c.quiet)
+		print_warnings(p);
+	const struct cp_scan *s = cp_packer_scan(p);
+	int bad = count_bad(s);
+	if (c.strict && bad) {
+		if (c.quiet)
+			print_warnings(p);
+		cli_fail("--strict: %d object%s missing or mismatched; no bundle written", bad,
+		         bad == 1 ? "" : "s");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	struct cp_pack_stats st;
+	int r = cp_packer_write(p, &st, &err);
+	cli_progress_done(c.pack.bundle.progress ? &prog : NULL);
+	if (r < 0) {
+		cli_fail("%s", r == -EINTR ? "interrupted; no bundle written" : err.msg);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (!c.quiet) {
+		for (size_t i = 0; i < s->n_modules; i++)
+			print_object(&s->modules[i], c.verbose);
+		print_total(p, &st, c.pack.output);
+	}
+out:
+	cp_packer_free(p);
+	free(c.debug_dirs);
+	free(c.default_output);
+	return rc;
+}

@@ -1,0 +1,292 @@
+/*
+ * Writing manifest.json with json-c.  The manifest is the bundle's record
+ * of the crash (process, signal, packing host) and of every object: its
+ * names, addresses, build-ids, status, place in the bundle, digest and
+ * debug files with how each was found.  Values are strings and numbers
+ * only; addresses are "0x..." strings because JSON numbers lose 64-bit
+ * precision in most readers.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "corepack/layout.h"
+#include "corepack/manifest.h"
+#include "corepack/sha256.h"
+
+/* json_object_object_add that notices allocation failure in one flag.  A
+ * NULL value is JSON null in json-c, so only the add itself can fail. */
+struct jb {
+	int oom;
+};
+
+static void put(struct jb *b, json_object *o, const char *key, json_object *v)
+{
+	if (!o || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		b->oom = 1;
+	}
+}
+
+static void append(struct jb *b, json_object *a, json_object *v)
+{
+	if (!a || json_object_array_add(a, v) != 0) {
+		json_object_put(v);
+		b->oom = 1;
+	}
+}
+
+static json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : json_object_new_null();
+}
+
+static json_object *jaddr(uint64_t v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	return json_object_new_string(buf);
+}
+
+static json_object *jhex(const uint8_t *b, size_t len)
+{
+	char buf[2 * CP_BUILD_ID_MAX + 1];
+	if (len == 0 || len > CP_BUILD_ID_MAX)
+		return json_object_new_null();
+	cp_hex(b, len, buf);
+	return json_object_new_string(buf);
+}
+
+static json_object *jsha(const uint8_t d[32])
+{
+	char hex[65];
+	cp_sha256_hex(d, hex);
+	return json_object_new_string(hex);
+}
+
+/* The values of /etc/os-release that identify the system. */
+static json_object *os_release(struct jb *b)
+{
+	static const char *const keys[] = {"ID", "VERSION_ID", "PRETTY_NAME", "VERSION_CODENAME"};
+	json_object *o = json_object_new_object();
+	FILE *f = fopen("/etc/os-release", "re");
+	if (!f)
+		f = fopen("/usr/lib/os-release", "re");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f)) {
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		char *v = eq + 1;
+		v[strcspn(v, "\n")] = '\0';
+		size_t n = strlen(v);
+		if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+			v[n - 1] = '\0';
+			v++;
+		}
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(line, keys[i]) == 0)
+				put(b, o, keys[i], json_object_new_string(v));
+	}
+	if (f)
+		fclose(f);
+	return o;
+}
+
+static json_object *host_object(struct jb *b)
+{
+	json_object *h = json_object_new_object();
+	struct utsname u;
+	if (uname(&u) == 0) {
+		put(b, h, "sysname", jstr(u.sysname));
+		put(b, h, "nodename", jstr(u.nodename));
+		put(b, h, "release", jstr(u.release));
+		put(b, h, "version", jstr(u.version));
+		put(b, h, "machine", jstr(u.machine));
+	}
+	put(b, h, "os_release", os_release(b));
+	return h;
+}
+
+static json_object *core_object(struct jb *b, const struct cp_manifest_input *in)
+{
+	const struct cp_core *c = in->core;
+	const struct cp_notes *n = &c->notes;
+	json_object *o = json_object_new_object();
+	const struct cp_module *exe = cp_scan_executable(in->scan);
+	put(b, o, "path", jstr(CP_BUNDLE_CORE));
+	put(b, o, "original_name", jstr(in->core_name));
+	put(b, o, "size", json_object_new_int64((int64_t)in->core_digest.size));
+	put(b, o, "sha256", jsha(in->core_digest.sha256));
+	put(b, o, "class", jstr(c->is64 ? "ELF64" : "ELF32"));
+	put(b, o, "byte_order", jstr(c->big_endian ? "big" : "little"));
+	put(b, o, "machine", jstr(cp_machine_name(c->machine)));
+	put(b, o, "e_machine", json_object_new_int(c->machine));
+	put(b, o, "executable", jstr(exe ? exe->origin_path : NULL));
+	if (n->have_prpsinfo) {
+		put(b, o, "pid", json_object_new_int(n->pid));
+		put(b, o, "ppid", json_object_new_int(n->ppid));
+		put(b, o, "command", jstr(n->fname));
+		put(b, o, "args", jstr(n->psargs));
+	}
+	int sig = n->have_siginfo ? n->sig_signo : n->n_threads ? n->threads[0].cursig : 0;
+	put(b, o, "signal", json_object_new_int(sig));
+	put(b, o, "signal_name", jstr(cp_signal_name(sig)));
+	if (n->have_siginfo) {
+		put(b, o, "si_code", json_object_new_int(n->sig_code));
+		put(b, o, "fault_address", jaddr(n->fault_addr));
+	}
+	put(b, o, "threads", json_object_new_int64((int64_t)n->n_threads));
+	put(b, o, "truncated", json_object_new_boolean(c->missing_bytes > 0));
+	put(b, o, "missing_bytes", json_object_new_int64((int64_t)c->missing_bytes));
+	put(b, o, "vdso", in->scan->vdso ? jaddr(in->scan->vdso) : json_object_new_null());
+	put(b, o, "nt_file", json_object_new_boolean(n->have_file));
+	put(b, o, "link_map_entries", json_object_new_int64((int64_t)in->scan->linkmap->n_entries));
+	return o;
+}
+
+static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in, size_t mod)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < in->n_debug; i++) {
+		const struct cp_packed_debug *d = &in->debug[i];
+		if (d->module != mod)
+			continue;
+		json_object *o = json_object_new_object();
+		put(b, o, "kind", jstr(d->kind));
+		put(b, o, "found_by", jstr(cp_debug_how_name(d->file->how)));
+		put(b, o, "origin", jstr(d->file->host_path));
+		put(b, o, "build_id", jhex(d->file->build_id, d->file->build_id_len));
+		put(b, o, "bundle_path", jstr(d->bundle_path));
+		put(b, o, "size", json_object_new_int64((int64_t)d->digest.size));
+		put(b, o, "sha256", jsha(d->digest.sha256));
+		append(b, a, o);
+	}
+	return a;
+}
+
+static const char *debug_status(const struct cp_module *m)
+{
+	if (!m->debug)
+		return cp_module_packable(m) ? "not-searched" : "not-packed";
+	if (m->debug->file)
+		return m->debug->alt_missing ? "found-without-dwz" : "found";
+	return m->debug->has_own_debug_info ? "in-object" : "none";
+}
+
+static json_object *module_object(struct jb *b, const struct cp_manifest_input *in, size_t i)
+{
+	const struct cp_module *m = &in->scan->modules[i];
+	json_object *o = json_object_new_object();
+	put(b, o, "path", jstr(m->origin_path));
+	put(b, o, "role", jstr(cp_role_name(m->role)));
+	json_object *names = json_object_new_array();
+	for (size_t k = 0; k < m->n_names; k++) {
+		json_object *nm = json_object_new_object();
+		put(b, nm, "path", jstr(m->names[k].path));
+		put(b, nm, "source", jstr(m->names[k].source));
+		append(b, names, nm);
+	}
+	put(b, o, "names", names);
+	put(b, o, "start", m->end ? jaddr(m->start) : json_object_new_null());
+	put(b, o, "end", m->end ? jaddr(m->end) : json_object_new_null());
+	put(b, o, "deleted", json_object_new_boolean(m->deleted));
+	put(b, o, "build_id_core", jhex(m->core_build_id, m->core_build_id_len));
+	put(b, o, "build_id_file", jhex(m->file_build_id, m->file_build_id_len));
+	put(b, o, "status", jstr(cp_status_name(m->status)));
+	put(b, o, "detail", jstr(m->status_detail));
+	put(b, o, "real_path", jstr(m->real_path));
+	put(b, o, "bundle_path", jstr(m->bundle_path));
+	if (m->bundle_path) {
+		put(b, o, "size", json_object_new_int64((int64_t)m->digest.size));
+		put(b, o, "sha256", jsha(m->digest.sha256));
+	}
+	put(b, o, "debug_status", jstr(debug_status(m)));
+	put(b, o, "debuglink", jstr(m->debug ? m->debug->debuglink : NULL));
+	put(b, o, "debug", debug_array(b, in, i));
+	return o;
+}
+
+int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_error *err)
+{
+	struct jb b = {0};
+	json_object *root = json_object_new_object();
+	char when[32];
+	struct tm tm;
+	gmtime_r(&in->created, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	put(&b, root, "manifest_version", json_object_new_int(CP_MANIFEST_VERSION));
+	put(&b, root, "corepack_version", jstr(COREPACK_VERSION));
+	put(&b, root, "created", jstr(when));
+	put(&b, root, "host", host_object(&b));
+	put(&b, root, "sysroot", jstr(in->sysroot));
+	put(&b, root, "core", core_object(&b, in));
+
+	const struct cp_module *exe = cp_scan_executable(in->scan);
+	json_object *gdb = json_object_new_object();
+	put(&b, gdb, "sysroot", jstr(CP_BUNDLE_SYSROOT));
+	put(&b, gdb, "debug_file_directory", jstr(CP_BUNDLE_DEBUG));
+	put(&b, gdb, "executable", jstr(exe && exe->bundle_path ? exe->origin_path : NULL));
+	put(&b, gdb, "core", jstr(CP_BUNDLE_CORE));
+	put(&b, gdb, "thread_db_dir", jstr(in->thread_db_dir));
+	put(&b, root, "gdb", gdb);
+
+	json_object *objs = json_object_new_array();
+	for (size_t i = 0; i < in->scan->n_modules; i++)
+		append(&b, objs, module_object(&b, in, i));
+	put(&b, root, "objects", objs);
+
+	json_object *links = json_object_new_array();
+	for (size_t i = 0; i < in->scan->n_modules; i++) {
+		const struct cp_module *m = &in->scan->modules[i];
+		for (size_t k = 0; cp_module_packable(m) && k < m->n_links; k++) {
+			json_object *l = json_object_new_object();
+			put(&b, l, "path", jstr(m->links[k].path));
+			put(&b, l, "target", jstr(m->links[k].target));
+			append(&b, links, l);
+		}
+	}
+	put(&b, root, "links", links);
+
+	json_object *others = json_object_new_array();
+	for (size_t i = 0; i < in->scan->n_others; i++) {
+		json_object *o = json_object_new_object();
+		put(&b, o, "path", jstr(in->scan->others[i].path));
+		put(&b, o, "start", jaddr(in->scan->others[i].start));
+		put(&b, o, "end", jaddr(in->scan->others[i].end));
+		append(&b, others, o);
+	}
+	put(&b, root, "other_mappings", others);
+
+	json_object *warnings = json_object_new_array();
+	for (size_t i = 0; i < in->scan->n_warnings; i++)
+		append(&b, warnings, jstr(in->scan->warnings[i]));
+	put(&b, root, "warnings", warnings);
+
+	json_object *files = json_object_new_array();
+	for (size_t i = 0; i < in->n_files; i++) {
+		json_object *f = json_object_new_object();
+		put(&b, f, "path", jstr(in->files[i].path));
+		put(&b, f, "size", json_object_new_int64((int64_t)in->files[i].size));
+		put(&b, f, "sha256", jsha(in->files[i].sha256));
+		append(&b, files, f);
+	}
+	put(&b, root, "files", files);
+
+	const char *text =
+	    b.oom ? NULL
+	          : json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+	                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *copy = text ? malloc(strlen(text) + 2) : NULL;
+	if (copy)
+		strcat(strcpy(copy, text), "\n");
+	json_object_put(root);
+	if (!copy)
+		return cp_error_set(err, ENOMEM, "out of memory writing the manifest");
+	*out = copy;
+	return 0;
+}

@@ -1,0 +1,424 @@
+/*
+ * The packer: opens the core, scans it (modules.c), then writes the
+ * bundle (bundle_write.c) in the layout of layout.h: the core, every
+ * packable object at its canonical origin path under sysroot/, every
+ * symlink that leads to one, the debug files under debug/.build-id/, the
+ * generated gdb command file and run-gdb.sh, and last the manifest, which
+ * lists every other file with its digest.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "corepack/layout.h"
+#include "corepack/manifest.h"
+#include "corepack/pack.h"
+#include "corepack/sha256.h"
+#include "corepack/template.h"
+
+struct cp_packer {
+	struct cp_pack_opts opts;
+	struct cp_core *core;
+	struct cp_scan *scan;
+	/* Filled while writing. */
+	struct cp_bundle_file *files;
+	size_t n_files;
+	struct cp_packed_debug *debug;
+	size_t n_debug;
+	char **links; /* bundle paths of symlinks written */
+	size_t n_links;
+};
+
+int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, struct cp_error *err)
+{
+	struct cp_packer *p = calloc(1, sizeof(*p));
+	if (!p)
+		return cp_error_set(err, ENOMEM, "out of memory");
+	p->opts = *opts;
+	int r = cp_core_open(opts->core_path, &p->core, err);
+	if (r == 0) {
+		struct cp_scan_opts so = {
+		    .sysroot = opts->sysroot,
+		    .executable = opts->executable,
+		    .debug_roots = opts->debug_roots,
+		    .n_debug_roots = opts->n_debug_roots,
+		    .no_debug = opts->no_debug,
+		};
+		r = cp_scan_core(p->core, &so, &p->scan, err);
+	}
+	if (r < 0) {
+		cp_packer_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+const struct cp_core *cp_packer_core(const struct cp_packer *p)
+{
+	return p->core;
+}
+
+const struct cp_scan *cp_packer_scan(const struct cp_packer *p)
+{
+	return p->scan;
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+uint64_t cp_packer_total_bytes(const struct cp_packer *p)
+{
+	uint64_t total = p->core->file_size;
+	for (size_t i = 0; i < p->scan->n_modules; i++) {
+		const struct cp_module *m = &p->scan->modules[i];
+		if (!cp_module_packable(m))
+			continue;
+		total += file_size(m->host_path);
+		if (m->debug && m->debug->file)
+			total += file_size(m->debug->file->host_path);
+		if (m->debug && m->debug->alt)
+			total += file_size(m->debug->alt->host_path);
+	}
+	return total;
+}
+
+static const struct cp_bundle_file *find_file(const struct cp_packer *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_files; i++)
+		if (strcmp(p->files[i].path, path) == 0)
+			return &p->files[i];
+	return NULL;
+}
+
+static int record_file(struct cp_packer *p, const char *path, uint64_t size, const uint8_t *sha)
+{
+	struct cp_bundle_file *f = realloc(p->files, (p->n_files + 1) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	p->files = f;
+	f = &p->files[p->n_files];
+	if (!(f->path = strdup(path)))
+		return -ENOMEM;
+	f->size = size;
+	memcpy(f->sha256, sha, 32);
+	p->n_files++;
+	return 0;
+}
+
+/* Add a file once; a second request for the same bundle path reuses the
+ * first digest. */
+static int add_file_once(struct cp_packer *p, struct cp_bundle_writer *w, const char *name,
+                         const char *host, int exec, struct cp_file_digest *d, struct cp_error *err)
+{
+	const struct cp_bundle_file *f = find_file(p, name);
+	if (f) {
+		d->size = f->size;
+		d->data_size = f->size;
+		memcpy(d->sha256, f->sha256, 32);
+		return 0;
+	}
+	int r = cp_bundle_add_file(w, name, host, exec, d, err);
+	if (r == 0 && record_file(p, name, d->size, d->sha256) < 0)
+		r = cp_error_set(err, ENOMEM, "out of memory");
+	return r;
+}
+
+static int is_executable(const char *host)
+{
+	struct stat st;
+	return stat(host, &st) == 0 && (st.st_mode & 0111);
+}
+
+static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+{
+	for (size_t i = 0; i < p->scan->n_modules; i++) {
+		struct cp_module *m = &p->scan->modules[i];
+		if (!cp_module_packable(m))
+			continue;
+		if (asprintf(&m->bundle_path, "%s%s", CP_BUNDLE_SYSROOT, m->real_path) < 0) {
+			m->bundle_path = NULL;
+			return cp_error_set(err, ENOMEM, "out of memory");
+		}
+		int r = add_file_once(p, w, m->bundle_path, m->host_path,
+		                      is_executable(m->host_path), &m->digest, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_links(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+{
+	for (size_t i = 0; i < p->scan->n_modules; i++) {
+		const struct cp_module *m = &p->scan->modules[i];
+		for (size_t k = 0; cp_module_packable(m) && k < m->n_links; k++) {
+			char *name;
+			if (asprintf(&name, "%s%s", CP_BUNDLE_SYSROOT, m->links[k].path) < 0)
+				return cp_error_set(err, ENOMEM, "out of memory");
+			int seen = 0;
+			for (size_t j = 0; j < p->n_links && !seen; j++)
+				seen = strcmp(p->links[j], name) == 0;
+			/* A link over a packed file would replace it on extraction. */
+			if (seen || find_file(p, name)) {
+				free(name);
+				continue;
+			}
+			int r = cp_bundle_add_symlink(w, name, m->links[k].target, err);
+			char **l = r == 0 ? realloc(p->links, (p->n_links + 1) * sizeof(*l)) : NULL;
+			if (!l) {
+				free(name);
+				return r < 0 ? r : cp_error_set(err, ENOMEM, "out of memory");
+			}
+			p->links = l;
+			p->links[p->n_links++] = name;
+		}
+	}
+	return 0;
+}
+
+static char *build_id_path(const uint8_t *id, size_t len)
+{
+	char hex[2 * CP_BUILD_ID_MAX + 1];
+	char *s;
+	if (len < 2)
+		return NULL;
+	cp_hex(id, len, hex);
+	if (asprintf(&s, "%s/.build-id/%.2s/%s.debug", CP_BUNDLE_DEBUG, hex, hex + 2) < 0)
+		return NULL;
+	return s;
+}
+
+static int add_debug_file(struct cp_packer *p, struct cp_bundle_writer *w, size_t mod,
+                          const struct cp_debug_file *f, const char *kind, char *bundle_path,
+                          struct cp_error *err)
+{
+	struct cp_packed_debug *d = realloc(p->debug, (p->n_debug + 1) * sizeof(*d));
+	if (!d) {
+		free(bundle_path);
+		return cp_error_set(err, ENOMEM, "out of memory");
+	}
+	p->debug = d;
+	d = &p->debug[p->n_debug++];
+	*d = (struct cp_packed_debug){mod, f, kind, bundle_path, {0}};
+	return add_file_once(p, w, bundle_path, f->host_path, 0, &d->digest, err);
+}
+
+static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+{
+	for (size_t i = 0; i < p->scan->n_modules; i++) {
+		const struct cp_module *m = &p->scan->modules[i];
+		if (!cp_module_packable(m) || !m->debug || !m->debug->file)
+			continue;
+		/* gdb looks a debug file up by the object's build-id; an object
+		 * without one by its debuglink under DEBUGDIR/<object's dir>/. */
+		char *path = build_id_path(m->file_build_id, m->file_build_id_len);
+		if (!path && m->debug->debuglink) {
+			char *dir = strdup(m->real_path);
+			if (dir) {
+				*strrchr(dir, '/') = '\0';
+				if (asprintf(&path, "%s%s/%s", CP_BUNDLE_DEBUG, dir,
+				             m->debug->debuglink) < 0)
+					path = NULL;
+			}
+			free(dir);
+		}
+		if (!path)
+			continue;
+		int r = add_debug_file(p, w, i, m->debug->file, "debug", path, err);
+		if (r == 0 && m->debug->alt) {
+			const struct cp_debug_file *alt = m->debug->alt;
+			char *ap = build_id_path(alt->build_id, alt->build_id_len);
+			if (ap)
+				r = add_debug_file(p, w, i, alt, "dwz", ap, err);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static const struct cp_module *find_role(const struct cp_scan *s, enum cp_module_role role)
+{
+	for (size_t i = 0; i < s->n_modules; i++)
+		if (s->modules[i].role == role && s->modules[i].bundle_path)
+			return &s->modules[i];
+	return NULL;
+}
+
+static char *dir_of(const char *path)
+{
+	char *d = path ? strdup(path) : NULL;
+	if (d)
+		*strrchr(d, '/') = '\0';
+	return d;
+}
+
+static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const char *name,
+                      const char *text, int exec, struct cp_error *err)
+{
+	struct cp_sha256 s;
+	uint8_t digest[32];
+	size_t len = strlen(text);
+	cp_sha256_init(&s);
+	cp_sha256_update(&s, text, len);
+	cp_sha256_final(&s, digest);
+	int r = cp_bundle_add_buffer(w, name, text, len, exec, err);
+	if (r == 0 && record_file(p, name, len, digest) < 0)
+		r = cp_error_set(err, ENOMEM, "out of memory");
+	return r;
+}
+
+static int render(const char *tmpl, const struct cp_template_var *vars, size_t n, char **out,
+                  struct cp_error *err)
+{
+	const struct cp_template *t = cp_template_get(tmpl);
+	if (!t)
+		return cp_error_set(err, ENOENT, "no template '%s' in this build", tmpl);
+	return cp_template_render(t->text, vars, n, out, err);
+}
+
+static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+{
+	const struct cp_module *exe = find_role(p->scan, CP_ROLE_EXECUTABLE);
+	const struct cp_module *tdb = find_role(p->scan, CP_ROLE_THREAD_DB);
+	char *tdb_dir = tdb ? dir_of(tdb->real_path) : NULL;
+	char *q_exe = cp_quote_sh(exe ? exe->real_path : "");
+	char *q_machine = cp_quote_sh(cp_machine_name(p->core->machine));
+	char *q_tdb = cp_quote_sh(tdb_dir ? tdb_dir : "");
+	char *rel_exe = NULL, *file_cmd = NULL, *gdb_text = NULL, *sh_text = NULL;
+	int r = -ENOMEM;
+	if (!q_exe || !q_machine || !q_tdb)
+		goto out;
+	if (exe) {
+		if (asprintf(&rel_exe, "%s%s", CP_BUNDLE_SYSROOT, exe->real_path) < 0) {
+			rel_exe = NULL;
+			goto out;
+		}
+		char *q = cp_quote_gdb_arg(rel_exe);
+		if (q && asprintf(&file_cmd, "file %s", q) < 0)
+			file_cmd = NULL;
+		free(q);
+	}
+	if (!file_cmd && !(file_cmd = strdup("echo the executable is not in this bundle\\n")))
+		goto out;
+	struct cp_template_var gdb_vars[] = {
+	    {"VERSION", COREPACK_VERSION},
+	    {"FILE_CMD", file_cmd},
+	};
+	struct cp_template_var sh_vars[] = {
+	    {"VERSION", COREPACK_VERSION}, {"EXE", q_exe}, {"MACHINE", q_machine}, {"TRUST", "0"},
+	    {"THREAD_DB_DIR", q_tdb},
+	};
+	if ((r = render(CP_BUNDLE_GDB_SCRIPT, gdb_vars, 2, &gdb_text, err)) < 0 ||
+	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 5, &sh_text, err)) < 0 ||
+	    (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, gdb_text, 0, err)) < 0 ||
+	    (r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, sh_text, 1, err)) < 0)
+		goto out;
+	r = 0;
+out:
+	if (r == -ENOMEM)
+		cp_error_set(err, ENOMEM, "out of memory");
+	free(tdb_dir);
+	free(q_exe);
+	free(q_machine);
+	free(q_tdb);
+	free(rel_exe);
+	free(file_cmd);
+	free(gdb_text);
+	free(sh_text);
+	return r;
+}
+
+static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
+                        const struct cp_file_digest *core_digest, struct cp_error *err)
+{
+	const struct cp_module *tdb = find_role(p->scan, CP_ROLE_THREAD_DB);
+	char *tdb_dir = tdb ? dir_of(tdb->real_path) : NULL;
+	const char *base = strrchr(p->opts.core_path, '/');
+	struct cp_manifest_input in = {
+	    .core = p->core,
+	    .core_name = base ? base + 1 : p->opts.core_path,
+	    .core_digest = *core_digest,
+	    .scan = p->scan,
+	    .sysroot = p->opts.sysroot,
+	    .debug = p->debug,
+	    .n_debug = p->n_debug,
+	    .files = p->files,
+	    .n_files = p->n_files,
+	    .thread_db_dir = tdb_dir,
+	    .created = time(NULL),
+	};
+	char *text = NULL;
+	int r = cp_manifest_build(&in, &text, err);
+	if (r == 0)
+		r = cp_bundle_add_buffer(w, CP_BUNDLE_MANIFEST, text, strlen(text), 0, err);
+	free(text);
+	free(tdb_dir);
+	return r;
+}
+
+int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_error *err)
+{
+	struct cp_bundle_writer *w = NULL;
+	struct cp_file_digest core_digest = {0};
+	char *top = cp_bundle_top_from_name(p->opts.output);
+	if (!top)
+		return cp_error_set(err, ENOMEM, "out of memory");
+	struct cp_bundle_opts bo = p->opts.bundle;
+	bo.progress_total = cp_packer_total_bytes(p);
+	int r = cp_bundle_writer_open(p->opts.output, top, &bo, &w, err);
+	free(top);
+	if (r < 0)
+		return r;
+	if ((r = cp_bundle_add_file(w, CP_BUNDLE_CORE, p->opts.core_path, 0, &core_digest, err)) <
+	        0 ||
+	    (r = record_file(p, CP_BUNDLE_CORE, core_digest.size, core_digest.sha256)) < 0 ||
+	    (r = add_objects(p, w, err)) < 0 || (r = add_links(p, w, err)) < 0 ||
+	    (r = add_debug(p, w, err)) < 0 || (r = add_scripts(p, w, err)) < 0 ||
+	    (r = add_manifest(p, w, &core_digest, err)) < 0) {
+		if (r == -ENOMEM)
+			cp_error_set(err, ENOMEM, "out of memory");
+		cp_bundle_writer_abort(w);
+		return r;
+	}
+	if ((r = cp_bundle_writer_commit(w, err)) < 0)
+		return r;
+	if (stats) {
+		memset(stats, 0, sizeof(*stats));
+		for (size_t i = 0; i < p->scan->n_modules; i++)
+			stats->n_objects += p->scan->modules[i].bundle_path != NULL;
+		for (size_t i = 0; i < p->n_files; i++) {
+			stats->input_bytes += p->files[i].size;
+			stats->n_debug_files += strncmp(p->files[i].path, CP_BUNDLE_DEBUG "/",
+			                                strlen(CP_BUNDLE_DEBUG) + 1) == 0;
+		}
+		stats->n_links = p->n_links;
+		stats->bundle_size = file_size(p->opts.output);
+	}
+	return 0;
+}
+
+void cp_packer_free(struct cp_packer *p)
+{
+	if (!p)
+		return;
+	cp_scan_free(p->scan);
+	cp_core_free(p->core);
+	for (size_t i = 0; i < p->n_files; i++)
+		free(p->files[i].path);
+	free(p->files);
+	for (size_t i = 0; i < p->n_debug; i++)
+		free(p->debug[i].bundle_path);
+	free(p->debug);
+	for (size_t i = 0; i < p->n_links; i++)
+		free(p->links[i]);
+	free(p->links);
+	free(p);
+}

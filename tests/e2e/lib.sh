@@ -1,0 +1,716 @@
+# Shared helpers for the end-to-end tests (tests/e2e/run-*.sh).
+#
+# A test sources this file, calls cp_init, builds its programs from progs/
+# in its private work directory, crashes them, packs the core with $COREPACK,
+# extracts the bundle into a second private directory, hides the originals
+# and checks what gdb on the bundle shows.  Exit 0 pass, 1 fail, 77 skip.
+#
+# Environment (set by tests/e2e/CMakeLists.txt): COREPACK, COREUNPACK,
+# CP_E2E_DIR, CP_SRC_DIR.  CP_E2E_SELFCHECK=1 runs gdb directly on the
+# original files instead of packing, to validate the programs and the
+# assertions without corepack.  CP_E2E_KEEP=1 keeps the temporary
+# directories.
+#
+# Helpers put their results in CP_* variables (bash functions cannot
+# return strings without a subshell, and subshells lose variables).
+
+set -euo pipefail
+
+export LC_ALL=C
+unset DEBUGINFOD_URLS GDBHISTFILE || true
+
+CP_E2E_DIR=${CP_E2E_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+CP_PROGS=$CP_E2E_DIR/progs
+CP_TEST=$(basename "${0%.sh}")
+CP_SELFCHECK=${CP_E2E_SELFCHECK:-0}
+# Flags every test program is built with.
+CP_CFLAGS=(-g -O0 -fno-omit-frame-pointer -Wl,--build-id -Wall)
+
+cp_log() { printf '%s: %s\n' "$CP_TEST" "$*"; }
+
+cp_check() { printf '%s: checking %s\n' "$CP_TEST" "$*"; }
+
+# cp_fail MESSAGE [FILE...]: print a FAIL line and the files, then exit 1.
+cp_fail() {
+	local msg=$1 f
+	shift
+	printf '%s: FAIL: %s\n' "$CP_TEST" "$msg"
+	for f in "$@"; do
+		[[ -e $f ]] || continue
+		printf -- '----- %s -----\n' "$f"
+		cat -- "$f"
+		printf -- '----- end of %s -----\n' "$f"
+	done
+	exit 1
+}
+
+# cp_fail_later MESSAGE: a failure that does not stop the test: the other
+# checks still run, cp_report fails the test at the end.
+CP_LATER=()
+cp_fail_later() {
+	printf '%s: FAIL (reported at the end): %s\n' "$CP_TEST" "$1"
+	CP_LATER+=("$1")
+}
+
+cp_skip() {
+	printf '%s: SKIP: %s\n' "$CP_TEST" "$*"
+	exit 77
+}
+
+cp_cleanup() {
+	local d
+	if [[ ${CP_E2E_KEEP:-0} == 1 ]]; then
+		cp_log "kept $CP_WORK $CP_UNPACK"
+		return
+	fi
+	for d in "${CP_WORK:-}" "${CP_UNPACK:-}"; do
+		[[ -n $d && -d $d ]] && rm -rf -- "$d"
+	done
+	return 0
+}
+
+# cp_need TOOL:PACKAGE...: skip when a tool the test needs is missing.
+cp_need() {
+	local spec
+	for spec in "$@"; do
+		command -v "${spec%%:*}" >/dev/null 2>&1 ||
+			cp_skip "'${spec%%:*}' not found (apt-get install ${spec#*:})"
+	done
+}
+
+# cp_init: private directories, core limits, core_pattern, tools.
+#   CP_WORK    the origin side: programs, debug files, cores (hidden later)
+#   CP_UNPACK  the debugging side: bundles are extracted here
+cp_init() {
+	cp_need gcc:gcc gdb:gdb tar:tar zstd:zstd jq:jq readelf:binutils \
+		objcopy:binutils strip:binutils
+	CP_WORK=$(mktemp -d "${TMPDIR:-/tmp}/cp-e2e-$CP_TEST-work.XXXXXX")
+	CP_UNPACK=$(mktemp -d "${TMPDIR:-/tmp}/cp-e2e-$CP_TEST-unpack.XXXXXX")
+	trap cp_cleanup EXIT
+	mkdir -p "$CP_WORK/logs"
+
+	ulimit -c unlimited 2>/dev/null ||
+		cp_skip "cannot raise the core size limit (ulimit -c unlimited: hard limit $(ulimit -H -c))"
+	CP_CORE_PATTERN=$(cat /proc/sys/kernel/core_pattern)
+	CP_CORE_USES_PID=$(cat /proc/sys/kernel/core_uses_pid 2>/dev/null || echo 0)
+	case $CP_CORE_PATTERN in
+	'|'*) cp_skip "core_pattern pipes cores to a helper ('$CP_CORE_PATTERN'), no core file to pack" ;;
+	'') cp_skip "core_pattern is empty: the kernel writes no core files" ;;
+	esac
+	if [[ $CP_CORE_PATTERN == */* && ${CP_CORE_PATTERN%/*} == *%* ]]; then
+		cp_skip "core_pattern '$CP_CORE_PATTERN' has a %-specifier in its directory"
+	fi
+
+	if [[ $CP_SELFCHECK == 1 ]]; then
+		cp_log "SELFCHECK mode: gdb runs on the original files, corepack is not run"
+	else
+		[[ -n ${COREPACK:-} ]] || cp_fail "COREPACK is not set (run through ctest, or export COREPACK=path/to/corepack)"
+		[[ -x $COREPACK ]] || cp_fail "COREPACK='$COREPACK' is not an executable file"
+	fi
+
+	# Can the originals be hidden under a private mount namespace?
+	CP_HIDE_NS=0
+	if [[ $(id -u) == 0 ]] && command -v unshare >/dev/null &&
+		unshare -m -- mount -t tmpfs cp-probe "$CP_WORK/logs" 2>/dev/null; then
+		CP_HIDE_NS=1
+	fi
+	CP_HIDE=()
+}
+
+# cp_line FILE TAG: the line of FILE marked with "LINE:TAG".
+cp_line() {
+	local n
+	n=$(grep -n -E "LINE:$2( |\$)" "$1" | cut -d: -f1)
+	[[ $n =~ ^[0-9]+$ ]] || cp_fail "no single 'LINE:$2' marker in $1"
+	printf '%s\n' "$n"
+}
+
+# cp_build_id FILE: the GNU build-id of an ELF file, hex.
+cp_build_id() {
+	readelf -nW "$1" | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p' | head -n1
+}
+
+# cp_split_debug FILE DEBUGFILE: move FILE's debug info to DEBUGFILE and
+# link it with .gnu_debuglink (the debug file must stay at that name).
+cp_split_debug() {
+	objcopy --only-keep-debug "$1" "$2"
+	strip --strip-debug --strip-unneeded "$1"
+	objcopy --add-gnu-debuglink="$2" "$1"
+}
+
+# cp_build_lib OUTFILE [CFLAGS...]: build libcrash (SONAME libcrash.so.1)
+# stripped, with its debug file in .debug/ beside it.
+cp_build_lib() {
+	local out=$1 dir
+	shift
+	dir=$(dirname "$out")
+	mkdir -p "$dir/.debug"
+	gcc "${CP_CFLAGS[@]}" "$@" -fPIC -shared -Wl,-soname,libcrash.so.1 \
+		-o "$out" "$CP_PROGS/libcrash.c"
+	cp_split_debug "$out" "$dir/.debug/$(basename "$out").debug"
+}
+
+# cp_build_trio [CFLAGS...]: app + libcrash + plugin, all stripped, their
+# debug info placed three ways.  Sets:
+#   CP_APP            $CP_WORK/b/bin/app (debug: build-id tree in CP_DEBUGROOT)
+#   CP_DEBUGROOT      $CP_WORK/dbg, to pass with --debug-dir
+#   CP_LIB            $CP_WORK/b/lib/libcrash.so.1.0.0 (debug: lib/.debug/)
+#   CP_LIB_SONAME     $CP_WORK/b/lib/libcrash.so.1 -> libcrash.so.1.0.0
+#   CP_PLUGIN         $CP_WORK/b/plugins/crashplugin-1.0.so (debug: beside it)
+#   CP_PLUGIN_LINK    $CP_WORK/b/plugin.so -> plugins/crashplugin-1.0.so,
+#                     the name the app dlopens
+cp_build_trio() {
+	local b=$CP_WORK/b id
+	mkdir -p "$b/bin" "$b/lib" "$b/plugins" "$CP_WORK/dbg"
+	CP_DEBUGROOT=$CP_WORK/dbg
+	CP_LIB=$b/lib/libcrash.so.1.0.0
+	CP_LIB_SONAME=$b/lib/libcrash.so.1
+	CP_PLUGIN=$b/plugins/crashplugin-1.0.so
+	CP_PLUGIN_LINK=$b/plugin.so
+	CP_APP=$b/bin/app
+
+	cp_build_lib "$CP_LIB" "$@"
+	ln -s libcrash.so.1.0.0 "$CP_LIB_SONAME"
+	ln -s libcrash.so.1 "$b/lib/libcrash.so"
+
+	gcc "${CP_CFLAGS[@]}" "$@" -fPIC -shared -I"$CP_PROGS" -o "$CP_PLUGIN" \
+		"$CP_PROGS/plugin.c" -L"$b/lib" -lcrash -Wl,-rpath,"$b/lib"
+	cp_split_debug "$CP_PLUGIN" "$CP_PLUGIN.debug"
+	ln -s plugins/crashplugin-1.0.so "$CP_PLUGIN_LINK"
+
+	gcc "${CP_CFLAGS[@]}" "$@" -I"$CP_PROGS" -o "$CP_APP" "$CP_PROGS/app.c" \
+		-L"$b/lib" -lcrash -Wl,-rpath,"$b/lib" -ldl
+	cp_split_debug "$CP_APP" "$b/bin/app.debug"
+	id=$(cp_build_id "$CP_APP")
+	[[ -n $id ]] || cp_fail "$CP_APP has no build-id"
+	mkdir -p "$CP_DEBUGROOT/.build-id/${id:0:2}"
+	mv "$b/bin/app.debug" "$CP_DEBUGROOT/.build-id/${id:0:2}/${id:2}.debug"
+}
+
+# The frames gdb must show for the app's crash, innermost first.
+cp_trio_frames() {
+	CP_FRAMES=(
+		"crash_store libcrash.c:$(cp_line "$CP_PROGS/libcrash.c" crash_store)"
+		"crash_deep libcrash.c:$(cp_line "$CP_PROGS/libcrash.c" crash_deep)"
+		"plugin_entry plugin.c:$(cp_line "$CP_PROGS/plugin.c" plugin_entry)"
+		"app_run app.c:$(cp_line "$CP_PROGS/app.c" app_run)"
+		"main app.c:$(cp_line "$CP_PROGS/app.c" main)"
+	)
+}
+
+# --- crashing -----------------------------------------------------------
+
+# Where the kernel writes cores for a process whose cwd is $1, and the
+# prefix of their names.
+cp_core_location() {
+	local pat=$CP_CORE_PATTERN
+	if [[ $pat == /* ]]; then
+		CP_CORE_DIR=${pat%/*}
+	elif [[ $pat == */* ]]; then
+		CP_CORE_DIR=$1/${pat%/*}
+	else
+		CP_CORE_DIR=$1
+	fi
+	CP_CORE_DIR=${CP_CORE_DIR:-/}
+	pat=${pat##*/}
+	CP_CORE_PREFIX=${pat%%%*}
+}
+
+# cp_find_core DIR PID STAMP: set CP_CORE to the core written after STAMP
+# by process PID that ran in DIR.
+cp_find_core() {
+	local dir=$1 pid=$2 stamp=$3 f cands=()
+	cp_core_location "$dir"
+	while IFS= read -r -d '' f; do
+		cands+=("$f")
+	done < <(find "$CP_CORE_DIR" -maxdepth 1 -type f -name "$CP_CORE_PREFIX*" \
+		-newer "$stamp" -print0 2>/dev/null)
+	if ((${#cands[@]} > 1)); then
+		# Several tests may share an absolute core directory: keep ours.
+		local mine=()
+		for f in "${cands[@]}"; do
+			[[ ${f##*/} == *"$pid"* ]] && mine+=("$f")
+		done
+		cands=("${mine[@]}")
+	fi
+	((${#cands[@]} == 1)) ||
+		cp_skip "the crash of pid $pid left ${#cands[@]} core files in $CP_CORE_DIR (core_pattern '$CP_CORE_PATTERN'): cannot produce cores here"
+	CP_CORE=${cands[0]}
+}
+
+# cp_crash DIR CMD...: run CMD in DIR (created), expect it to die of a
+# signal, set CP_CORE to the core it wrote.
+cp_crash() {
+	local dir=$1 pid st=0
+	shift
+	mkdir -p "$dir"
+	touch "$dir/.stamp"
+	(cd "$dir" && exec "$@") </dev/null >"$dir/.out" 2>"$dir/.err" &
+	pid=$!
+	wait "$pid" 2>/dev/null || st=$?
+	((st > 128)) || cp_fail "'$*' was expected to crash, exit status $st" "$dir/.out" "$dir/.err"
+	cp_find_core "$dir" "$pid" "$dir/.stamp"
+	cp_log "crashed '$(basename "$1")' (signal $((st - 128))), core $CP_CORE"
+}
+
+# cp_start_waiting DIR CMD...: start CMD in DIR in the background with its
+# stdin and stdout on fifos (CMD prints "ready" and blocks reading stdin),
+# and wait until it says "ready".  Sets CP_WAIT_PID.
+cp_start_waiting() {
+	local dir=$1 line=
+	shift
+	mkdir -p "$dir"
+	mkfifo "$dir/.go" "$dir/.ready"
+	# Read-write opens never block, so neither side can deadlock on open.
+	exec {CP_GO_FD}<>"$dir/.go" {CP_READY_FD}<>"$dir/.ready"
+	touch "$dir/.stamp"
+	(cd "$dir" && exec "$@") <"$dir/.go" >"$dir/.ready" 2>"$dir/.err" &
+	CP_WAIT_PID=$!
+	CP_WAIT_DIR=$dir
+	# The timeout only turns a hang into a failure; it is not synchronisation.
+	read -r -t 30 -u "$CP_READY_FD" line || true
+	[[ $line == ready ]] || cp_fail "'$*' did not become ready (got '$line')" "$dir/.err"
+}
+
+# cp_release_crash: let the waiting program continue to its crash; set CP_CORE.
+cp_release_crash() {
+	local st=0
+	printf 'go\n' >&"$CP_GO_FD"
+	wait "$CP_WAIT_PID" 2>/dev/null || st=$?
+	exec {CP_GO_FD}>&- {CP_READY_FD}>&-
+	((st > 128)) || cp_fail "the released program was expected to crash, exit status $st" "$CP_WAIT_DIR/.err"
+	cp_find_core "$CP_WAIT_DIR" "$CP_WAIT_PID" "$CP_WAIT_DIR/.stamp"
+	cp_log "released pid $CP_WAIT_PID: signal $((st - 128)), core $CP_CORE"
+}
+
+# cp_kill_waiting: end the waiting program without a core.
+cp_kill_waiting() {
+	kill -KILL "$CP_WAIT_PID" 2>/dev/null || true
+	wait "$CP_WAIT_PID" 2>/dev/null || true
+	exec {CP_GO_FD}>&- {CP_READY_FD}>&-
+}
+
+# --- packing and extracting ---------------------------------------------
+
+# cp_pack CORE BUNDLE [OPTION...]: run corepack, require exit 0.  Its stdout
+# and stderr are in CP_PACK_OUT and CP_PACK_ERR.
+cp_pack() {
+	local core=$1 out=$2 st=0
+	shift 2
+	CP_PACK_OUT=$CP_WORK/logs/pack.out
+	CP_PACK_ERR=$CP_WORK/logs/pack.err
+	CP_BUNDLE_FILE=$out
+	cp_log "running: corepack $* -o $out $core"
+	"$COREPACK" "$@" -o "$out" "$core" >"$CP_PACK_OUT" 2>"$CP_PACK_ERR" || st=$?
+	((st == 0)) || cp_fail "corepack exited $st, expected 0: corepack $* -o $out $core" \
+		"$CP_PACK_OUT" "$CP_PACK_ERR"
+	[[ -f $out ]] || cp_fail "corepack exited 0 but wrote no $out" "$CP_PACK_OUT" "$CP_PACK_ERR"
+	sed "s/^/  corepack stdout: /" "$CP_PACK_OUT"
+	sed "s/^/  corepack stderr: /" "$CP_PACK_ERR"
+}
+
+# The top directory of a bundle named FILE: its name less .tar.*.
+cp_bundle_top() {
+	local n=${1##*/}
+	n=${n%.tar.zst}
+	n=${n%.tar.xz}
+	n=${n%.tar.gz}
+	n=${n%.tgz}
+	n=${n%.tar}
+	printf '%s\n' "$n"
+}
+
+# cp_extract BUNDLE: extract with plain tar into a fresh directory of
+# CP_UNPACK; sets CP_BUNDLE_DIR to the bundle's top directory.
+cp_extract() {
+	local bundle=$1 dest top
+	dest=$(mktemp -d "$CP_UNPACK/x.XXXXXX")
+	top=$(cp_bundle_top "$bundle")
+	cp_check "tar -xf $(basename "$bundle") extracts everything under '$top/'"
+	tar -tf "$bundle" >"$CP_WORK/logs/tar-list" 2>"$CP_WORK/logs/tar-list-err" ||
+		cp_fail "tar -tf cannot list $bundle" "$CP_WORK/logs/tar-list-err"
+	if grep -v -E "^$top(/|\$)" "$CP_WORK/logs/tar-list" >"$CP_WORK/logs/tar-outside"; then
+		cp_fail "bundle entries outside '$top/'" "$CP_WORK/logs/tar-outside"
+	fi
+	if grep -E '(^|/)\.\.(/|$)' "$CP_WORK/logs/tar-list" >"$CP_WORK/logs/tar-dotdot"; then
+		cp_fail "bundle entries with '..'" "$CP_WORK/logs/tar-dotdot"
+	fi
+	tar -xf "$bundle" -C "$dest" 2>"$CP_WORK/logs/tar-err" ||
+		cp_fail "tar -xf failed on $bundle" "$CP_WORK/logs/tar-err"
+	# Warnings do not stop the other checks, but fail the test at the end.
+	if [[ -s $CP_WORK/logs/tar-err ]]; then
+		cp_fail_later "tar -xf $(basename "$bundle") printed $(grep -c '' "$CP_WORK/logs/tar-err") lines on stderr, first: $(head -n1 "$CP_WORK/logs/tar-err")"
+	fi
+	[[ -d $dest/$top ]] || cp_fail "no top directory '$top' after extracting $bundle" "$CP_WORK/logs/tar-list"
+	CP_BUNDLE_DIR=$dest/$top
+}
+
+# cp_manifest JQ-FILTER [jq options...]: query the extracted manifest.
+cp_manifest() {
+	jq -r "$@" "$CP_BUNDLE_DIR/manifest.json"
+}
+
+# cp_check_symlinks DIR: every symlink below DIR is relative and resolves to
+# an existing file inside DIR.
+cp_check_symlinks() {
+	local root=$1 real l t r bad=$CP_WORK/logs/bad-symlinks
+	real=$(readlink -f "$root")
+	: >"$bad"
+	while IFS= read -r -d '' l; do
+		t=$(readlink "$l")
+		if [[ $t == /* ]]; then
+			echo "absolute: ${l#"$root"/} -> $t" >>"$bad"
+			continue
+		fi
+		r=$(readlink -f "$l" || true)
+		if [[ -z $r || $r != "$real"/* ]]; then
+			echo "escapes the bundle: ${l#"$root"/} -> $t (resolves to $r)" >>"$bad"
+		elif [[ ! -e $r ]]; then
+			echo "dangling: ${l#"$root"/} -> $t" >>"$bad"
+		fi
+	done < <(find "$root" -type l -print0)
+	[[ ! -s $bad ]] || cp_fail "bad symlinks in the extracted bundle" "$bad"
+}
+
+# cp_check_layout ORIGINAL-CORE: the extracted bundle has the documented
+# files, the core is the original byte for byte, the manifest is JSON whose
+# objects exist in the bundle with the recorded sha256, and every symlink
+# stays inside.
+cp_check_layout() {
+	local core=$1 x=$CP_BUNDLE_DIR f n i bp sum want
+	cp_check "bundle layout (core, sysroot/, manifest.json, corepack.gdb, run-gdb.sh)"
+	for f in core manifest.json corepack.gdb; do
+		[[ -f $x/$f && ! -L $x/$f ]] || cp_fail "bundle has no regular file '$f'" "$CP_WORK/logs/tar-list"
+	done
+	[[ -d $x/sysroot ]] || cp_fail "bundle has no sysroot/" "$CP_WORK/logs/tar-list"
+	[[ -f $x/run-gdb.sh && -x $x/run-gdb.sh ]] ||
+		cp_fail "bundle has no executable run-gdb.sh" "$CP_WORK/logs/tar-list"
+	cmp -s "$core" "$x/core" || cp_fail "the bundle's core differs from the original $core"
+	jq -e '.objects | length > 0' "$x/manifest.json" >/dev/null ||
+		cp_fail "manifest.json is not JSON with a non-empty objects[]" "$x/manifest.json"
+
+	cp_check "every manifest object with a bundle_path is in the bundle with its sha256"
+	n=$(cp_manifest '.objects | length')
+	for ((i = 0; i < n; i++)); do
+		bp=$(cp_manifest ".objects[$i].bundle_path // empty")
+		[[ -n $bp ]] || continue
+		f=$x/${bp#/}
+		[[ -e $f ]] || f=$(dirname "$x")/${bp#/}
+		[[ -f $f ]] || cp_fail "manifest object $i: bundle_path '$bp' is not a file in the bundle" "$x/manifest.json"
+		want=$(cp_manifest ".objects[$i].sha256 // empty")
+		if [[ -n $want ]]; then
+			sum=$(sha256sum <"$f" | cut -d' ' -f1)
+			[[ $sum == "$want" ]] ||
+				cp_fail "manifest object $i ($bp): sha256 $want, file has $sum"
+		fi
+	done
+	cp_check "every symlink in the bundle is relative and resolves inside it"
+	cp_check_symlinks "$x"
+}
+
+# cp_manifest_object NAME-SUFFIX: set CP_OBJ to the index of the manifest
+# object one of whose names ends in NAME-SUFFIX (e.g. "/libcrash.so.1").
+# A name may be a string or an object with a "path".
+cp_manifest_object() {
+	CP_OBJ=$(cp_manifest --arg s "$1" '[.objects | to_entries[] |
+		select(any(.value.names[]?; (if type == "object" then .path // .name // "" else . end)
+			| tostring | sub(" \\(deleted\\)$"; "") | endswith($s)))
+		| .key] | first // empty')
+	[[ -n $CP_OBJ ]] || cp_fail "manifest has no object named '*$1'" "$CP_BUNDLE_DIR/manifest.json"
+}
+
+# cp_check_object NAME-SUFFIX ORIGINAL-FILE: the manifest object for the
+# file is "ok", has the file's build-id and a debug file, and stdout has a
+# line for it.
+cp_check_object() {
+	local name=$1 orig=$2 id got st dbg
+	id=$(cp_build_id "$orig")
+	cp_check "manifest and stdout: '$name' ok, build-id $id, with a debug file"
+	cp_manifest_object "$name"
+	got=$(cp_manifest ".objects[$CP_OBJ] | .build_id // .build_id_core // .build_id_file // empty")
+	st=$(cp_manifest ".objects[$CP_OBJ].status // empty")
+	dbg=$(cp_manifest ".objects[$CP_OBJ].debug | if type == \"array\" then length else (if . then 1 else 0 end) end")
+	[[ $got == "$id" ]] || cp_fail "manifest build_id of '$name' is '$got', expected $id" "$CP_BUNDLE_DIR/manifest.json"
+	[[ $st == ok ]] || cp_fail "manifest status of '$name' is '$st', expected ok" "$CP_BUNDLE_DIR/manifest.json"
+	((dbg > 0)) || cp_fail "manifest lists no debug file for '$name'" "$CP_BUNDLE_DIR/manifest.json"
+	[[ -f $CP_BUNDLE_DIR/debug/.build-id/${id:0:2}/${id:2}.debug ]] ||
+		cp_fail "bundle has no debug/.build-id/${id:0:2}/${id:2}.debug for '$name'" "$CP_WORK/logs/tar-list"
+	grep -E "$id.*[[:space:]]ok([[:space:]]|\$)" "$CP_PACK_OUT" >/dev/null ||
+		cp_fail "corepack's stdout has no 'ok' line with build-id $id ($name)" "$CP_PACK_OUT"
+	if grep -E "$id.*[[:space:]]ok[[:space:]]+-[[:space:]]*\$" "$CP_PACK_OUT" >/dev/null; then
+		cp_fail "corepack's stdout shows no debug file ('-') for $name" "$CP_PACK_OUT"
+	fi
+}
+
+# --- hiding the originals and running gdb --------------------------------
+
+# cp_hide_originals DIR...: make the origin files unreachable for gdb.  As
+# root with a working unshare, cp_hidden later runs gdb in a private mount
+# namespace with an empty tmpfs over each DIR and over /usr/lib/debug;
+# otherwise the directories are deleted (the test built them itself).
+cp_hide_originals() {
+	local d
+	[[ $CP_SELFCHECK == 1 ]] && return 0
+	CP_HIDE=("$@")
+	if [[ $CP_HIDE_NS == 1 ]]; then
+		[[ -d /usr/lib/debug ]] && CP_HIDE+=(/usr/lib/debug)
+		cp_log "hiding ${CP_HIDE[*]} (tmpfs in a private mount namespace)"
+		cp_hidden sh -c 'for d; do [ -z "$(ls -A "$d")" ] || exit 1; done' sh "${CP_HIDE[@]}" ||
+			cp_fail "the originals are still visible under the mount namespace"
+	else
+		cp_log "cannot use a mount namespace: deleting $* (/usr/lib/debug stays visible)"
+		for d in "$@"; do
+			# Keep the logs: they are opened already, and FAIL prints them.
+			find "$d" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +
+		done
+	fi
+}
+
+# cp_hidden CMD...: run CMD with the originals hidden.
+cp_hidden() {
+	if [[ $CP_HIDE_NS == 1 && ${#CP_HIDE[@]} -gt 0 ]]; then
+		unshare -m -- sh -c 'n=$1; shift
+			while [ "$n" -gt 0 ]; do
+				mount -t tmpfs -o size=1m,mode=755 cp-hidden "$1" || exit 125
+				shift; n=$((n - 1))
+			done
+			exec "$@"' sh "${#CP_HIDE[@]}" "${CP_HIDE[@]}" "$@"
+	else
+		"$@"
+	fi
+}
+
+# cp_gdb OUTFILE GDB-ARGS...: run the bundle's run-gdb.sh (originals
+# hidden) with GDB-ARGS, output in OUTFILE.  In SELFCHECK mode run gdb on
+# the original executable and core instead (CP_SELF_EXE, CP_CORE).
+cp_gdb() {
+	local out=$1 st=0
+	shift
+	if [[ $CP_SELFCHECK == 1 ]]; then
+		gdb -nx -batch -iex 'set debuginfod enabled off' \
+			-iex "set debug-file-directory ${CP_DEBUGROOT:+$CP_DEBUGROOT:}/usr/lib/debug" \
+			-ex "file $CP_SELF_EXE" -ex "core-file $CP_CORE" "$@" \
+			</dev/null >"$out" 2>&1 || st=$?
+	else
+		cp_log "running: run-gdb.sh $*"
+		cp_hidden "$CP_BUNDLE_DIR/run-gdb.sh" "$@" </dev/null >"$out" 2>&1 || st=$?
+	fi
+	((st == 0)) || cp_fail "gdb exited $st" "$out"
+}
+
+# Frame lines of the first backtrace in FILE: "func<TAB>file:line" or
+# "func<TAB>" when gdb shows no source position.  A "#0" line followed by
+# a source line ("45<TAB>...") or after "Program terminated with signal"
+# is gdb announcing where the program stopped (after core-file, thread N),
+# not a backtrace.
+cp_frames() {
+	local lines=() i line fn at seen=0
+	mapfile -t lines <"$1"
+	for ((i = 0; i < ${#lines[@]}; i++)); do
+		line=${lines[i]}
+		[[ $line =~ ^#([0-9]+)[[:space:]] ]] || continue
+		if [[ ${BASH_REMATCH[1]} == 0 ]]; then
+			[[ ${lines[i + 1]:-} =~ ^[0-9]+$'\t' ]] && continue
+			((i > 0)) && [[ ${lines[i - 1]} == 'Program terminated with signal'* ||
+				${lines[i - 1]} == '[Switching to thread'* ]] && continue
+			((seen)) && break
+		fi
+		seen=1
+		fn='??'
+		if [[ $line =~ ^#[0-9]+[[:space:]]+(0x[0-9a-f]+[[:space:]]+in[[:space:]]+)?([^[:space:]]+)[[:space:]]\( ]]; then
+			fn=${BASH_REMATCH[2]}
+		fi
+		at=
+		if [[ $line =~ [[:space:]]at[[:space:]]+([^[:space:]]+):([0-9]+)$ ]]; then
+			at=${BASH_REMATCH[1]##*/}:${BASH_REMATCH[2]}
+		fi
+		printf '%s\t%s\n' "$fn" "$at"
+	done
+}
+
+# cp_assert_frames FILE [WHOLE-OUTPUT] SPEC...: the first backtrace in FILE
+# has, consecutively, frames "FUNC FILE:LINE" (LINE may be "*"); frames
+# before them may be anything but "??" (libc's read, futex waits...).
+cp_assert_frames() {
+	local file=$1 whole=$1 frames=() i k start=-1 fn at want_fn want_at
+	shift
+	if [[ $# -gt 0 && -f $1 ]]; then
+		whole=$1
+		shift
+	fi
+	mapfile -t frames < <(cp_frames "$file")
+	((${#frames[@]} > 0)) || cp_fail "no backtrace in gdb's output" "$whole"
+	for ((i = 0; i < ${#frames[@]}; i++)); do
+		[[ ${frames[i]%%$'\t'*} == "${1%% *}" ]] && { start=$i; break; }
+	done
+	((start >= 0)) || cp_fail "no frame '${1%% *}' in the backtrace (expected: $*)" "$whole"
+	for ((i = 0; i < start; i++)); do
+		[[ ${frames[i]%%$'\t'*} != '??' ]] ||
+			cp_fail "frame #$i is '??' (expected: $*)" "$whole"
+	done
+	k=$start
+	for spec in "$@"; do
+		want_fn=${spec%% *}
+		want_at=${spec#* }
+		((k < ${#frames[@]})) || cp_fail "backtrace ends before '$spec' (expected: $*)" "$whole"
+		fn=${frames[k]%%$'\t'*}
+		at=${frames[k]#*$'\t'}
+		if [[ $fn != "$want_fn" ]]; then
+			cp_fail "frame #$k is '$fn', expected '$want_fn' (expected: $*)" "$whole"
+		fi
+		if [[ -z $at ]]; then
+			cp_fail "frame #$k ($fn) has no file:line, expected $want_at" "$whole"
+		fi
+		if [[ $want_at == *:'*' ]]; then
+			[[ ${at%:*} == "${want_at%:*}" ]] ||
+				cp_fail "frame #$k ($fn) is at $at, expected ${want_at%:*}:N" "$whole"
+		elif [[ $at != "$want_at" ]]; then
+			cp_fail "frame #$k ($fn) is at $at, expected $want_at" "$whole"
+		fi
+		k=$((k + 1))
+	done
+}
+
+# cp_assert_sharedlibs FILE [NAME[:debug]...]: gdb's "info sharedlibrary"
+# in FILE read every library ("No" nowhere), from under the bundle
+# directory (not in SELFCHECK mode); each NAME (a file name such as
+# libcrash.so.1) is listed, and those marked :debug without "(*)".
+cp_assert_sharedlibs() {
+	local file=$1 line in=0 rows=() syms path want name need_debug found d1 d2
+	shift
+	while IFS= read -r line; do
+		if [[ $line =~ ^From[[:space:]]+To[[:space:]]+Syms[[:space:]]Read ]]; then
+			in=1
+			rows=()
+			continue
+		fi
+		((in)) || continue
+		if [[ $line =~ ^(0x[0-9a-f]+[[:space:]]+0x[0-9a-f]+)?[[:space:]]*(Yes[[:space:]]\(\*\)|Yes|No)[[:space:]]+(.+)$ ]]; then
+			rows+=("${BASH_REMATCH[2]}"$'\t'"${BASH_REMATCH[3]}")
+		else
+			in=0
+		fi
+	done <"$file"
+	((${#rows[@]} > 0)) || cp_fail "no 'info sharedlibrary' table in gdb's output" "$file"
+	d1=${CP_BUNDLE_DIR:-/}
+	d2=$(readlink -f "$d1")
+	for line in "${rows[@]}"; do
+		syms=${line%%$'\t'*}
+		path=${line#*$'\t'}
+		[[ $syms != No ]] || cp_fail "gdb did not read '$path' (Syms Read: No)" "$file"
+		if [[ $CP_SELFCHECK != 1 && $path != "$d1"/* && $path != "$d2"/* ]]; then
+			cp_fail "gdb loaded '$path' from outside the bundle ($d1)" "$file"
+		fi
+	done
+	for want in "$@"; do
+		name=${want%:debug}
+		need_debug=0
+		[[ $want == *:debug ]] && need_debug=1
+		found=0
+		for line in "${rows[@]}"; do
+			path=${line#*$'\t'}
+			[[ ${path##*/} == "$name" ]] || continue
+			found=1
+			if ((need_debug)) && [[ ${line%%$'\t'*} != Yes ]]; then
+				cp_fail "gdb found no debug info for '$path' ('${line%%$'\t'*}')" "$file"
+			fi
+		done
+		((found)) || cp_fail "'info sharedlibrary' does not list $name" "$file"
+	done
+}
+
+# cp_host_debug_file LIB: the host's /usr/lib/debug build-id debug file for
+# LIB, or nothing.
+cp_host_debug_file() {
+	local id
+	id=$(cp_build_id "$(readlink -f "$1")")
+	[[ -n $id ]] || return 0
+	local f=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+	[[ -f $f ]] && printf '%s\n' "$f"
+	return 0
+}
+
+# cp_want_libc [LIB]: "libc.so.6:debug" when the host has the debug file
+# of LIB (default the 64-bit libc) under /usr/lib/debug, so the bundle must
+# carry it too; "libc.so.6" otherwise.
+cp_want_libc() {
+	local lib=${1:-/lib/x86_64-linux-gnu/libc.so.6}
+	if [[ -n $(cp_host_debug_file "$lib") ]]; then
+		printf '%s:debug\n' "${lib##*/}"
+	else
+		printf '%s\n' "${lib##*/}"
+	fi
+}
+
+# --- bad input -----------------------------------------------------------
+
+# cp_expect_fail CODE PATTERN CMD...: CMD exits with CODE, its stderr
+# matches the extended regex PATTERN, and the output named by CMD's "-o"
+# is not left behind (or, when it existed, is untouched), nor anything else
+# in its directory.  For CODE 1, stderr is exactly one "corepack: " line
+# (with CP_EXPECT_WARNINGS=1, warning lines may come before it).
+cp_expect_fail() {
+	local code=$1 pat=$2 st=0 out= prev= a odir before after sum0= sum1=
+	shift 2
+	local args=("$@")
+	for ((a = 0; a < ${#args[@]} - 1; a++)); do
+		[[ ${args[a]} == -o ]] && out=${args[a + 1]}
+	done
+	cp_check "exit $code, stderr /$pat/: ${args[*]}"
+	if [[ -n $out ]]; then
+		odir=$(dirname "$out")
+		before=$(ls -A "$odir" 2>/dev/null || true)
+		if [[ -f $out ]]; then
+			sum0=$(sha256sum <"$out")$(stat -c '%i %Y' "$out")
+		fi
+	fi
+	"$@" >"$CP_WORK/logs/fail.out" 2>"$CP_WORK/logs/fail.err" || st=$?
+	[[ $st == "$code" ]] || cp_fail "exit status $st, expected $code: ${args[*]}" \
+		"$CP_WORK/logs/fail.out" "$CP_WORK/logs/fail.err"
+	grep -E -- "$pat" "$CP_WORK/logs/fail.err" >/dev/null ||
+		cp_fail "stderr does not match /$pat/: ${args[*]}" "$CP_WORK/logs/fail.err"
+	if [[ $code == 1 && ${CP_EXPECT_WARNINGS:-0} == 1 ]]; then
+		grep -E -- "^corepack: .*($pat)" "$CP_WORK/logs/fail.err" >/dev/null ||
+			cp_fail "no 'corepack: ' line matching /$pat/ on stderr: ${args[*]}" "$CP_WORK/logs/fail.err"
+	elif [[ $code == 1 ]]; then
+		[[ $(grep -c '' "$CP_WORK/logs/fail.err") == 1 ]] && grep -q '^corepack: ' "$CP_WORK/logs/fail.err" ||
+			cp_fail "stderr is not one 'corepack: ...' line: ${args[*]}" "$CP_WORK/logs/fail.err"
+	fi
+	if [[ -n $out ]]; then
+		after=$(ls -A "$odir" 2>/dev/null || true)
+		[[ $before == "$after" ]] || cp_fail "files left in $odir: before [$before] after [$after]: ${args[*]}"
+		if [[ -n $sum0 ]]; then
+			sum1=$(sha256sum <"$out")$(stat -c '%i %Y' "$out")
+			[[ $sum0 == "$sum1" ]] || cp_fail "existing output $out was modified: ${args[*]}"
+		fi
+	fi
+	sed 's/^/  stderr: /' "$CP_WORK/logs/fail.err"
+}
+
+# --- results -----------------------------------------------------------------
+
+# cp_report: the numbers the lead quotes, on stdout.
+cp_report() {
+	local objs debugs size
+	if [[ $CP_SELFCHECK == 1 ]]; then
+		cp_log "PASS (selfcheck)"
+		return
+	fi
+	objs=$(cp_manifest '[.objects[] | select(.bundle_path)] | length')
+	debugs=$(find "$CP_BUNDLE_DIR/debug" -type f -name '*.debug' 2>/dev/null | wc -l)
+	size=$(stat -c %s "$CP_BUNDLE_FILE")
+	cp_log "RESULT objects packed: $objs, debug files: $debugs, bundle size: $size bytes ($(basename "$CP_BUNDLE_FILE"))"
+	cp_finish
+}
+
+# cp_finish: PASS, or FAIL for the failures cp_fail_later recorded.
+cp_finish() {
+	local m
+	if ((${#CP_LATER[@]} > 0)); then
+		for m in "${CP_LATER[@]}"; do
+			printf '%s: FAIL: %s\n' "$CP_TEST" "$m"
+		done
+		exit 1
+	fi
+	cp_log "PASS"
+}
