@@ -24,9 +24,13 @@
  *    socket) is refused.
  *  - The bundle is created mode 0600 (mkstemp's), as the kernel creates a
  *    core: it holds the crashed process's memory.
- *  - Names are stored as bytes (pax hdrcharset=BINARY when not ASCII), not
- *    converted through the caller's locale, so the same input gives the
- *    same archive whatever LANG says.
+ *  - Names keep their bytes.  libarchive converts them from the locale's
+ *    charset to UTF-8 for pax headers and, where it cannot (non-ASCII in
+ *    the C locale, invalid UTF-8), stores them raw with hdrcharset=BINARY;
+ *    GNU tar extracts those right but warns that it ignores the keyword.
+ *    Forcing hdrcharset=BINARY would make it warn for every entry.
+ *  - A file that is all hole keeps its last byte as data: libarchive
+ *    3.6.2's reader returns a sparse entry without data as empty.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -266,8 +270,6 @@ static int setup_archive(struct cp_bundle_writer *w, enum cp_compression comp,
 	 * need the extended headers. */
 	if (archive_write_set_format_pax(w->a) != ARCHIVE_OK)
 		return archive_failed(w, err, "pax format");
-	if (archive_write_set_format_option(w->a, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK)
-		return archive_failed(w, err, "pax hdrcharset");
 
 	int r = ARCHIVE_OK;
 	const char *module = NULL;
@@ -729,6 +731,19 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	archive_entry_set_size(e, (la_int64_t)size);
 	archive_entry_set_mtime(e, st.st_mtim.tv_sec, 0);
 
+	/* archive_read_data() of libarchive 3.6.2 returns nothing for a
+	 * sparse entry without data (GNU tar's own such entries too). */
+	if (n_regions == 0 && size > 0) {
+		free(regions);
+		if (!(regions = malloc(sizeof(*regions)))) {
+			r = cp_error_set(err, ENOMEM, "cannot read '%s': %s", host_path,
+					 strerror(ENOMEM));
+			goto out;
+		}
+		regions[0] = (struct region){size - 1, 1};
+		n_regions = 1;
+	}
+
 	uint64_t data_size = 0;
 	for (size_t i = 0; i < n_regions; i++)
 		data_size += regions[i].len;
@@ -739,10 +754,9 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 		for (size_t i = 0; i < n_regions; i++)
 			archive_entry_sparse_add_entry(e, (la_int64_t)regions[i].off,
 						       (la_int64_t)regions[i].len);
-		/* GNU tar's own sparse maps end with an empty region at the
-		 * end of the file; without it a file that is all hole would
-		 * have an empty map and be stored as zeros. */
-		if (n_regions == 0 || regions[n_regions - 1].off + regions[n_regions - 1].len < size)
+		/* As GNU tar does, a trailing hole is closed by an empty
+		 * region at the end of the file. */
+		if (regions[n_regions - 1].off + regions[n_regions - 1].len < size)
 			archive_entry_sparse_add_entry(e, (la_int64_t)size, 0);
 	}
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "corepack/manifest.h"
 #include "corepack/pack.h"
 #include "cli_util.h"
 
@@ -38,6 +39,10 @@ static const char usage_text[] =
     "                         SYSROOT/usr/lib/debug is always searched\n"
     "      --no-debug         leave separate debug files out\n"
     "      --strict           fail if any object is missing or mismatched\n"
+    "      --list             write nothing; print one line per mapped object:\n"
+    "                         address range, build-id, file found, status,\n"
+    "                         debug file found, name; and the totals\n"
+    "      --json             with --list: the same as JSON\n"
     "      --level N          compression level (zstd 1-19, xz 0-9, gzip 1-9)\n"
     "  -j, --threads N        compression threads (default: online CPUs)\n"
     "  -f, --force            overwrite an existing bundle\n"
@@ -70,12 +75,20 @@ struct cli {
 	const char **debug_dirs;
 	size_t n_debug_dirs;
 	char *default_output;
-	int quiet, verbose, strict;
+	int quiet, verbose, strict, list, json;
 };
 
 static int parse_args(int argc, char **argv, struct cli *c)
 {
-	enum { OPT_SYSROOT = 256, OPT_DEBUG_DIR, OPT_NO_DEBUG, OPT_STRICT, OPT_LEVEL };
+	enum {
+		OPT_SYSROOT = 256,
+		OPT_DEBUG_DIR,
+		OPT_NO_DEBUG,
+		OPT_STRICT,
+		OPT_LEVEL,
+		OPT_LIST,
+		OPT_JSON,
+	};
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},
 	    {"executable", required_argument, NULL, 'e'},
@@ -83,6 +96,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	    {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 	    {"no-debug", no_argument, NULL, OPT_NO_DEBUG},
 	    {"strict", no_argument, NULL, OPT_STRICT},
+	    {"list", no_argument, NULL, OPT_LIST},
+	    {"json", no_argument, NULL, OPT_JSON},
 	    {"level", required_argument, NULL, OPT_LEVEL},
 	    {"threads", required_argument, NULL, 'j'},
 	    {"force", no_argument, NULL, 'f'},
@@ -119,6 +134,12 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case OPT_STRICT:
 			c->strict = 1;
 			break;
+		case OPT_LIST:
+			c->list = 1;
+			break;
+		case OPT_JSON:
+			c->json = 1;
+			break;
 		case OPT_LEVEL:
 			if (cli_parse_long(optarg, 0, 22, &n) < 0)
 				return cli_usage("invalid compression level '%s' (0-22)", optarg);
@@ -153,6 +174,10 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	if (argc - optind > 1)
 		return cli_usage("more than one core file given ('%s')", argv[optind + 1]);
 	c->pack.core_path = argv[optind];
+	if (c->json && !c->list)
+		return cli_usage("--json goes with --list");
+	if (c->list && c->pack.output)
+		return cli_usage("--list writes nothing; -o makes no sense with it");
 	if (c->pack.sysroot && !cli_is_dir(c->pack.sysroot))
 		return cli_fail("cannot use sysroot '%s': not a directory", c->pack.sysroot),
 		       EXIT_FAIL;
@@ -161,7 +186,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			return cli_fail("cannot use debug directory '%s': not a directory",
 			                c->debug_dirs[i]),
 			       EXIT_FAIL;
-	if (!c->pack.output) {
+	if (!c->pack.output && !c->list) {
 		const char *base = strrchr(c->pack.core_path, '/');
 		base = base ? base + 1 : c->pack.core_path;
 		if (!*base || asprintf(&c->default_output, "%s.tar.zst", base) < 0)
@@ -241,6 +266,62 @@ static void print_total(const struct cp_packer *p, const struct cp_pack_stats *s
 	       by_status[CP_STATUS_MISSING], st->n_debug_files, st->n_links, in, out, output);
 }
 
+static void list_text(const struct cp_packer *p)
+{
+	const struct cp_scan *s = cp_packer_scan(p);
+	size_t by_status[5] = {0}, debug = 0;
+	char id[2 * CP_BUILD_ID_MAX + 1];
+	for (size_t i = 0; i < s->n_modules; i++) {
+		const struct cp_module *m = &s->modules[i];
+		const uint8_t *b = m->core_build_id_len ? m->core_build_id : m->file_build_id;
+		size_t len = m->core_build_id_len ? m->core_build_id_len : m->file_build_id_len;
+		strcpy(id, "-");
+		if (len)
+			cp_hex(b, len, id);
+		const char *dbg = m->debug && m->debug->file ? m->debug->file->host_path : "-";
+		by_status[m->status]++;
+		debug += m->debug && m->debug->file;
+		char range[48] = "-"; /* libthread_db is packed but was not mapped */
+		if (m->end)
+			snprintf(range, sizeof(range), "0x%llx-0x%llx", (unsigned long long)m->start,
+				 (unsigned long long)m->end);
+		printf("%s %s %s %s %s %s\n", range, id, m->host_path ? m->host_path : "-",
+		       cp_status_name(m->status), dbg, m->origin_path);
+	}
+	if (s->vdso) {
+		strcpy(id, "-");
+		if (s->vdso_build_id_len)
+			cp_hex(s->vdso_build_id, s->vdso_build_id_len, id);
+		printf("0x%llx-0x%llx %s - in-core - [vdso]\n", (unsigned long long)s->vdso,
+		       (unsigned long long)s->vdso_end, id);
+	}
+	char est[32];
+	cli_human_size(cp_packer_estimate_bytes(p), est, sizeof(est));
+	printf("%zu objects: %zu ok, %zu mismatch, %zu missing, %zu no-build-id, %zu unverified; "
+	       "%zu debug files; a bundle would hold %s before compression\n",
+	       s->n_modules, by_status[CP_STATUS_OK], by_status[CP_STATUS_MISMATCH],
+	       by_status[CP_STATUS_MISSING], by_status[CP_STATUS_NO_BUILD_ID],
+	       by_status[CP_STATUS_UNVERIFIED], debug, est);
+}
+
+static int list_core(const struct cp_packer *p, int json)
+{
+	if (!json) {
+		list_text(p);
+		return EXIT_OK;
+	}
+	struct cp_error err = {0};
+	char *text = NULL;
+	if (cp_listing_json(cp_packer_core(p), cp_packer_scan(p), cp_packer_estimate_bytes(p),
+			    &text, &err) < 0) {
+		cli_fail("%s", err.msg);
+		return EXIT_FAIL;
+	}
+	fputs(text, stdout);
+	free(text);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
@@ -272,6 +353,10 @@ int main(int argc, char **argv)
 	}
 	if (!c.quiet)
 		print_warnings(p);
+	if (c.list) {
+		rc = list_core(p, c.json);
+		goto out;
+	}
 	const struct cp_scan *s = cp_packer_scan(p);
 	int bad = count_bad(s);
 	if (c.strict && bad) {

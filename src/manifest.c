@@ -39,6 +39,22 @@ static void append(struct jb *b, json_object *a, json_object *v)
 	}
 }
 
+/* Serialise ROOT (consumed) into a malloc'd string with a final newline. */
+static int finish(struct jb *b, json_object *root, char **out, struct cp_error *err)
+{
+	const char *text = b->oom ? NULL
+				  : json_object_to_json_string_ext(
+					    root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *copy = text ? malloc(strlen(text) + 2) : NULL;
+	if (copy)
+		strcat(strcpy(copy, text), "\n");
+	json_object_put(root);
+	if (!copy)
+		return cp_error_set(err, ENOMEM, "out of memory writing JSON");
+	*out = copy;
+	return 0;
+}
+
 static json_object *jstr(const char *s)
 {
 	return s ? json_object_new_string(s) : json_object_new_null();
@@ -200,6 +216,9 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	put(b, o, "status", jstr(cp_status_name(m->status)));
 	put(b, o, "detail", jstr(m->status_detail));
 	put(b, o, "real_path", jstr(m->real_path));
+	put(b, o, "file", jstr(m->host_path));
+	put(b, o, "debug_file",
+	    jstr(m->debug && m->debug->file ? m->debug->file->host_path : NULL));
 	put(b, o, "bundle_path", jstr(m->bundle_path));
 	if (m->bundle_path) {
 		put(b, o, "size", json_object_new_int64((int64_t)m->digest.size));
@@ -289,4 +308,63 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 		return cp_error_set(err, ENOMEM, "out of memory writing the manifest");
 	*out = copy;
 	return 0;
+}
+
+int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint64_t estimate,
+		    char **out, struct cp_error *err)
+{
+	struct jb b = {0};
+	struct cp_manifest_input in = {.core = core, .scan = scan};
+	json_object *root = json_object_new_object();
+	json_object *c = json_object_new_object();
+	const struct cp_notes *n = &core->notes;
+	const struct cp_module *exe = cp_scan_executable(scan);
+	put(&b, c, "path", jstr(core->path));
+	put(&b, c, "class", jstr(core->is64 ? "ELF64" : "ELF32"));
+	put(&b, c, "machine", jstr(cp_machine_name(core->machine)));
+	put(&b, c, "executable", jstr(exe ? exe->origin_path : NULL));
+	put(&b, c, "args", jstr(n->have_prpsinfo ? n->psargs : NULL));
+	put(&b, c, "truncated", json_object_new_boolean(core->missing_bytes > 0));
+	put(&b, c, "missing_bytes", json_object_new_int64((int64_t)core->missing_bytes));
+	put(&b, root, "core", c);
+	json_object *objs = json_object_new_array();
+	for (size_t i = 0; i < scan->n_modules; i++)
+		append(&b, objs, module_object(&b, &in, i));
+	put(&b, root, "objects", objs);
+	if (scan->vdso) {
+		json_object *v = json_object_new_object();
+		put(&b, v, "start", jaddr(scan->vdso));
+		put(&b, v, "end", jaddr(scan->vdso_end));
+		put(&b, v, "build_id", jhex(scan->vdso_build_id, scan->vdso_build_id_len));
+		put(&b, root, "vdso", v);
+	}
+	json_object *others = json_object_new_array();
+	for (size_t i = 0; i < scan->n_others; i++) {
+		json_object *o = json_object_new_object();
+		put(&b, o, "path", jstr(scan->others[i].path));
+		put(&b, o, "start", jaddr(scan->others[i].start));
+		put(&b, o, "end", jaddr(scan->others[i].end));
+		append(&b, others, o);
+	}
+	put(&b, root, "other_mappings", others);
+	json_object *warnings = json_object_new_array();
+	for (size_t i = 0; i < scan->n_warnings; i++)
+		append(&b, warnings, jstr(scan->warnings[i]));
+	put(&b, root, "warnings", warnings);
+	size_t counts[5] = {0}, packed = 0, debug = 0;
+	for (size_t i = 0; i < scan->n_modules; i++) {
+		const struct cp_module *m = &scan->modules[i];
+		counts[m->status]++;
+		packed += cp_module_packable(m) != 0;
+		debug += m->debug && m->debug->file;
+	}
+	json_object *t = json_object_new_object();
+	put(&b, t, "objects", json_object_new_int64((int64_t)scan->n_modules));
+	for (int st = 0; st < 5; st++)
+		put(&b, t, cp_status_name(st), json_object_new_int64((int64_t)counts[st]));
+	put(&b, t, "packable", json_object_new_int64((int64_t)packed));
+	put(&b, t, "debug_files", json_object_new_int64((int64_t)debug));
+	put(&b, t, "bundle_bytes_before_compression", json_object_new_int64((int64_t)estimate));
+	put(&b, root, "totals", t);
+	return finish(&b, root, out, err);
 }

@@ -548,6 +548,24 @@ static int find_debug(const struct cp_scan_opts *o, struct cp_scan *s)
 	return r;
 }
 
+/* The vDSO has no file: gdb reads it from the core.  Its build-id is
+ * still worth listing (eu-unstrip -n does). */
+static void scan_vdso(const struct cp_core *core, struct cp_scan *s)
+{
+	for (size_t i = 0; s->vdso && i < core->n_loads; i++) {
+		const struct cp_segment *seg = &core->loads[i];
+		if (s->vdso < seg->vaddr || s->vdso - seg->vaddr >= seg->memsz)
+			continue;
+		s->vdso_end = seg->vaddr + seg->memsz;
+		struct cp_file_mapping fm = {s->vdso, s->vdso_end, 0, "[vdso]"};
+		const struct cp_file_mapping *fmp = &fm;
+		s->vdso_build_id_len = cp_mem_build_id(cp_core_mem_read, (void *)core, core->is64,
+						       core->big_endian, s->vdso, &fmp, 1,
+						       s->vdso_build_id, sizeof(s->vdso_build_id));
+		break;
+	}
+}
+
 static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct cp_scan *s,
                 struct cp_error *err)
 {
@@ -557,6 +575,7 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 	if (r < 0)
 		return r;
 	s->vdso = n->at_sysinfo_ehdr;
+	scan_vdso(core, s);
 	if (n->have_file) {
 		r = modules_from_nt_file(core, o, s);
 	} else {

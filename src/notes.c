@@ -110,7 +110,6 @@ static void copy_field(char *dst, size_t dst_size, const uint8_t *src, size_t le
 	size_t n = len < dst_size - 1 ? len : dst_size - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-	dst[strnlen(dst, n)] = '\0';
 }
 
 static int parse_prpsinfo(struct note_ctx *c, const uint8_t *d, size_t len)
@@ -125,6 +124,9 @@ static int parse_prpsinfo(struct note_ctx *c, const uint8_t *d, size_t len)
 	c->n->ppid = (int32_t)cp_read_u32(t + 4, c->be);
 	copy_field(c->n->fname, sizeof(c->n->fname), t + 16, 16);
 	copy_field(c->n->psargs, sizeof(c->n->psargs), t + 32, 80);
+	/* the kernel leaves a space after the last argument */
+	for (size_t n = strlen(c->n->psargs); n > 0 && c->n->psargs[n - 1] == ' '; n--)
+		c->n->psargs[n - 1] = '\0';
 	c->n->have_prpsinfo = 1;
 	return 0;
 }

@@ -73,9 +73,9 @@ static uint64_t file_size(const char *path)
 	return path && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
-uint64_t cp_packer_total_bytes(const struct cp_packer *p)
+static uint64_t objects_bytes(const struct cp_packer *p)
 {
-	uint64_t total = p->core->file_size;
+	uint64_t total = 0;
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
 		const struct cp_module *m = &p->scan->modules[i];
 		if (!cp_module_packable(m))
@@ -87,6 +87,20 @@ uint64_t cp_packer_total_bytes(const struct cp_packer *p)
 			total += file_size(m->debug->alt->host_path);
 	}
 	return total;
+}
+
+uint64_t cp_packer_total_bytes(const struct cp_packer *p)
+{
+	return p->core->file_size + objects_bytes(p);
+}
+
+uint64_t cp_packer_estimate_bytes(const struct cp_packer *p)
+{
+	struct stat st;
+	uint64_t core = p->core->file_size;
+	if (fstat(p->core->fd, &st) == 0 && (uint64_t)st.st_blocks * 512 < core)
+		core = (uint64_t)st.st_blocks * 512;
+	return core + objects_bytes(p);
 }
 
 static const struct cp_bundle_file *find_file(const struct cp_packer *p, const char *path)

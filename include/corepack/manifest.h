@@ -46,4 +46,10 @@ struct cp_manifest_input {
 /* Render the manifest as pretty-printed JSON; *OUT malloc'd, caller frees. */
 int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_error *err);
 
+/* The object table of `corepack --list --json`: the core, every object
+ * (as in the manifest), the vDSO, other mappings, warnings and totals;
+ * ESTIMATE is the bytes a bundle would hold before compression. */
+int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint64_t estimate,
+		    char **out, struct cp_error *err);
+
 #endif

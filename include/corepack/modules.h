@@ -86,6 +86,9 @@ struct cp_scan {
 	size_t n_others;
 	struct cp_linkmap *linkmap;
 	uint64_t vdso;   /* AT_SYSINFO_EHDR, 0 when none */
+	uint64_t vdso_end; /* end of the core segment holding it */
+	uint8_t vdso_build_id[CP_BUILD_ID_MAX];
+	size_t vdso_build_id_len;
 	char **warnings; /* one line each, naming the file */
 	size_t n_warnings;
 };

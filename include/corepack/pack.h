@@ -46,6 +46,10 @@ struct cp_pack_stats {
 /* Total logical bytes the bundle will hold (for progress). */
 uint64_t cp_packer_total_bytes(const struct cp_packer *p);
 
+/* What the bundle would hold before compression: the core's data (holes
+ * excluded), the objects and their debug files.  For --list. */
+uint64_t cp_packer_estimate_bytes(const struct cp_packer *p);
+
 /*
  * Write the bundle.  On failure (including cancellation: -EINTR) nothing is
  * left at the output path.  STATS may be NULL.

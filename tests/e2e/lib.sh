@@ -9,12 +9,16 @@
 # CP_E2E_DIR, CP_SRC_DIR.  CP_E2E_SELFCHECK=1 runs gdb directly on the
 # original files instead of packing, to validate the programs and the
 # assertions without corepack.  CP_E2E_KEEP=1 keeps the temporary
-# directories.
+# directories.  CP_E2E_NO_NS=1 uses no mount namespace (to test the
+# fallback that deletes the originals).
 #
 # Helpers put their results in CP_* variables (bash functions cannot
 # return strings without a subshell, and subshells lose variables).
 
-set -euo pipefail
+set -Eeuo pipefail
+# A command that fails outside a check still says where, not just exit 1.
+trap 'printf "%s: FAIL: unexpected exit status %s at %s line %s: %s\n" "${CP_TEST:-e2e}" "$?" \
+	"$(basename "${BASH_SOURCE[0]}")" "$LINENO" "$BASH_COMMAND"' ERR
 
 export LC_ALL=C
 unset DEBUGINFOD_URLS GDBHISTFILE || true
@@ -110,7 +114,7 @@ cp_init() {
 
 	# Can the originals be hidden under a private mount namespace?
 	CP_HIDE_NS=0
-	if [[ $(id -u) == 0 ]] && command -v unshare >/dev/null &&
+	if [[ ${CP_E2E_NO_NS:-0} != 1 && $(id -u) == 0 ]] && command -v unshare >/dev/null &&
 		unshare -m -- mount -t tmpfs cp-probe "$CP_WORK/logs" 2>/dev/null; then
 		CP_HIDE_NS=1
 	fi
@@ -305,6 +309,7 @@ cp_pack() {
 	((st == 0)) || cp_fail "corepack exited $st, expected 0: corepack $* -o $out $core" \
 		"$CP_PACK_OUT" "$CP_PACK_ERR"
 	[[ -f $out ]] || cp_fail "corepack exited 0 but wrote no $out" "$CP_PACK_OUT" "$CP_PACK_ERR"
+	CP_BUNDLE_SIZE=$(stat -c %s "$out")
 	sed "s/^/  corepack stdout: /" "$CP_PACK_OUT"
 	sed "s/^/  corepack stderr: /" "$CP_PACK_ERR"
 }
@@ -691,15 +696,17 @@ cp_expect_fail() {
 
 # cp_report: the numbers the lead quotes, on stdout.
 cp_report() {
-	local objs debugs size
+	local objs debugs
 	if [[ $CP_SELFCHECK == 1 ]]; then
 		cp_log "PASS (selfcheck)"
 		return
 	fi
 	objs=$(cp_manifest '[.objects[] | select(.bundle_path)] | length')
-	debugs=$(find "$CP_BUNDLE_DIR/debug" -type f -name '*.debug' 2>/dev/null | wc -l)
-	size=$(stat -c %s "$CP_BUNDLE_FILE")
-	cp_log "RESULT objects packed: $objs, debug files: $debugs, bundle size: $size bytes ($(basename "$CP_BUNDLE_FILE"))"
+	debugs=0
+	if [[ -d $CP_BUNDLE_DIR/debug ]]; then
+		debugs=$(find "$CP_BUNDLE_DIR/debug" -type f -name '*.debug' | wc -l)
+	fi
+	cp_log "RESULT objects packed: $objs, debug files: $debugs, bundle size: $CP_BUNDLE_SIZE bytes ($(basename "$CP_BUNDLE_FILE"))"
 	cp_finish
 }
 

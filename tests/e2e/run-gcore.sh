@@ -9,8 +9,12 @@ cp_need gcore:gdb
 
 cp_build_trio
 cp_start_waiting "$CP_WORK/run" "$CP_APP" "$CP_PLUGIN_LINK" wait
-gcore -o "$CP_WORK/run/gcore" "$CP_WAIT_PID" </dev/null >"$CP_WORK/logs/gcore" 2>&1 ||
-	{ cp_kill_waiting; cp_fail "gcore failed on pid $CP_WAIT_PID" "$CP_WORK/logs/gcore"; }
+if ! gcore -o "$CP_WORK/run/gcore" "$CP_WAIT_PID" </dev/null >"$CP_WORK/logs/gcore" 2>&1; then
+	cp_kill_waiting
+	grep -q 'ptrace: Operation not permitted' "$CP_WORK/logs/gcore" &&
+		cp_skip "gcore cannot attach here (ptrace: Operation not permitted; see /proc/sys/kernel/yama/ptrace_scope)"
+	cp_fail "gcore failed on pid $CP_WAIT_PID" "$CP_WORK/logs/gcore"
+fi
 CP_CORE=$CP_WORK/run/gcore.$CP_WAIT_PID
 cp_kill_waiting
 [[ -s $CP_CORE ]] || cp_fail "gcore wrote no $CP_CORE" "$CP_WORK/logs/gcore"
