@@ -50,6 +50,7 @@
 #include "corepack/sha256.h"
 
 #define BLOCK_SIZE (1024 * 1024)
+#define OUTPUT_BLOCK_SIZE (128 * 1024)
 #define PROGRESS_INTERVAL_NS (200 * 1000 * 1000ULL)
 
 /* Holes are fed to libarchive and hashed from here, so nothing is
@@ -66,6 +67,7 @@ struct cp_bundle_writer {
 	/* An entry failed after its header was written: the archive is no
 	 * longer well-formed and nothing more may be added or committed. */
 	int broken;
+	int discard; /* drop all output: the writer is being given up */
 	time_t now; /* mtime of buffer entries */
 	uint8_t *buf;
 
@@ -247,6 +249,30 @@ static int create_temp(struct cp_bundle_writer *w, struct cp_error *err)
 	return 0;
 }
 
+/* libarchive's output callback; also the place to drop the output of a
+ * writer being given up (see writer_free()). */
+static la_ssize_t output_write(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct cp_bundle_writer *w = ctx;
+	const char *p = buf;
+	size_t left = len;
+
+	if (w->discard)
+		return (la_ssize_t)len;
+	while (left > 0) {
+		ssize_t n = write(w->fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			archive_set_error(a, errno, "%s", strerror(errno));
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	return (la_ssize_t)len;
+}
+
 static int set_filter_option(struct cp_bundle_writer *w, const char *module, const char *key,
 			     int value, struct cp_error *err)
 {
@@ -308,11 +334,14 @@ static int setup_archive(struct cp_bundle_writer *w, enum cp_compression comp,
 			return r;
 	}
 
-	/* No padding after the compressed stream: zstd and xz would read a
-	 * padded tail as a damaged frame. */
+	/* Writes of tar's 10 KiB records halved the throughput to tmpfs
+	 * here.  No padding after the compressed stream: `zstd -d` rejects
+	 * zeros after the last frame ("unsupported format"). */
+	if (archive_write_set_bytes_per_block(w->a, OUTPUT_BLOCK_SIZE) != ARCHIVE_OK)
+		return archive_failed(w, err, "block size");
 	if (archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK)
 		return archive_failed(w, err, "block size");
-	if (archive_write_open_fd(w->a, w->fd) != ARCHIVE_OK)
+	if (archive_write_open2(w->a, w, NULL, output_write, NULL, NULL) != ARCHIVE_OK)
 		return archive_failed(w, err, "open");
 	return 0;
 }
@@ -320,9 +349,17 @@ static int setup_archive(struct cp_bundle_writer *w, enum cp_compression comp,
 static void writer_free(struct cp_bundle_writer *w)
 {
 	if (w->a) {
-		/* Marks the archive failed so free() does not write a trailer
-		 * that would make a partial archive look complete. */
+		/*
+		 * Giving up on an open archive: archive_write_fail() alone
+		 * keeps free() from closing, but then libarchive 3.6.2 leaks
+		 * its output buffer.  Closing a failed archive skips the
+		 * unfinished entry (which could mean gigabytes of zeros) and
+		 * frees everything; the trailer it writes must go nowhere, or
+		 * a pipe would receive a partial archive that looks whole.
+		 */
+		w->discard = 1;
 		archive_write_fail(w->a);
+		archive_write_close(w->a);
 		archive_write_free(w->a);
 	}
 	if (w->fd >= 0)

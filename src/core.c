@@ -228,7 +228,7 @@ int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err)
 		goto fail;
 	}
 	c->file_size = (uint64_t)st.st_size;
-	struct ehdr_info h;
+	struct ehdr_info h = {0};
 	if ((r = read_ehdr(c, &h, err)) < 0 || (r = read_phdrs(c, &h, err)) < 0)
 		goto fail;
 	c->machine = h.machine;

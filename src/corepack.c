@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +47,8 @@ static const char usage_text[] =
     "      --json             with --list: the same as JSON\n"
     "      --level N          compression level (zstd 1-19, xz 0-9, gzip 1-9)\n"
     "  -j, --threads N        compression threads (default: online CPUs)\n"
+    "      --nice             lowest CPU and idle I/O priority, for packing on a\n"
+    "                         busy production machine\n"
     "  -f, --force            overwrite an existing bundle\n"
     "  -q, --quiet            print errors only\n"
     "  -v, --verbose          also print every name and symlink of each object\n"
@@ -75,7 +79,7 @@ struct cli {
 	const char **debug_dirs;
 	size_t n_debug_dirs;
 	char *default_output;
-	int quiet, verbose, strict, list, json;
+	int quiet, verbose, strict, list, json, nice;
 };
 
 static int parse_args(int argc, char **argv, struct cli *c)
@@ -88,6 +92,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		OPT_LEVEL,
 		OPT_LIST,
 		OPT_JSON,
+		OPT_NICE,
 	};
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},
@@ -98,6 +103,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    {"list", no_argument, NULL, OPT_LIST},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"nice", no_argument, NULL, OPT_NICE},
 	    {"level", required_argument, NULL, OPT_LEVEL},
 	    {"threads", required_argument, NULL, 'j'},
 	    {"force", no_argument, NULL, 'f'},
@@ -140,6 +146,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case OPT_JSON:
 			c->json = 1;
 			break;
+		case OPT_NICE:
+			c->nice = 1;
+			break;
 		case OPT_LEVEL:
 			if (cli_parse_long(optarg, 0, 22, &n) < 0)
 				return cli_usage("invalid compression level '%s' (0-22)", optarg);
@@ -178,6 +187,14 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		return cli_usage("--json goes with --list");
 	if (c->list && c->pack.output)
 		return cli_usage("--list writes nothing; -o makes no sense with it");
+	struct stat st;
+	if (c->pack.executable && stat(c->pack.executable, &st) < 0)
+		return cli_fail("cannot open '%s': %s", c->pack.executable, strerror(errno)),
+		       EXIT_FAIL;
+	if (c->pack.executable && !S_ISREG(st.st_mode))
+		return cli_fail("cannot use '%s' as the executable: not a regular file",
+				c->pack.executable),
+		       EXIT_FAIL;
 	if (c->pack.sysroot && !cli_is_dir(c->pack.sysroot))
 		return cli_fail("cannot use sysroot '%s': not a directory", c->pack.sysroot),
 		       EXIT_FAIL;
@@ -197,6 +214,19 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	c->pack.debug_roots = c->debug_dirs;
 	c->pack.n_debug_roots = c->n_debug_dirs;
 	return EXIT_OK;
+}
+
+/* Lowest CPU priority and the idle I/O class for this thread; threads
+ * created later (libarchive's zstd workers) inherit both. */
+static void be_nice(void)
+{
+	errno = 0;
+	if (setpriority(PRIO_PROCESS, 0, 19) < 0)
+		cli_warn("--nice: cannot lower the CPU priority: %s", strerror(errno));
+	const int ioprio_class_idle = 3, ioprio_class_shift = 13, ioprio_who_process = 1;
+	if (syscall(SYS_ioprio_set, ioprio_who_process, 0,
+		    ioprio_class_idle << ioprio_class_shift) < 0)
+		cli_warn("--nice: cannot lower the I/O priority: %s", strerror(errno));
 }
 
 static void print_object(const struct cp_module *m, int verbose)
@@ -331,6 +361,8 @@ int main(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 
+	if (c.nice)
+		be_nice();
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

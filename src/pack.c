@@ -150,6 +150,53 @@ static int is_executable(const char *host)
 	return stat(host, &st) == 0 && (st.st_mode & 0111);
 }
 
+/* An earlier packed module that is the same file as M (a hardlink, a bind
+ * mount: the same inode under another canonical path), or NULL. */
+static const struct cp_module *same_file(const struct cp_packer *p, size_t upto,
+					 const struct stat *st)
+{
+	for (size_t i = 0; i < upto; i++) {
+		const struct cp_module *o = &p->scan->modules[i];
+		struct stat ost;
+		if (o->bundle_path && o->host_path && stat(o->host_path, &ost) == 0 &&
+		    ost.st_dev == st->st_dev && ost.st_ino == st->st_ino)
+			return o;
+	}
+	return NULL;
+}
+
+static int remember_link(struct cp_packer *p, const char *name)
+{
+	char **l = realloc(p->links, (p->n_links + 1) * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	p->links = l;
+	if (!(p->links[p->n_links] = strdup(name)))
+		return -ENOMEM;
+	p->n_links++;
+	return 0;
+}
+
+/* Store M as a symlink to the copy of the same file packed for O. */
+static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_module *m,
+			  const struct cp_module *o, struct cp_error *err)
+{
+	char *dir = strdup(m->real_path);
+	if (!dir)
+		return cp_error_set(err, ENOMEM, "out of memory");
+	*strrchr(dir, '/') = '\0';
+	char *target = cp_path_relative(dir[0] ? dir : "/", o->real_path);
+	free(dir);
+	if (!target)
+		return cp_error_set(err, ENOMEM, "out of memory");
+	int r = cp_bundle_add_symlink(w, m->bundle_path, target, err);
+	free(target);
+	if (r == 0 && remember_link(p, m->bundle_path) < 0)
+		r = cp_error_set(err, ENOMEM, "out of memory");
+	m->digest = o->digest;
+	return r;
+}
+
 static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
 {
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
@@ -160,8 +207,14 @@ static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 			m->bundle_path = NULL;
 			return cp_error_set(err, ENOMEM, "out of memory");
 		}
-		int r = add_file_once(p, w, m->bundle_path, m->host_path,
-		                      is_executable(m->host_path), &m->digest, err);
+		struct stat st;
+		const struct cp_module *o = stat(m->host_path, &st) == 0 ? same_file(p, i, &st) : NULL;
+		int r;
+		if (o && strcmp(o->bundle_path, m->bundle_path) != 0)
+			r = link_to_packed(p, w, m, o, err);
+		else
+			r = add_file_once(p, w, m->bundle_path, m->host_path,
+					  is_executable(m->host_path), &m->digest, err);
 		if (r < 0)
 			return r;
 	}
@@ -185,13 +238,11 @@ static int add_links(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_
 				continue;
 			}
 			int r = cp_bundle_add_symlink(w, name, m->links[k].target, err);
-			char **l = r == 0 ? realloc(p->links, (p->n_links + 1) * sizeof(*l)) : NULL;
-			if (!l) {
-				free(name);
-				return r < 0 ? r : cp_error_set(err, ENOMEM, "out of memory");
-			}
-			p->links = l;
-			p->links[p->n_links++] = name;
+			if (r == 0 && remember_link(p, name) < 0)
+				r = cp_error_set(err, ENOMEM, "out of memory");
+			free(name);
+			if (r < 0)
+				return r;
 		}
 	}
 	return 0;

@@ -28,6 +28,7 @@ CP_PROGS=$CP_E2E_DIR/progs
 CP_TEST=$(basename "${0%.sh}")
 CP_SELFCHECK=${CP_E2E_SELFCHECK:-0}
 # Flags every test program is built with.
+# shellcheck disable=SC2054 # -Wl,--build-id is one word
 CP_CFLAGS=(-g -O0 -fno-omit-frame-pointer -Wl,--build-id -Wall)
 
 cp_log() { printf '%s: %s\n' "$CP_TEST" "$*"; }
@@ -96,7 +97,6 @@ cp_init() {
 	ulimit -c unlimited 2>/dev/null ||
 		cp_skip "cannot raise the core size limit (ulimit -c unlimited: hard limit $(ulimit -H -c))"
 	CP_CORE_PATTERN=$(cat /proc/sys/kernel/core_pattern)
-	CP_CORE_USES_PID=$(cat /proc/sys/kernel/core_uses_pid 2>/dev/null || echo 0)
 	case $CP_CORE_PATTERN in
 	'|'*) cp_skip "core_pattern pipes cores to a helper ('$CP_CORE_PATTERN'), no core file to pack" ;;
 	'') cp_skip "core_pattern is empty: the kernel writes no core files" ;;
@@ -228,7 +228,7 @@ cp_find_core() {
 	while IFS= read -r -d '' f; do
 		cands+=("$f")
 	done < <(find "$CP_CORE_DIR" -maxdepth 1 -type f -name "$CP_CORE_PREFIX*" \
-		-newer "$stamp" -print0 2>/dev/null)
+		! -name '.*' -newer "$stamp" -print0 2>/dev/null)
 	if ((${#cands[@]} > 1)); then
 		# Several tests may share an absolute core directory: keep ours.
 		local mine=()
@@ -655,7 +655,7 @@ cp_want_libc() {
 # in its directory.  For CODE 1, stderr is exactly one "corepack: " line
 # (with CP_EXPECT_WARNINGS=1, warning lines may come before it).
 cp_expect_fail() {
-	local code=$1 pat=$2 st=0 out= prev= a odir before after sum0= sum1=
+	local code=$1 pat=$2 st=0 out='' a odir before after sum0='' sum1=
 	shift 2
 	local args=("$@")
 	for ((a = 0; a < ${#args[@]} - 1; a++)); do
@@ -678,8 +678,9 @@ cp_expect_fail() {
 		grep -E -- "^corepack: .*($pat)" "$CP_WORK/logs/fail.err" >/dev/null ||
 			cp_fail "no 'corepack: ' line matching /$pat/ on stderr: ${args[*]}" "$CP_WORK/logs/fail.err"
 	elif [[ $code == 1 ]]; then
-		[[ $(grep -c '' "$CP_WORK/logs/fail.err") == 1 ]] && grep -q '^corepack: ' "$CP_WORK/logs/fail.err" ||
+		if [[ $(grep -c '' "$CP_WORK/logs/fail.err") != 1 ]] || ! grep -q '^corepack: ' "$CP_WORK/logs/fail.err"; then
 			cp_fail "stderr is not one 'corepack: ...' line: ${args[*]}" "$CP_WORK/logs/fail.err"
+		fi
 	fi
 	if [[ -n $out ]]; then
 		after=$(ls -A "$odir" 2>/dev/null || true)

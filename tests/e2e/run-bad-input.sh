@@ -66,6 +66,12 @@ outdir
 cp_expect_fail 1 "/bin/true" "$COREPACK" -o "$O/out.tar.zst" /bin/true
 outdir
 cp_expect_fail 1 "core-notes-cut" "$COREPACK" -o "$O/out.tar.zst" "$w/core-notes-cut"
+outdir
+cp_expect_fail 1 "no-such-exe" "$COREPACK" -e "$w/no-such-exe" -o "$O/out.tar.zst" "$core"
+outdir
+cp_expect_fail 1 "dir-core.*not a regular file" "$COREPACK" -e "$w/dir-core" -o "$O/out.tar.zst" "$core"
+outdir
+cp_expect_fail 2 "--json goes with --list" "$COREPACK" --json "$core"
 
 outdir
 cp_expect_fail 2 "no-such-option" "$COREPACK" --no-such-option -o "$O/out.tar.zst" "$core"

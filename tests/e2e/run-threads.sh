@@ -41,7 +41,8 @@ n=$(sed -n '/^Thread [0-9]* (/,$!p' "$out" | grep -c -E '^[* ] +[0-9]+ +(Thread|
 awk -v dir="$CP_WORK/logs" '
 	/^Thread [0-9]+ \(/ { f = dir "/thread-" $2; printf "" > f }
 	f { print > f }' "$out"
-n=$(ls "$CP_WORK/logs" | grep -c '^thread-[0-9]' || true)
+sections=("$CP_WORK"/logs/thread-[0-9]*)
+n=${#sections[@]}
 [[ $n == 4 ]] || cp_fail "thread apply all bt shows $n threads, expected 4" "$out"
 
 # each_thread SPEC...: some thread's backtrace has these frames.

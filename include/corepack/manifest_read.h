@@ -1,0 +1,106 @@
+/*
+ * Reading manifest.json back (the unpacker's side of manifest.h), from an
+ * untrusted bundle.  Every field used is checked: its JSON type, paths
+ * absolute (origin paths) or relative below a bundle name (bundle paths),
+ * normalised and free of control characters, lengths and counts capped,
+ * enumerations (status, role) known, digests well-formed, and references
+ * consistent (every object's and debug file's bundle path is in "files",
+ * with the same size and digest).  Fields not used are ignored.
+ */
+#ifndef COREPACK_MANIFEST_READ_H
+#define COREPACK_MANIFEST_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corepack/error.h"
+
+#define CP_MANIFEST_MAX_SIZE (64 * 1024 * 1024) /* bytes of JSON */
+#define CP_MANIFEST_MAX_DEPTH 16                 /* JSON nesting */
+#define CP_MANIFEST_MAX_OBJECTS 65536
+#define CP_MANIFEST_MAX_FILES 200000             /* = CP_BUNDLE_MAX_NAMES */
+#define CP_MANIFEST_MAX_DEBUG 16                 /* debug files per object */
+#define CP_MANIFEST_MAX_WARNINGS 10000
+#define CP_MANIFEST_MAX_TEXT 16384               /* bytes in a free-text string */
+
+/* Strings are NUL-terminated, free of NUL bytes, NULL when absent or null.
+ * Free-text fields (marked "text") may hold control characters: escape
+ * them before printing. */
+struct cp_manifest_debug {
+	char *kind;        /* "debug" or "dwz" */
+	char *found_by;    /* "build-id", "debuglink", ... (token) */
+	char *origin;      /* where it was found on the origin (text) */
+	char *build_id;    /* lowercase hex */
+	char *bundle_path; /* "debug/..." (required) */
+	uint64_t size;
+};
+
+struct cp_manifest_object {
+	char *path;          /* origin path (required, absolute) */
+	char *role;          /* "library", "executable", "interpreter", "thread_db" */
+	char *status;        /* "ok", "mismatch", "missing", "no-build-id", "unverified" */
+	char *detail;        /* why the status (text) */
+	char *real_path;     /* canonical origin path (absolute) */
+	char *bundle_path;   /* "sysroot" + real_path when packed */
+	char *build_id_core; /* hex */
+	char *build_id_file; /* hex */
+	char *debug_status;  /* "found", "in-object", "none", ... (token) */
+	uint64_t size;       /* of the packed file; 0 when not packed */
+	struct cp_manifest_debug *debug;
+	size_t n_debug;
+};
+
+struct cp_manifest_file {
+	char *path; /* relative to the top directory */
+	uint64_t size;
+	uint8_t sha256[32];
+};
+
+struct cp_manifest {
+	int version;
+	char *corepack_version; /* token */
+	char *created;          /* text */
+	/* The packing host. */
+	char *host_nodename, *host_release, *host_machine, *host_os; /* text */
+	/* The crash. */
+	char *core_original_name; /* text */
+	char *core_machine;       /* token; "unknown" when absent */
+	char *core_class;         /* token */
+	char *core_executable;    /* text (as recorded by the core) */
+	char *command, *args;     /* text */
+	char *signal_name;        /* token */
+	long pid, signal, si_code, threads; /* -1 when absent */
+	char *fault_address;      /* token */
+	int truncated;
+	uint64_t core_size, missing_bytes;
+	/* gdb's view. */
+	char *gdb_executable;     /* origin path of the executable, absolute */
+	char *thread_db_dir;      /* origin directory of libthread_db, absolute */
+	struct cp_manifest_object *objects;
+	size_t n_objects;
+	char **warnings;          /* text */
+	size_t n_warnings;
+	struct cp_manifest_file *files; /* in the manifest's order */
+	size_t n_files;
+	size_t *files_sorted;     /* indexes into files, by path */
+};
+
+/*
+ * Parse and check LEN bytes of JSON at BUF (at most CP_MANIFEST_MAX_SIZE;
+ * BUF need not be NUL-terminated).  Errors: -EINVAL with a message starting
+ * "manifest.json: " that names the field ("objects[3].path: not an
+ * absolute path"), -E2BIG for a cap, -ENOMEM.  *OUT owned by the caller
+ * (cp_manifest_free(), NULL accepted).
+ */
+int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out,
+		      struct cp_error *err);
+void cp_manifest_free(struct cp_manifest *m);
+
+/* The files[] entry for PATH, or NULL. */
+const struct cp_manifest_file *cp_manifest_find_file(const struct cp_manifest *m,
+						     const char *path);
+
+/* The executable object that was packed, or NULL. */
+const struct cp_manifest_object *cp_manifest_executable(const struct cp_manifest *m);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * The two scripts of a bundle, rendered from the embedded templates
+ * (template.h): corepack.gdb (gdb settings, for `gdb -nx -x corepack.gdb`
+ * in the bundle's directory) and run-gdb.sh (starts gdb on the bundle from
+ * wherever it is).  Shared by the packer, which puts them in the bundle,
+ * and the unpacker, which writes its own in place of the bundle's.
+ */
+#ifndef COREPACK_SCRIPTS_H
+#define COREPACK_SCRIPTS_H
+
+#include "corepack/error.h"
+
+struct cp_scripts_input {
+	/* Origin path of the packed executable ("/usr/bin/app"; the file is
+	 * sysroot/usr/bin/app), or NULL when the bundle has none. */
+	const char *executable;
+	const char *machine;       /* cp_machine_name() of the core */
+	const char *thread_db_dir; /* origin directory of the packed libthread_db, or NULL */
+	int trust;                 /* run-gdb.sh loads the bundle's libthread_db */
+};
+
+struct cp_scripts {
+	char *gdb_script; /* corepack.gdb */
+	char *run_gdb;    /* run-gdb.sh */
+};
+
+/*
+ * Render both scripts; every value is quoted for sh (cp_quote_sh) and gdb
+ * (cp_quote_gdb_arg).  An executable no gdb quoting can carry (see
+ * cp_scripts_check_executable) makes corepack.gdb print that the executable
+ * is missing instead of loading it.  OUT's strings are malloc'd, owned by
+ * the caller (cp_scripts_free()).  Errors: -ENOMEM, -ENOENT (no template).
+ */
+int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
+		      struct cp_error *err);
+void cp_scripts_free(struct cp_scripts *s);
+
+/*
+ * Why both scripts could not hand EXECUTABLE (an origin path) to gdb's
+ * `file` command intact, or NULL when they can: cp_quote_gdb_arg() must
+ * accept "sysroot" + EXECUTABLE (no control character, no '~' after a
+ * space or tab, which gdb would tilde-expand into another file), and it
+ * must not end in a space or tab (run-gdb.sh's quoting cannot keep gdb
+ * from stripping those).  The reason is a static phrase.
+ */
+const char *cp_scripts_executable_problem(const char *executable);
+
+/*
+ * Why DIR could not be given to gdb as libthread-db-search-path and
+ * auto-load safe-path (run-gdb.sh with trust), or NULL: a ':' (list
+ * separator), a '$' (gdb substitutes $sdir, $pdir), a control character,
+ * a trailing space or tab.
+ */
+const char *cp_scripts_thread_db_dir_problem(const char *dir);
+
+#endif

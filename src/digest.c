@@ -1,0 +1,229 @@
+/*
+ * The sparse digest (see include/corepack/digest.h) and digesting a file
+ * on disk by its data regions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "corepack/digest.h"
+
+void cp_sparse_digest_init(struct cp_sparse_digest *d)
+{
+	cp_sha256_init(&d->sha);
+	d->index = 0;
+	d->fill = 0;
+	d->nonzero = 0;
+}
+
+static int all_zero(const uint8_t *p, size_t len)
+{
+	/* Word at a time; the tail byte by byte. */
+	size_t i = 0;
+	uint64_t acc = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v;
+		memcpy(&v, p + i, 8);
+		acc |= v;
+		if ((i & 4095) == 0 && acc)
+			return 0;
+	}
+	for (; i < len; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static void emit(struct cp_sparse_digest *d, const uint8_t *chunk, size_t len)
+{
+	uint8_t idx[8];
+	for (int i = 0; i < 8; i++)
+		idx[i] = (uint8_t)(d->index >> (8 * i));
+	cp_sha256_update(&d->sha, idx, 8);
+	cp_sha256_update(&d->sha, chunk, len);
+}
+
+/* Close the chunk being filled. */
+static void flush(struct cp_sparse_digest *d)
+{
+	if (d->fill && d->nonzero)
+		emit(d, d->chunk, d->fill);
+	d->index++;
+	d->fill = 0;
+	d->nonzero = 0;
+}
+
+void cp_sparse_digest_data(struct cp_sparse_digest *d, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		if (d->fill == 0 && len >= CP_SPARSE_CHUNK) {
+			/* A whole chunk in the caller's buffer: no copy. */
+			if (!all_zero(p, CP_SPARSE_CHUNK))
+				emit(d, p, CP_SPARSE_CHUNK);
+			d->index++;
+			p += CP_SPARSE_CHUNK;
+			len -= CP_SPARSE_CHUNK;
+			continue;
+		}
+		size_t n = CP_SPARSE_CHUNK - d->fill;
+		if (n > len)
+			n = len;
+		memcpy(d->chunk + d->fill, p, n);
+		if (!d->nonzero && !all_zero(p, n))
+			d->nonzero = 1;
+		d->fill += n;
+		p += n;
+		len -= n;
+		if (d->fill == CP_SPARSE_CHUNK)
+			flush(d);
+	}
+}
+
+void cp_sparse_digest_zeros(struct cp_sparse_digest *d, uint64_t len)
+{
+	if (len == 0)
+		return;
+	if (d->fill) {
+		size_t n = CP_SPARSE_CHUNK - d->fill;
+		if (n > len)
+			n = (size_t)len;
+		memset(d->chunk + d->fill, 0, n);
+		d->fill += n;
+		len -= n;
+		if (d->fill == CP_SPARSE_CHUNK)
+			flush(d);
+	}
+	d->index += len / CP_SPARSE_CHUNK;
+	size_t rest = (size_t)(len % CP_SPARSE_CHUNK);
+	if (rest) {
+		memset(d->chunk, 0, rest);
+		d->fill = rest;
+	}
+}
+
+void cp_sparse_digest_final(struct cp_sparse_digest *d, uint8_t out[32])
+{
+	if (d->fill)
+		flush(d);
+	cp_sha256_final(&d->sha, out);
+}
+
+struct any_digest {
+	int sparse;
+	struct cp_sha256 plain;
+	struct cp_sparse_digest *sd;
+};
+
+static void feed(struct any_digest *a, const void *buf, size_t len)
+{
+	if (a->sparse)
+		cp_sparse_digest_data(a->sd, buf, len);
+	else
+		cp_sha256_update(&a->plain, buf, len);
+}
+
+static void feed_zeros(struct any_digest *a, uint64_t len, const uint8_t *zeros, size_t zlen)
+{
+	if (a->sparse) {
+		cp_sparse_digest_zeros(a->sd, len);
+		return;
+	}
+	while (len > 0) {
+		size_t n = len < zlen ? (size_t)len : zlen;
+		cp_sha256_update(&a->plain, zeros, n);
+		len -= n;
+	}
+}
+
+static int read_region(int fd, uint64_t off, uint64_t len, uint8_t *buf, size_t bufsize,
+		       struct any_digest *a)
+{
+	while (len > 0) {
+		size_t want = len < bufsize ? (size_t)len : bufsize;
+		ssize_t got = pread(fd, buf, want, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return -EIO;
+		feed(a, buf, (size_t)got);
+		off += (uint64_t)got;
+		len -= (uint64_t)got;
+	}
+	return 0;
+}
+
+int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size,
+		   struct cp_error *err)
+{
+	const size_t bufsize = 1 << 20;
+	struct any_digest a = {.sparse = sparse};
+	uint8_t *buf = malloc(bufsize);
+	if (sparse)
+		a.sd = malloc(sizeof(*a.sd));
+	if (!buf || (sparse && !a.sd)) {
+		free(buf);
+		free(a.sd);
+		return cp_error_set(err, ENOMEM, "out of memory");
+	}
+	if (sparse)
+		cp_sparse_digest_init(a.sd);
+	else
+		cp_sha256_init(&a.plain);
+	int r = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = cp_error_set(err, errno, "cannot open '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = cp_error_set(err, EINVAL, "'%s': not a regular file", path);
+		goto out;
+	}
+	uint64_t fsize = (uint64_t)st.st_size, pos = 0;
+	memset(buf, 0, bufsize);
+	while (pos < fsize && r == 0) {
+		off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
+		if (data < 0 || hole < 0) {
+			if (errno != EINVAL && errno != EOPNOTSUPP) {
+				r = -errno;
+				break;
+			}
+			data = (off_t)pos; /* no hole detection here: read it all */
+			hole = (off_t)fsize;
+		}
+		if ((uint64_t)hole > fsize)
+			hole = (off_t)fsize;
+		memset(buf, 0, bufsize);
+		feed_zeros(&a, (uint64_t)data - pos, buf, bufsize);
+		r = read_region(fd, (uint64_t)data, (uint64_t)(hole - data), buf, bufsize, &a);
+		pos = (uint64_t)hole;
+	}
+	if (r == 0 && pos < fsize) {
+		memset(buf, 0, bufsize);
+		feed_zeros(&a, fsize - pos, buf, bufsize);
+	}
+	if (r < 0) {
+		r = cp_error_set(err, -r, "cannot read '%s': %s", path, strerror(-r));
+		goto out;
+	}
+	if (sparse)
+		cp_sparse_digest_final(a.sd, out);
+	else
+		cp_sha256_final(&a.plain, out);
+	*size = fsize;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(a.sd);
+	return r;
+}

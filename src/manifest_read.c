@@ -1,0 +1,675 @@
+/*
+ * Parsing manifest.json from a bundle (json-c), for coreunpack.  The
+ * manifest comes from a stranger: the text is size-capped, the tokener
+ * strict and depth-capped, and every field used is checked for its JSON
+ * type and its shape before it is copied into struct cp_manifest.  Fields
+ * that something is built from (bundle paths, the executable's path, the
+ * libthread_db directory) must be normalised paths free of control
+ * characters; fields only shown to the user are capped in length and
+ * escaped when printed.  Nothing of json-c leaks out: the parsed tree is
+ * dropped before returning.
+ *
+ * Messages name the field the way jq would reach it:
+ * "manifest.json: objects[3].bundle_path: has a '..' component".
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corepack/bundle_read.h"
+#include "corepack/layout.h"
+#include "corepack/manifest_read.h"
+
+enum kind {
+	K_TEXT,  /* shown only: any bytes but NUL, capped */
+	K_PATH,  /* shown only: a path, no control character, capped */
+	K_TOKEN, /* [A-Za-z0-9._+-], 1-64 bytes */
+	K_ABS,   /* absolute normalised path */
+	K_REL,   /* normalised path below a bundle name */
+	K_HEX,   /* lowercase hex, even length, at most 2 * 64 digits */
+	K_SHA,   /* 64 lowercase hex digits */
+};
+
+enum { OPTIONAL = 0, REQUIRED = 1 };
+
+struct parser {
+	struct cp_error *err;
+	char where[160]; /* the object being read: "objects[3].debug[0]" */
+};
+
+static int fail(struct parser *p, int code, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(struct parser *p, int code, const char *key, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	const char *dot = *p->where && key ? "." : "";
+	if (!*p->where && !key)
+		return cp_error_set(p->err, code, "manifest.json: %s", why);
+	return cp_error_set(p->err, code, "manifest.json: %s%s%s: %s", p->where, dot,
+	                    key ? key : "", why);
+}
+
+static int is_hex(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int is_token(const char *s, size_t len)
+{
+	if (len == 0 || len > 64)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '+' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* A path below one of the bundle's names, as "files" and "bundle_path"
+ * give them: "core", "sysroot/usr/lib/libc.so.6".  Returns a reason or NULL. */
+static const char *rel_problem(const char *s)
+{
+	const char *why;
+	if (cp_bundle_path_check(s, 0, &why) < 0)
+		return why;
+	size_t first = strcspn(s, "/");
+	int is_dir;
+	if (!cp_bundle_top_name(s, first, &is_dir))
+		return "is not below a bundle name (core, sysroot/, debug/, ...)";
+	if (is_dir != (s[first] == '/'))
+		return is_dir ? "names a directory of the bundle, not a file"
+		              : "is below a file of the bundle";
+	return NULL;
+}
+
+/* The JSON value V (named KEY in messages) checked as a string of KIND and
+ * copied to *OUT. */
+static int take_str(struct parser *p, const char *key, json_object *v, enum kind kind, char **out)
+{
+	if (!json_object_is_type(v, json_type_string))
+		return fail(p, EINVAL, key, "not a string");
+	const char *s = json_object_get_string(v);
+	size_t len = (size_t)json_object_get_string_len(v);
+	if (strlen(s) != len)
+		return fail(p, EINVAL, key, "has a NUL byte");
+
+	const char *why = NULL;
+	switch (kind) {
+	case K_TEXT:
+		if (len > CP_MANIFEST_MAX_TEXT)
+			return fail(p, E2BIG, key, "%zu bytes, more than the limit of %d", len,
+			            CP_MANIFEST_MAX_TEXT);
+		break;
+	case K_PATH:
+		if (len == 0)
+			why = "is empty";
+		else if (len > CP_BUNDLE_MAX_PATH)
+			why = "is longer than 4096 bytes";
+		else if (has_control(s, len))
+			why = "has a control character";
+		break;
+	case K_TOKEN:
+		if (!is_token(s, len))
+			why = "is not a word of letters, digits and ._+-";
+		break;
+	case K_ABS:
+		if (cp_bundle_path_check(s, 1, &why) == 0)
+			why = NULL;
+		break;
+	case K_REL:
+		why = rel_problem(s);
+		break;
+	case K_HEX:
+		if (len == 0 || len % 2 || len > 128 || !is_hex(s, len))
+			why = "is not a build-id (lowercase hex, at most 128 digits)";
+		break;
+	case K_SHA:
+		if (len != 64 || !is_hex(s, len))
+			why = "is not a sha256 (64 lowercase hex digits)";
+		break;
+	}
+	if (why) {
+		char shown[160];
+		return fail(p, EINVAL, key, "'%s' %s", cp_bundle_printable(s, shown, sizeof(shown)),
+		            why);
+	}
+	if (!(*out = strdup(s)))
+		return cp_error_set(p->err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The string KEY of OBJ checked as KIND, copied to *OUT (NULL when absent
+ * or null and not REQUIRED). */
+static int get_str(struct parser *p, json_object *obj, const char *key, enum kind kind,
+                   int required, char **out)
+{
+	json_object *v = NULL;
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || !v) {
+		if (required)
+			return fail(p, EINVAL, key, "missing");
+		return 0;
+	}
+	return take_str(p, key, v, kind, out);
+}
+
+/* The integer KEY of OBJ in [MIN, MAX]; *OUT untouched when absent or null
+ * and not REQUIRED. */
+static int get_int(struct parser *p, json_object *obj, const char *key, int64_t min, int64_t max,
+                   int required, int64_t *out)
+{
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || !v) {
+		if (required)
+			return fail(p, EINVAL, key, "missing");
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_int))
+		return fail(p, EINVAL, key, "not an integer");
+	errno = 0;
+	int64_t n = json_object_get_int64(v);
+	/* json-c keeps integers past INT64_MAX as unsigned and clamps here. */
+	if (errno == ERANGE || n < min || n > max)
+		return fail(p, E2BIG, key, "%s out of range (%lld to %lld)",
+		            json_object_get_string(v), (long long)min, (long long)max);
+	*out = n;
+	return 0;
+}
+
+static int get_bool(struct parser *p, json_object *obj, const char *key, int *out)
+{
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return fail(p, EINVAL, key, "not true or false");
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* The object (or array, with TYPE) KEY of OBJ; NULL when absent and not
+ * REQUIRED. */
+static int get_node(struct parser *p, json_object *obj, const char *key, json_type type,
+                    int required, json_object **out)
+{
+	json_object *v = NULL;
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || !v) {
+		if (required)
+			return fail(p, EINVAL, key, "missing");
+		return 0;
+	}
+	if (!json_object_is_type(v, type))
+		return fail(p, EINVAL, key, type == json_type_array ? "not an array" : "not an object");
+	*out = v;
+	return 0;
+}
+
+/* The array KEY of OBJ with at most MAX elements; its length in *N. */
+static int get_array(struct parser *p, json_object *obj, const char *key, size_t max,
+                     int required, json_object **out, size_t *n)
+{
+	int r = get_node(p, obj, key, json_type_array, required, out);
+	*n = r == 0 && *out ? json_object_array_length(*out) : 0;
+	if (r == 0 && *n > max)
+		return fail(p, E2BIG, key, "%zu elements, more than the limit of %zu", *n, max);
+	return r;
+}
+
+static int one_of(const char *s, const char *const *words)
+{
+	for (; *words; words++)
+		if (strcmp(s, *words) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_object(json_object *o)
+{
+	return o && json_object_is_type(o, json_type_object);
+}
+
+static void set_where(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_where(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->where, sizeof(p->where), fmt, ap);
+	va_end(ap);
+}
+
+static int parse_debug(struct parser *p, json_object *o, struct cp_manifest_debug *d)
+{
+	int64_t size = 0;
+	int r;
+	if (!is_object(o))
+		return fail(p, EINVAL, NULL, "not an object");
+	if ((r = get_str(p, o, "kind", K_TOKEN, OPTIONAL, &d->kind)) < 0 ||
+	    (r = get_str(p, o, "found_by", K_TOKEN, OPTIONAL, &d->found_by)) < 0 ||
+	    (r = get_str(p, o, "origin", K_PATH, OPTIONAL, &d->origin)) < 0 ||
+	    (r = get_str(p, o, "build_id", K_HEX, OPTIONAL, &d->build_id)) < 0 ||
+	    (r = get_str(p, o, "bundle_path", K_REL, REQUIRED, &d->bundle_path)) < 0 ||
+	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &size)) < 0)
+		return r;
+	if (strncmp(d->bundle_path, CP_BUNDLE_DEBUG "/", strlen(CP_BUNDLE_DEBUG) + 1) != 0)
+		return fail(p, EINVAL, "bundle_path", "not below %s/", CP_BUNDLE_DEBUG);
+	d->size = (uint64_t)size;
+	return 0;
+}
+
+static int parse_object(struct parser *p, json_object *o, size_t i, struct cp_manifest_object *m)
+{
+	static const char *const roles[] = {"library", "executable", "interpreter", "thread_db",
+	                                    NULL};
+	static const char *const statuses[] = {"ok", "mismatch", "missing", "no-build-id",
+	                                       "unverified", NULL};
+	int64_t size = 0;
+	int r;
+	set_where(p, "objects[%zu]", i);
+	if (!is_object(o))
+		return fail(p, EINVAL, NULL, "not an object");
+	if ((r = get_str(p, o, "path", K_PATH, REQUIRED, &m->path)) < 0 ||
+	    (r = get_str(p, o, "role", K_TOKEN, REQUIRED, &m->role)) < 0 ||
+	    (r = get_str(p, o, "status", K_TOKEN, REQUIRED, &m->status)) < 0 ||
+	    (r = get_str(p, o, "detail", K_TEXT, OPTIONAL, &m->detail)) < 0 ||
+	    (r = get_str(p, o, "real_path", K_ABS, OPTIONAL, &m->real_path)) < 0 ||
+	    (r = get_str(p, o, "bundle_path", K_REL, OPTIONAL, &m->bundle_path)) < 0 ||
+	    (r = get_str(p, o, "build_id_core", K_HEX, OPTIONAL, &m->build_id_core)) < 0 ||
+	    (r = get_str(p, o, "build_id_file", K_HEX, OPTIONAL, &m->build_id_file)) < 0 ||
+	    (r = get_str(p, o, "debug_status", K_TOKEN, OPTIONAL, &m->debug_status)) < 0 ||
+	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &size)) < 0)
+		return r;
+	m->size = (uint64_t)size;
+	if (!one_of(m->role, roles))
+		return fail(p, EINVAL, "role", "unknown role '%s'", m->role);
+	if (!one_of(m->status, statuses))
+		return fail(p, EINVAL, "status", "unknown status '%s'", m->status);
+	if (m->bundle_path) {
+		/* The packer puts an object at sysroot + its canonical path;
+		 * run-gdb.sh is built on that. */
+		size_t n = strlen(CP_BUNDLE_SYSROOT);
+		if (!m->real_path || strncmp(m->bundle_path, CP_BUNDLE_SYSROOT, n) != 0 ||
+		    strcmp(m->bundle_path + n, m->real_path) != 0)
+			return fail(p, EINVAL, "bundle_path", "is not %s + real_path",
+			            CP_BUNDLE_SYSROOT);
+	}
+
+	json_object *debug;
+	size_t n_debug;
+	if ((r = get_array(p, o, "debug", CP_MANIFEST_MAX_DEBUG, OPTIONAL, &debug, &n_debug)) < 0)
+		return r;
+	if (n_debug && !(m->debug = calloc(n_debug, sizeof(*m->debug))))
+		return cp_error_set(p->err, ENOMEM, "out of memory");
+	for (size_t k = 0; k < n_debug; k++) {
+		set_where(p, "objects[%zu].debug[%zu]", i, k);
+		m->n_debug = k + 1;
+		if ((r = parse_debug(p, json_object_array_get_idx(debug, k), &m->debug[k])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_file(struct parser *p, json_object *o, size_t i, struct cp_manifest_file *f)
+{
+	char *sha = NULL;
+	int64_t size = 0;
+	int r;
+	set_where(p, "files[%zu]", i);
+	if (!is_object(o))
+		return fail(p, EINVAL, NULL, "not an object");
+	if ((r = get_str(p, o, "path", K_REL, REQUIRED, &f->path)) < 0 ||
+	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, REQUIRED, &size)) < 0 ||
+	    (r = get_str(p, o, "sha256", K_SHA, REQUIRED, &sha)) < 0)
+		return r;
+	f->size = (uint64_t)size;
+	for (size_t k = 0; k < 32; k++) {
+		unsigned v;
+		sscanf(sha + 2 * k, "%2x", &v);
+		f->sha256[k] = (uint8_t)v;
+	}
+	free(sha);
+	if (strcmp(f->path, CP_BUNDLE_MANIFEST) == 0)
+		return fail(p, EINVAL, "path", "the manifest cannot list itself");
+	return 0;
+}
+
+static int cmp_files(const void *a, const void *b, void *ctx)
+{
+	const struct cp_manifest *m = ctx;
+	return strcmp(m->files[*(const size_t *)a].path, m->files[*(const size_t *)b].path);
+}
+
+static int index_files(struct parser *p, struct cp_manifest *m)
+{
+	if (!(m->files_sorted = malloc((m->n_files ? m->n_files : 1) * sizeof(size_t))))
+		return cp_error_set(p->err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->n_files; i++)
+		m->files_sorted[i] = i;
+	qsort_r(m->files_sorted, m->n_files, sizeof(size_t), cmp_files, m);
+	p->where[0] = '\0';
+	for (size_t i = 1; i < m->n_files; i++) {
+		const char *a = m->files[m->files_sorted[i - 1]].path;
+		if (strcmp(a, m->files[m->files_sorted[i]].path) == 0) {
+			char shown[256];
+			return fail(p, EINVAL, "files", "lists '%s' twice",
+			            cp_bundle_printable(a, shown, sizeof(shown)));
+		}
+	}
+	return 0;
+}
+
+/* Objects and their debug files point into "files": the same size, and the
+ * file must be there. */
+static int check_references(struct parser *p, const struct cp_manifest *m)
+{
+	for (size_t i = 0; i < m->n_objects; i++) {
+		const struct cp_manifest_object *o = &m->objects[i];
+		const struct cp_manifest_file *f;
+		set_where(p, "objects[%zu]", i);
+		if (o->bundle_path) {
+			if (!(f = cp_manifest_find_file(m, o->bundle_path)))
+				return fail(p, EINVAL, "bundle_path", "not in files");
+			if (o->size && o->size != f->size)
+				return fail(p, EINVAL, "size", "differs from files");
+		}
+		for (size_t k = 0; k < o->n_debug; k++) {
+			set_where(p, "objects[%zu].debug[%zu]", i, k);
+			if (!(f = cp_manifest_find_file(m, o->debug[k].bundle_path)))
+				return fail(p, EINVAL, "bundle_path", "not in files");
+			if (o->debug[k].size && o->debug[k].size != f->size)
+				return fail(p, EINVAL, "size", "differs from files");
+		}
+	}
+	p->where[0] = '\0';
+	if (!cp_manifest_find_file(m, CP_BUNDLE_CORE))
+		return fail(p, EINVAL, "files", "no '%s' listed: the bundle has no core",
+		            CP_BUNDLE_CORE);
+	return 0;
+}
+
+/* "core", "gdb" and "host": the crash and how gdb sees the bundle. */
+static int parse_sections(struct parser *p, json_object *root, struct cp_manifest *m)
+{
+	json_object *core, *gdb, *host, *os = NULL;
+	int64_t v;
+	int r;
+
+	if ((r = get_node(p, root, "host", json_type_object, OPTIONAL, &host)) < 0)
+		return r;
+	if (host) {
+		set_where(p, "host");
+		if ((r = get_str(p, host, "nodename", K_TEXT, OPTIONAL, &m->host_nodename)) < 0 ||
+		    (r = get_str(p, host, "release", K_TEXT, OPTIONAL, &m->host_release)) < 0 ||
+		    (r = get_str(p, host, "machine", K_TEXT, OPTIONAL, &m->host_machine)) < 0 ||
+		    (r = get_node(p, host, "os_release", json_type_object, OPTIONAL, &os)) < 0)
+			return r;
+		set_where(p, "host.os_release");
+		if (os && (r = get_str(p, os, "PRETTY_NAME", K_TEXT, OPTIONAL, &m->host_os)) < 0)
+			return r;
+	}
+
+	p->where[0] = '\0';
+	if ((r = get_node(p, root, "core", json_type_object, REQUIRED, &core)) < 0)
+		return r;
+	set_where(p, "core");
+	char *path = NULL;
+	r = get_str(p, core, "path", K_REL, OPTIONAL, &path);
+	if (r == 0 && path && strcmp(path, CP_BUNDLE_CORE) != 0)
+		r = fail(p, EINVAL, "path", "not '%s'", CP_BUNDLE_CORE);
+	free(path);
+	if (r < 0 ||
+	    (r = get_str(p, core, "original_name", K_TEXT, OPTIONAL, &m->core_original_name)) < 0 ||
+	    (r = get_str(p, core, "machine", K_TOKEN, OPTIONAL, &m->core_machine)) < 0 ||
+	    (r = get_str(p, core, "class", K_TOKEN, OPTIONAL, &m->core_class)) < 0 ||
+	    (r = get_str(p, core, "executable", K_PATH, OPTIONAL, &m->core_executable)) < 0 ||
+	    (r = get_str(p, core, "command", K_TEXT, OPTIONAL, &m->command)) < 0 ||
+	    (r = get_str(p, core, "args", K_TEXT, OPTIONAL, &m->args)) < 0 ||
+	    (r = get_str(p, core, "signal_name", K_TOKEN, OPTIONAL, &m->signal_name)) < 0 ||
+	    (r = get_str(p, core, "fault_address", K_TOKEN, OPTIONAL, &m->fault_address)) < 0 ||
+	    (r = get_bool(p, core, "truncated", &m->truncated)) < 0)
+		return r;
+	v = -1;
+	if ((r = get_int(p, core, "pid", 0, INT32_MAX, OPTIONAL, &v)) < 0)
+		return r;
+	m->pid = (long)v;
+	v = -1;
+	if ((r = get_int(p, core, "signal", 0, 1024, OPTIONAL, &v)) < 0)
+		return r;
+	m->signal = (long)v;
+	v = -1;
+	if ((r = get_int(p, core, "si_code", INT32_MIN, INT32_MAX, OPTIONAL, &v)) < 0)
+		return r;
+	m->si_code = (long)v;
+	v = -1;
+	if ((r = get_int(p, core, "threads", 0, INT32_MAX, OPTIONAL, &v)) < 0)
+		return r;
+	m->threads = (long)v;
+	v = 0;
+	if ((r = get_int(p, core, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &v)) < 0)
+		return r;
+	m->core_size = (uint64_t)v;
+	v = 0;
+	if ((r = get_int(p, core, "missing_bytes", 0, INT64_MAX, OPTIONAL, &v)) < 0)
+		return r;
+	m->missing_bytes = (uint64_t)v;
+	if (!m->core_machine && !(m->core_machine = strdup("unknown")))
+		return cp_error_set(p->err, ENOMEM, "out of memory");
+
+	p->where[0] = '\0';
+	if ((r = get_node(p, root, "gdb", json_type_object, REQUIRED, &gdb)) < 0)
+		return r;
+	set_where(p, "gdb");
+	/* run-gdb.sh has these names built in. */
+	static const struct {
+		const char *key, *value;
+	} fixed[] = {
+	    {"sysroot", CP_BUNDLE_SYSROOT},
+	    {"debug_file_directory", CP_BUNDLE_DEBUG},
+	    {"core", CP_BUNDLE_CORE},
+	};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		char *s = NULL;
+		r = get_str(p, gdb, fixed[i].key, K_TEXT, OPTIONAL, &s);
+		if (r == 0 && s && strcmp(s, fixed[i].value) != 0)
+			r = fail(p, EINVAL, fixed[i].key, "not '%s'", fixed[i].value);
+		free(s);
+		if (r < 0)
+			return r;
+	}
+	if ((r = get_str(p, gdb, "executable", K_PATH, OPTIONAL, &m->gdb_executable)) < 0 ||
+	    (r = get_str(p, gdb, "thread_db_dir", K_ABS, OPTIONAL, &m->thread_db_dir)) < 0)
+		return r;
+	return 0;
+}
+
+static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m)
+{
+	int64_t version = 0;
+	json_object *objects, *warnings, *files;
+	size_t n_objects, n_warnings, n_files;
+	int r;
+
+	if (!is_object(root))
+		return cp_error_set(p->err, EINVAL, "manifest.json: not a JSON object");
+	if ((r = get_int(p, root, "manifest_version", 0, INT32_MAX, REQUIRED, &version)) < 0)
+		return r;
+	if (version != CP_MANIFEST_VERSION)
+		return fail(p, EINVAL, "manifest_version",
+		            "version %lld is not supported (this coreunpack reads version %d)",
+		            (long long)version, CP_MANIFEST_VERSION);
+	m->version = (int)version;
+	if ((r = get_str(p, root, "corepack_version", K_TOKEN, OPTIONAL, &m->corepack_version)) <
+	        0 ||
+	    (r = get_str(p, root, "created", K_TEXT, OPTIONAL, &m->created)) < 0 ||
+	    (r = parse_sections(p, root, m)) < 0)
+		return r;
+
+	p->where[0] = '\0';
+	if ((r = get_array(p, root, "objects", CP_MANIFEST_MAX_OBJECTS, REQUIRED, &objects,
+	                   &n_objects)) < 0 ||
+	    (r = get_array(p, root, "warnings", CP_MANIFEST_MAX_WARNINGS, OPTIONAL, &warnings,
+	                   &n_warnings)) < 0 ||
+	    (r = get_array(p, root, "files", CP_MANIFEST_MAX_FILES, REQUIRED, &files, &n_files)) <
+	        0)
+		return r;
+
+	if ((n_objects && !(m->objects = calloc(n_objects, sizeof(*m->objects)))) ||
+	    (n_warnings && !(m->warnings = calloc(n_warnings, sizeof(*m->warnings)))) ||
+	    (n_files && !(m->files = calloc(n_files, sizeof(*m->files)))))
+		return cp_error_set(p->err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_objects; i++) {
+		m->n_objects = i + 1;
+		if ((r = parse_object(p, json_object_array_get_idx(objects, i), i, &m->objects[i])) <
+		    0)
+			return r;
+	}
+	p->where[0] = '\0';
+	for (size_t i = 0; i < n_warnings; i++) {
+		json_object *w = json_object_array_get_idx(warnings, i);
+		char key[32];
+		snprintf(key, sizeof(key), "warnings[%zu]", i);
+		m->n_warnings = i + 1;
+		if (!w)
+			return fail(p, EINVAL, key, "not a string");
+		if ((r = take_str(p, key, w, K_TEXT, &m->warnings[i])) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n_files; i++) {
+		m->n_files = i + 1;
+		if ((r = parse_file(p, json_object_array_get_idx(files, i), i, &m->files[i])) < 0)
+			return r;
+	}
+	if ((r = index_files(p, m)) < 0)
+		return r;
+	return check_references(p, m);
+}
+
+int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out, struct cp_error *err)
+{
+	struct parser p = {.err = err};
+	if (len > CP_MANIFEST_MAX_SIZE)
+		return cp_error_set(err, E2BIG, "manifest.json: %zu bytes, more than the limit of %d",
+		                    len, CP_MANIFEST_MAX_SIZE);
+	json_tokener *tok = json_tokener_new_ex(CP_MANIFEST_MAX_DEPTH);
+	if (!tok)
+		return cp_error_set(err, ENOMEM, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
+	enum json_tokener_error je = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (!root || je != json_tokener_success) {
+		json_object_put(root);
+		if (je == json_tokener_continue)
+			return cp_error_set(err, EINVAL, "manifest.json: not valid JSON: ends early");
+		return cp_error_set(err, EINVAL, "manifest.json: not valid JSON: %s at byte %zu",
+		                    json_tokener_error_desc(je), end);
+	}
+	for (size_t i = end; i < len; i++) {
+		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r') {
+			json_object_put(root);
+			return cp_error_set(err, EINVAL,
+			                    "manifest.json: not valid JSON: text after the end at "
+			                    "byte %zu",
+			                    i);
+		}
+	}
+
+	struct cp_manifest *m = calloc(1, sizeof(*m));
+	int r = m ? parse_root(&p, root, m) : cp_error_set(err, ENOMEM, "out of memory");
+	json_object_put(root);
+	if (r < 0) {
+		cp_manifest_free(m);
+		return r;
+	}
+	*out = m;
+	return 0;
+}
+
+void cp_manifest_free(struct cp_manifest *m)
+{
+	if (!m)
+		return;
+	char **strs[] = {
+	    &m->corepack_version, &m->created, &m->host_nodename, &m->host_release,
+	    &m->host_machine, &m->host_os, &m->core_original_name, &m->core_machine,
+	    &m->core_class, &m->core_executable, &m->command, &m->args, &m->signal_name,
+	    &m->fault_address, &m->gdb_executable, &m->thread_db_dir,
+	};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(*strs[i]);
+	for (size_t i = 0; i < m->n_objects; i++) {
+		struct cp_manifest_object *o = &m->objects[i];
+		free(o->path);
+		free(o->role);
+		free(o->status);
+		free(o->detail);
+		free(o->real_path);
+		free(o->bundle_path);
+		free(o->build_id_core);
+		free(o->build_id_file);
+		free(o->debug_status);
+		for (size_t k = 0; k < o->n_debug; k++) {
+			free(o->debug[k].kind);
+			free(o->debug[k].found_by);
+			free(o->debug[k].origin);
+			free(o->debug[k].build_id);
+			free(o->debug[k].bundle_path);
+		}
+		free(o->debug);
+	}
+	free(m->objects);
+	for (size_t i = 0; i < m->n_warnings; i++)
+		free(m->warnings[i]);
+	free(m->warnings);
+	for (size_t i = 0; i < m->n_files; i++)
+		free(m->files[i].path);
+	free(m->files);
+	free(m->files_sorted);
+	free(m);
+}
+
+const struct cp_manifest_file *cp_manifest_find_file(const struct cp_manifest *m, const char *path)
+{
+	size_t lo = 0, hi = m->files_sorted ? m->n_files : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct cp_manifest_file *f = &m->files[m->files_sorted[mid]];
+		int c = strcmp(path, f->path);
+		if (c == 0)
+			return f;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+const struct cp_manifest_object *cp_manifest_executable(const struct cp_manifest *m)
+{
+	for (size_t i = 0; i < m->n_objects; i++)
+		if (strcmp(m->objects[i].role, "executable") == 0 && m->objects[i].bundle_path)
+			return &m->objects[i];
+	return NULL;
+}

@@ -1,0 +1,147 @@
+/*
+ * Rendering corepack.gdb and run-gdb.sh from the embedded templates, for
+ * both the packer and the unpacker, so that a bundle's scripts and the
+ * ones coreunpack writes in their place come from one function.  Values
+ * reach the templates already quoted: for sh with cp_quote_sh(), for gdb's
+ * `file` with cp_quote_gdb_arg().  run-gdb.sh quotes the absolute paths it
+ * builds at run time itself (its gdb_quote function).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corepack/layout.h"
+#include "corepack/scripts.h"
+#include "corepack/template.h"
+
+static int render(const char *tmpl, const struct cp_template_var *vars, size_t n, char **out,
+                  struct cp_error *err)
+{
+	const struct cp_template *t = cp_template_get(tmpl);
+	if (!t)
+		return cp_error_set(err, ENOENT, "no template '%s' in this build", tmpl);
+	return cp_template_render(t->text, vars, n, out, err);
+}
+
+/* "file sysroot/EXE" for corepack.gdb, or a message when EXE is absent or
+ * cannot be quoted for gdb.  NULL when out of memory. */
+static char *file_command(const char *exe)
+{
+	char *cmd = NULL;
+	if (exe) {
+		char *rel = NULL;
+		if (asprintf(&rel, "%s%s", CP_BUNDLE_SYSROOT, exe) < 0)
+			return NULL;
+		errno = 0;
+		char *q = cp_quote_gdb_arg(rel);
+		int e = errno;
+		free(rel);
+		if (q) {
+			if (asprintf(&cmd, "file %s", q) < 0)
+				cmd = NULL;
+			free(q);
+			return cmd;
+		}
+		if (e != EINVAL)
+			return NULL;
+	}
+	return strdup("echo the executable is not in this bundle\\n");
+}
+
+int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
+                      struct cp_error *err)
+{
+	char *q_exe = cp_quote_sh(in->executable ? in->executable : "");
+	char *q_machine = cp_quote_sh(in->machine ? in->machine : "unknown");
+	char *q_tdb = cp_quote_sh(in->thread_db_dir ? in->thread_db_dir : "");
+	char *file_cmd = NULL, *gdb_text = NULL, *sh_text = NULL;
+	int r = -ENOMEM;
+
+	if (!q_exe || !q_machine || !q_tdb || !(file_cmd = file_command(in->executable)))
+		goto out;
+	struct cp_template_var gdb_vars[] = {
+	    {"VERSION", COREPACK_VERSION},
+	    {"FILE_CMD", file_cmd},
+	};
+	struct cp_template_var sh_vars[] = {
+	    {"VERSION", COREPACK_VERSION},
+	    {"EXE", q_exe},
+	    {"MACHINE", q_machine},
+	    {"TRUST", in->trust ? "1" : "0"},
+	    {"THREAD_DB_DIR", q_tdb},
+	};
+	if ((r = render(CP_BUNDLE_GDB_SCRIPT, gdb_vars, 2, &gdb_text, err)) < 0 ||
+	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 5, &sh_text, err)) < 0)
+		goto out;
+	out->gdb_script = gdb_text;
+	out->run_gdb = sh_text;
+	gdb_text = sh_text = NULL;
+	r = 0;
+out:
+	if (r == -ENOMEM)
+		cp_error_set(err, ENOMEM, "out of memory");
+	free(q_exe);
+	free(q_machine);
+	free(q_tdb);
+	free(file_cmd);
+	free(gdb_text);
+	free(sh_text);
+	return r;
+}
+
+void cp_scripts_free(struct cp_scripts *s)
+{
+	if (!s)
+		return;
+	free(s->gdb_script);
+	free(s->run_gdb);
+	s->gdb_script = s->run_gdb = NULL;
+}
+
+static int ends_in_blank(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t');
+}
+
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+const char *cp_scripts_executable_problem(const char *exe)
+{
+	char *rel = NULL;
+	if (asprintf(&rel, "%s%s", CP_BUNDLE_SYSROOT, exe) < 0)
+		return "out of memory";
+	errno = 0;
+	char *q = cp_quote_gdb_arg(rel);
+	int e = q ? 0 : errno;
+	free(q);
+	free(rel);
+	if (e == EINVAL || has_control(exe))
+		return "gdb cannot take it as one argument (a control character, or a '~' "
+		       "after a space that gdb would expand to a home directory)";
+	if (e)
+		return "out of memory";
+	if (ends_in_blank(exe))
+		return "it ends in a space or tab, which gdb would strip";
+	return NULL;
+}
+
+const char *cp_scripts_thread_db_dir_problem(const char *dir)
+{
+	if (strchr(dir, ':'))
+		return "a ':' would split gdb's search path";
+	if (strchr(dir, '$'))
+		return "gdb would substitute a '$' in its search path";
+	if (has_control(dir))
+		return "it has a control character";
+	if (ends_in_blank(dir))
+		return "it ends in a space or tab, which gdb would strip";
+	return NULL;
+}

@@ -1,0 +1,173 @@
+/*
+ * Unit tests for digest.c: the sparse digest must not depend on where the
+ * zeros are holes and where they are written data, and the plain mode must
+ * be the SHA-256 that sha256sum prints.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "corepack/digest.h"
+
+static char dir[] = "/tmp/cp-test-digest.XXXXXX";
+
+static int setup(void **state)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Data at a few places, the rest zeros: as holes (SPARSE) or written. */
+static void make_file(const char *path, int sparse)
+{
+	const uint64_t size = 5 * CP_SPARSE_CHUNK + 1234; /* a short last chunk */
+	static const uint64_t at[] = {100, CP_SPARSE_CHUNK - 3, 3 * CP_SPARSE_CHUNK + 4096,
+				      size - 10};
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	if (sparse) {
+		assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	} else {
+		uint8_t *z = calloc(1, size);
+		assert_int_equal(write(fd, z, size), (ssize_t)size);
+		free(z);
+	}
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		assert_int_equal(pwrite(fd, "corepack", 8, (off_t)at[i]), 8);
+	close(fd);
+}
+
+static void test_holes_or_zeros_same_digest(void **state)
+{
+	char a[300], b[300];
+	snprintf(a, sizeof(a), "%s/sparse", dir);
+	snprintf(b, sizeof(b), "%s/dense", dir);
+	make_file(a, 1);
+	make_file(b, 0);
+	struct stat st;
+	assert_int_equal(stat(a, &st), 0);
+	uint8_t da[32], db[32];
+	uint64_t sa, sb;
+	assert_int_equal(cp_digest_file(a, 1, da, &sa, NULL), 0);
+	assert_int_equal(cp_digest_file(b, 1, db, &sb, NULL), 0);
+	assert_int_equal(sa, sb);
+	assert_memory_equal(da, db, 32);
+	/* and the plain digests agree too, and differ from the sparse one */
+	uint8_t pa[32], pb[32];
+	assert_int_equal(cp_digest_file(a, 0, pa, &sa, NULL), 0);
+	assert_int_equal(cp_digest_file(b, 0, pb, &sb, NULL), 0);
+	assert_memory_equal(pa, pb, 32);
+	assert_memory_not_equal(pa, da, 32);
+}
+
+static void test_streaming_matches_file(void **state)
+{
+	char a[300];
+	snprintf(a, sizeof(a), "%s/sparse2", dir);
+	make_file(a, 1);
+	uint8_t want[32], got[32];
+	uint64_t size;
+	assert_int_equal(cp_digest_file(a, 1, want, &size, NULL), 0);
+	/* feed the same content in odd pieces, zeros partly as holes */
+	uint8_t *buf = malloc(size);
+	int fd = open(a, O_RDONLY);
+	assert_int_equal(pread(fd, buf, size, 0), (ssize_t)size);
+	close(fd);
+	struct cp_sparse_digest *d = malloc(sizeof(*d));
+	cp_sparse_digest_init(d);
+	uint64_t pos = 0;
+	size_t step = 7;
+	while (pos < size) {
+		size_t n = step < size - pos ? step : (size_t)(size - pos);
+		int zero = 1;
+		for (size_t i = 0; i < n; i++)
+			zero &= buf[pos + i] == 0;
+		if (zero)
+			cp_sparse_digest_zeros(d, n);
+		else
+			cp_sparse_digest_data(d, buf + pos, n);
+		pos += n;
+		step = step * 3 + 1;
+		if (step > 200000)
+			step = 5;
+	}
+	cp_sparse_digest_final(d, got);
+	assert_memory_equal(want, got, 32);
+	free(d);
+	free(buf);
+}
+
+static void test_content_matters(void **state)
+{
+	struct cp_sparse_digest *d = malloc(sizeof(*d));
+	uint8_t x[32], y[32], z[32];
+	cp_sparse_digest_init(d);
+	cp_sparse_digest_data(d, "a", 1);
+	cp_sparse_digest_final(d, x);
+	cp_sparse_digest_init(d); /* same byte, one chunk later */
+	cp_sparse_digest_zeros(d, CP_SPARSE_CHUNK);
+	cp_sparse_digest_data(d, "a", 1);
+	cp_sparse_digest_final(d, y);
+	cp_sparse_digest_init(d); /* nothing but zeros */
+	cp_sparse_digest_zeros(d, 10 * CP_SPARSE_CHUNK);
+	cp_sparse_digest_final(d, z);
+	assert_memory_not_equal(x, y, 32);
+	assert_memory_not_equal(x, z, 32);
+	free(d);
+}
+
+static void test_plain_is_sha256sum(void **state)
+{
+	char a[300], cmd[400], line[128];
+	snprintf(a, sizeof(a), "%s/sparse3", dir);
+	make_file(a, 1);
+	uint8_t d[32];
+	uint64_t size;
+	char hex[65];
+	assert_int_equal(cp_digest_file(a, 0, d, &size, NULL), 0);
+	cp_sha256_hex(d, hex);
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", a);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	assert_memory_equal(line, hex, 64);
+}
+
+static void test_errors(void **state)
+{
+	uint8_t d[32];
+	uint64_t size;
+	struct cp_error err = {0};
+	assert_int_equal(cp_digest_file("/nonexistent/x", 1, d, &size, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent/x"));
+	cp_error_clear(&err);
+	assert_int_equal(cp_digest_file(dir, 1, d, &size, &err), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_holes_or_zeros_same_digest),
+		cmocka_unit_test(test_streaming_matches_file),
+		cmocka_unit_test(test_content_matters),
+		cmocka_unit_test(test_plain_is_sha256sum),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
