@@ -34,7 +34,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +46,7 @@
 #include <archive_entry.h>
 
 #include "corepack/bundle_write.h"
+#include "corepack/digest.h"
 #include "corepack/sha256.h"
 
 #define BLOCK_SIZE (1024 * 1024)
@@ -68,8 +68,9 @@ struct cp_bundle_writer {
 	 * longer well-formed and nothing more may be added or committed. */
 	int broken;
 	int discard; /* drop all output: the writer is being given up */
-	time_t now; /* mtime of buffer entries */
+	time_t now;  /* mtime of buffer entries */
 	uint8_t *buf;
+	struct cp_sparse_digest *sparse_digest; /* 64 KiB, allocated when first needed */
 
 	const volatile sig_atomic_t *cancel;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -87,11 +88,8 @@ static const struct {
 	const char *suffix;
 	enum cp_compression c;
 } suffixes[] = {
-	{".tar.zst", CP_COMPRESS_ZSTD},
-	{".tar.xz", CP_COMPRESS_XZ},
-	{".tar.gz", CP_COMPRESS_GZIP},
-	{".tgz", CP_COMPRESS_GZIP},
-	{".tar", CP_COMPRESS_NONE},
+    {".tar.zst", CP_COMPRESS_ZSTD}, {".tar.xz", CP_COMPRESS_XZ}, {".tar.gz", CP_COMPRESS_GZIP},
+    {".tgz", CP_COMPRESS_GZIP},     {".tar", CP_COMPRESS_NONE},
 };
 
 static size_t known_suffix_len(const char *name, enum cp_compression *c)
@@ -137,7 +135,7 @@ static int archive_failed(struct cp_bundle_writer *w, struct cp_error *err, cons
 	int code = w->a ? archive_errno(w->a) : 0;
 	const char *msg = w->a ? archive_error_string(w->a) : NULL;
 	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': %s: %s", w->output,
-			    what, msg ? msg : "unknown libarchive error");
+	                    what, msg ? msg : "unknown libarchive error");
 }
 
 static int check_cancel(struct cp_bundle_writer *w, struct cp_error *err)
@@ -210,8 +208,8 @@ static int valid_link_target(const char *name, const char *target)
 static int check_output_dir(const char *output, struct cp_error *err)
 {
 	const char *slash = strrchr(output, '/');
-	char *dir = slash ? strndup(output, slash == output ? 1 : (size_t)(slash - output))
-			  : strdup(".");
+	char *dir =
+	    slash ? strndup(output, slash == output ? 1 : (size_t)(slash - output)) : strdup(".");
 	if (!dir)
 		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
 
@@ -219,10 +217,10 @@ static int check_output_dir(const char *output, struct cp_error *err)
 	int r = 0;
 	if (stat(dir, &st) < 0)
 		r = cp_error_set(err, errno, "cannot write '%s': directory '%s': %s", output, dir,
-				 strerror(errno));
+		                 strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
-		r = cp_error_set(err, ENOTDIR, "cannot write '%s': '%s' is not a directory",
-				 output, dir);
+		r = cp_error_set(err, ENOTDIR, "cannot write '%s': '%s' is not a directory", output,
+		                 dir);
 	free(dir);
 	return r;
 }
@@ -236,7 +234,7 @@ static int create_temp(struct cp_bundle_writer *w, struct cp_error *err)
 	if (asprintf(&w->tmp, "%.*s.%s.XXXXXX", dirlen, w->output, base) < 0) {
 		w->tmp = NULL;
 		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
-				    strerror(ENOMEM));
+		                    strerror(ENOMEM));
 	}
 	w->fd = mkostemp(w->tmp, O_CLOEXEC);
 	if (w->fd < 0) {
@@ -244,7 +242,7 @@ static int create_temp(struct cp_bundle_writer *w, struct cp_error *err)
 		free(w->tmp);
 		w->tmp = NULL;
 		return cp_error_set(err, e, "cannot create a temporary file for '%s': %s",
-				    w->output, strerror(e));
+		                    w->output, strerror(e));
 	}
 	return 0;
 }
@@ -274,7 +272,7 @@ static la_ssize_t output_write(struct archive *a, void *ctx, const void *buf, si
 }
 
 static int set_filter_option(struct cp_bundle_writer *w, const char *module, const char *key,
-			     int value, struct cp_error *err)
+                             int value, struct cp_error *err)
 {
 	char v[32];
 	snprintf(v, sizeof(v), "%d", value);
@@ -282,16 +280,16 @@ static int set_filter_option(struct cp_bundle_writer *w, const char *module, con
 		return 0;
 	const char *msg = archive_error_string(w->a);
 	return cp_error_set(err, EINVAL, "cannot write '%s': invalid %s %s %s: %s", w->output,
-			    module, key, v, msg ? msg : "rejected by libarchive");
+	                    module, key, v, msg ? msg : "rejected by libarchive");
 }
 
 static int setup_archive(struct cp_bundle_writer *w, enum cp_compression comp,
-			 const struct cp_bundle_opts *opts, struct cp_error *err)
+                         const struct cp_bundle_opts *opts, struct cp_error *err)
 {
 	w->a = archive_write_new();
 	if (!w->a)
 		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
-				    strerror(ENOMEM));
+		                    strerror(ENOMEM));
 	/* Full pax, not pax_restricted: sparse maps and sizes over 8 GiB
 	 * need the extended headers. */
 	if (archive_write_set_format_pax(w->a) != ARCHIVE_OK)
@@ -370,30 +368,31 @@ static void writer_free(struct cp_bundle_writer *w)
 	free(w->output);
 	free(w->top);
 	free(w->buf);
+	free(w->sparse_digest);
 	free(w);
 }
 
 int cp_bundle_writer_open(const char *output, const char *top, const struct cp_bundle_opts *opts,
-			  struct cp_bundle_writer **out, struct cp_error *err)
+                          struct cp_bundle_writer **out, struct cp_error *err)
 {
 	static const struct cp_bundle_opts defaults = {0};
 	if (!opts)
 		opts = &defaults;
 	if (!valid_top(top))
 		return cp_error_set(err, EINVAL, "cannot write '%s': invalid top directory '%s'",
-				    output, top ? top : "");
+		                    output, top ? top : "");
 
 	struct stat st;
 	int direct = 0;
 	if (stat(output, &st) == 0) {
 		if (!opts->force)
 			return cp_error_set(err, EEXIST, "cannot write '%s': %s", output,
-					    strerror(EEXIST));
+			                    strerror(EEXIST));
 		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
 			direct = 1;
 		else if (!S_ISREG(st.st_mode))
 			return cp_error_set(err, EINVAL, "cannot write '%s': not a regular file",
-					    output);
+			                    output);
 	} else if (errno == ENOENT || errno == ENOTDIR) {
 		int r = check_output_dir(output, err);
 		if (r < 0)
@@ -406,9 +405,9 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 	if (cp_compression_from_name(output, &comp) < 0) {
 		if (!direct)
 			return cp_error_set(err, EINVAL,
-					    "cannot write '%s': unknown format (the name must "
-					    "end in .tar.zst, .tar.xz, .tar.gz, .tgz or .tar)",
-					    output);
+			                    "cannot write '%s': unknown format (the name must "
+			                    "end in .tar.zst, .tar.xz, .tar.gz, .tgz or .tar)",
+			                    output);
 		comp = CP_COMPRESS_ZSTD;
 	}
 
@@ -435,7 +434,7 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 		w->fd = open(output, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 		if (w->fd < 0) {
 			r = cp_error_set(err, errno, "cannot open '%s': %s", output,
-					 strerror(errno));
+			                 strerror(errno));
 			goto fail;
 		}
 	} else if ((r = create_temp(w, err)) < 0) {
@@ -453,8 +452,8 @@ fail:
 }
 
 /* A new entry TOP/NAME owned by root, dated now; NULL on ENOMEM. */
-static struct archive_entry *new_entry(struct cp_bundle_writer *w, const char *name,
-				       unsigned type, unsigned perm)
+static struct archive_entry *new_entry(struct cp_bundle_writer *w, const char *name, unsigned type,
+                                       unsigned perm)
 {
 	struct archive_entry *e = archive_entry_new();
 	if (!e)
@@ -484,12 +483,21 @@ static int check_writable(struct cp_bundle_writer *w, struct cp_error *err)
 {
 	if (w->broken)
 		return cp_error_set(err, EIO, "cannot write '%s': an earlier entry failed",
-				    w->output);
+		                    w->output);
 	return check_cancel(w, err);
 }
 
+/* libarchive's error for entry NAME, taken at the failure site. */
+static int entry_failed(struct cp_bundle_writer *w, const char *name, struct cp_error *err)
+{
+	int code = archive_errno(w->a);
+	const char *msg = archive_error_string(w->a);
+	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': entry '%s': %s",
+	                    w->output, name, msg ? msg : "unknown libarchive error");
+}
+
 static int write_header(struct cp_bundle_writer *w, struct archive_entry *e, const char *name,
-			struct cp_error *err)
+                        struct cp_error *err)
 {
 	int r = archive_write_header(w->a, e);
 	/* ARCHIVE_WARN still writes the entry whole (e.g. a name that needed
@@ -498,28 +506,22 @@ static int write_header(struct cp_bundle_writer *w, struct archive_entry *e, con
 		return 0;
 	if (r == ARCHIVE_FATAL)
 		w->broken = 1;
-	int code = archive_errno(w->a);
-	const char *msg = archive_error_string(w->a);
-	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': entry '%s': %s",
-			    w->output, name, msg ? msg : "unknown libarchive error");
+	return entry_failed(w, name, err);
 }
 
 /* Data calls come after a header: any failure leaves a partial entry. */
 static int write_data(struct cp_bundle_writer *w, const void *p, size_t n, const char *name,
-		      struct cp_error *err)
+                      struct cp_error *err)
 {
 	la_ssize_t r = archive_write_data(w->a, p, n);
 	if (r == (la_ssize_t)n)
 		return 0;
 	w->broken = 1;
 	if (r >= 0)
-		return cp_error_set(err, EIO,
-				    "cannot write '%s': entry '%s': libarchive took %zd of %zu bytes",
-				    w->output, name, (ssize_t)r, n);
-	int code = archive_errno(w->a);
-	const char *msg = archive_error_string(w->a);
-	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': entry '%s': %s",
-			    w->output, name, msg ? msg : "unknown libarchive error");
+		return cp_error_set(
+		    err, EIO, "cannot write '%s': entry '%s': libarchive took %zd of %zu bytes",
+		    w->output, name, (ssize_t)r, n);
+	return entry_failed(w, name, err);
 }
 
 static int finish_entry(struct cp_bundle_writer *w, const char *name, struct cp_error *err)
@@ -527,15 +529,30 @@ static int finish_entry(struct cp_bundle_writer *w, const char *name, struct cp_
 	if (archive_write_finish_entry(w->a) == ARCHIVE_OK)
 		return 0;
 	w->broken = 1;
-	int code = archive_errno(w->a);
-	const char *msg = archive_error_string(w->a);
-	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': entry '%s': %s",
-			    w->output, name, msg ? msg : "unknown libarchive error");
+	return entry_failed(w, name, err);
+}
+
+/* The checks every add does, then a new entry for NAME in *OUT.  "." (the
+ * top directory itself) is a name only for directories. */
+static int start_entry(struct cp_bundle_writer *w, const char *name, unsigned type, unsigned perm,
+                       struct archive_entry **out, struct cp_error *err)
+{
+	int is_top = type == AE_IFDIR && name && strcmp(name, ".") == 0;
+	if (!is_top && !valid_name(name))
+		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
+		                    name ? name : "");
+	int r = check_writable(w, err);
+	if (r < 0)
+		return r;
+	if (!(*out = new_entry(w, name, type, perm)))
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
+		                    strerror(ENOMEM));
+	return 0;
 }
 
 /* Writes a header-only entry (directory, symlink) and frees E. */
 static int add_simple(struct cp_bundle_writer *w, struct archive_entry *e, const char *name,
-		      struct cp_error *err)
+                      struct cp_error *err)
 {
 	int r = write_header(w, e, name, err);
 	archive_entry_free(e);
@@ -546,54 +563,34 @@ static int add_simple(struct cp_bundle_writer *w, struct archive_entry *e, const
 
 int cp_bundle_add_dir(struct cp_bundle_writer *w, const char *name, struct cp_error *err)
 {
-	if (!name || (strcmp(name, ".") != 0 && !valid_name(name)))
-		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
-				    name ? name : "");
-	int r = check_writable(w, err);
-	if (r < 0)
-		return r;
-	struct archive_entry *e = new_entry(w, name, AE_IFDIR, 0755);
-	if (!e)
-		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
-				    strerror(ENOMEM));
-	return add_simple(w, e, name, err);
+	struct archive_entry *e;
+	int r = start_entry(w, name, AE_IFDIR, 0755, &e, err);
+	return r < 0 ? r : add_simple(w, e, name, err);
 }
 
 int cp_bundle_add_symlink(struct cp_bundle_writer *w, const char *name, const char *target,
-			  struct cp_error *err)
+                          struct cp_error *err)
 {
-	if (!valid_name(name))
-		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
-				    name ? name : "");
-	if (!valid_link_target(name, target))
+	if (valid_name(name) && !valid_link_target(name, target))
 		return cp_error_set(err, EINVAL,
-				    "invalid target '%s' for symlink '%s': not relative inside "
-				    "the bundle",
-				    target ? target : "", name);
-	int r = check_writable(w, err);
+		                    "invalid target '%s' for symlink '%s': not relative inside "
+		                    "the bundle",
+		                    target ? target : "", name);
+	struct archive_entry *e;
+	int r = start_entry(w, name, AE_IFLNK, 0777, &e, err);
 	if (r < 0)
 		return r;
-	struct archive_entry *e = new_entry(w, name, AE_IFLNK, 0777);
-	if (!e)
-		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
-				    strerror(ENOMEM));
 	archive_entry_copy_symlink(e, target);
 	return add_simple(w, e, name, err);
 }
 
-int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf,
-			 size_t len, int executable, struct cp_error *err)
+int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf, size_t len,
+                         int executable, struct cp_error *err)
 {
-	if (!valid_name(name))
-		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
-				    name ? name : "");
-	int r = check_writable(w, err);
+	struct archive_entry *e;
+	int r = start_entry(w, name, AE_IFREG, executable ? 0755 : 0644, &e, err);
 	if (r < 0)
 		return r;
-	struct archive_entry *e = new_entry(w, name, AE_IFREG, executable ? 0755 : 0644);
-	if (!e)
-		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
-				    strerror(ENOMEM));
 	archive_entry_set_size(e, (la_int64_t)len);
 	r = write_header(w, e, name, err);
 	archive_entry_free(e);
@@ -612,7 +609,7 @@ int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const voi
  * the whole file is one region and holes are read as the zeros they are.
  */
 static int find_data_regions(int fd, const char *path, uint64_t size, struct region **out,
-			     size_t *n_out, struct cp_error *err)
+                             size_t *n_out, struct cp_error *err)
 {
 	struct region *v = NULL;
 	size_t n = 0, cap = 0;
@@ -625,11 +622,11 @@ static int find_data_regions(int fd, const char *path, uint64_t size, struct reg
 		off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
 		if (data < 0 || hole < 0) {
 			if (errno == EINVAL || errno == EOPNOTSUPP) {
-				n = 0;
-				pos = 0;
-				if (!v && !(v = malloc(sizeof(*v))))
+				free(v);
+				if (!(v = malloc(sizeof(*v))))
 					goto nomem;
-				v[n++] = (struct region){0, size};
+				v[0] = (struct region){0, size};
+				n = 1;
 				break;
 			}
 			int e = errno;
@@ -659,20 +656,41 @@ nomem:
 	return cp_error_set(err, ENOMEM, "cannot read '%s': %s", path, strerror(ENOMEM));
 }
 
-/* Kept apart so a faster way to hash long zero runs can replace it. */
-static void hash_zeros(struct cp_sha256 *sha, uint64_t len)
+/* The digest of one file: plain SHA-256 for a file without holes, the
+ * sparse digest (digest.h) for one with holes, so holes are never hashed
+ * byte by byte. */
+struct hasher {
+	int sparse;
+	struct cp_sha256 plain;
+	struct cp_sparse_digest *sd; /* the writer's, when sparse */
+};
+
+static void hasher_data(struct hasher *h, const void *buf, size_t len)
 {
+	if (h->sparse)
+		cp_sparse_digest_data(h->sd, buf, len);
+	else
+		cp_sha256_update(&h->plain, buf, len);
+}
+
+static void hasher_zeros(struct hasher *h, uint64_t len)
+{
+	if (h->sparse) {
+		cp_sparse_digest_zeros(h->sd, len);
+		return;
+	}
 	while (len > 0) {
 		size_t n = len < sizeof(zero_block) ? (size_t)len : sizeof(zero_block);
-		cp_sha256_update(sha, zero_block, n);
+		cp_sha256_update(&h->plain, zero_block, n);
 		len -= n;
 	}
 }
 
-/* A hole: zeros into the hash and into libarchive, which stores none of
- * them but must see them to keep its place in the sparse map. */
+/* A hole: zeros into the hash (SHA may be NULL) and into libarchive, which
+ * stores none of them but must see them to keep its place in the sparse
+ * map. */
 static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
-		     struct cp_sha256 *sha, struct cp_error *err)
+                     struct hasher *sha, struct cp_error *err)
 {
 	while (len > 0) {
 		int r = check_cancel(w, err);
@@ -681,7 +699,8 @@ static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
 			return r;
 		}
 		uint64_t step = len < BLOCK_SIZE ? len : BLOCK_SIZE;
-		hash_zeros(sha, step);
+		if (sha)
+			hasher_zeros(sha, step);
 		for (uint64_t left = step; left > 0;) {
 			size_t n = left < sizeof(zero_block) ? (size_t)left : sizeof(zero_block);
 			if ((r = write_data(w, zero_block, n, name, err)) < 0)
@@ -695,8 +714,8 @@ static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
 }
 
 static int feed_region(struct cp_bundle_writer *w, int fd, const char *host_path,
-		       const struct region *rg, const char *name, struct cp_sha256 *sha,
-		       struct cp_error *err)
+                       const struct region *rg, const char *name, struct hasher *sha,
+                       struct cp_error *err)
 {
 	uint64_t pos = rg->off, end = rg->off + rg->len;
 
@@ -714,14 +733,15 @@ static int feed_region(struct cp_bundle_writer *w, int fd, const char *host_path
 			w->broken = 1;
 			if (got == 0)
 				return cp_error_set(err, EIO,
-						    "cannot read '%s': file shrank while being "
-						    "packed (%llu bytes read of %llu)",
-						    host_path, (unsigned long long)pos,
-						    (unsigned long long)end);
+				                    "cannot read '%s': file shrank while being "
+				                    "packed (%llu bytes read of %llu)",
+				                    host_path, (unsigned long long)pos,
+				                    (unsigned long long)end);
 			return cp_error_set(err, errno, "cannot read '%s': %s", host_path,
-					    strerror(errno));
+			                    strerror(errno));
 		}
-		cp_sha256_update(sha, w->buf, (size_t)got);
+		if (sha)
+			hasher_data(sha, w->buf, (size_t)got);
 		if ((r = write_data(w, w->buf, (size_t)got, name, err)) < 0)
 			return r;
 		pos += (uint64_t)got;
@@ -731,23 +751,23 @@ static int feed_region(struct cp_bundle_writer *w, int fd, const char *host_path
 }
 
 int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
-		       int executable, struct cp_file_digest *digest, struct cp_error *err)
+                       int executable, struct cp_file_digest *digest, struct cp_error *err)
 {
-	if (!valid_name(name))
-		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
-				    name ? name : "");
-	int r = check_writable(w, err);
+	struct archive_entry *e;
+	int r = start_entry(w, name, AE_IFREG, executable ? 0755 : 0644, &e, err);
 	if (r < 0)
 		return r;
 
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cp_error_set(err, errno, "cannot open '%s': %s", host_path,
-				    strerror(errno));
 	struct region *regions = NULL;
 	size_t n_regions = 0;
-	struct archive_entry *e = NULL;
 	struct stat st;
+	/* O_NONBLOCK: a FIFO put where a file was must fail the S_ISREG
+	 * check below, not hang in open(); regular files ignore the flag. */
+	int fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		r = cp_error_set(err, errno, "cannot open '%s': %s", host_path, strerror(errno));
+		goto out;
+	}
 	if (fstat(fd, &st) < 0) {
 		r = cp_error_set(err, errno, "cannot stat '%s': %s", host_path, strerror(errno));
 		goto out;
@@ -760,21 +780,15 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	if ((r = find_data_regions(fd, host_path, size, &regions, &n_regions, err)) < 0)
 		goto out;
 
-	e = new_entry(w, name, AE_IFREG, executable ? 0755 : 0644);
-	if (!e) {
-		r = cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output, strerror(ENOMEM));
-		goto out;
-	}
 	archive_entry_set_size(e, (la_int64_t)size);
 	archive_entry_set_mtime(e, st.st_mtim.tv_sec, 0);
 
 	/* archive_read_data() of libarchive 3.6.2 returns nothing for a
 	 * sparse entry without data (GNU tar's own such entries too). */
 	if (n_regions == 0 && size > 0) {
-		free(regions);
 		if (!(regions = malloc(sizeof(*regions)))) {
 			r = cp_error_set(err, ENOMEM, "cannot read '%s': %s", host_path,
-					 strerror(ENOMEM));
+			                 strerror(ENOMEM));
 			goto out;
 		}
 		regions[0] = (struct region){size - 1, 1};
@@ -790,7 +804,7 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 		 * end beyond it. */
 		for (size_t i = 0; i < n_regions; i++)
 			archive_entry_sparse_add_entry(e, (la_int64_t)regions[i].off,
-						       (la_int64_t)regions[i].len);
+			                               (la_int64_t)regions[i].len);
 		/* As GNU tar does, a trailing hole is closed by an empty
 		 * region at the end of the file. */
 		if (regions[n_regions - 1].off + regions[n_regions - 1].len < size)
@@ -800,18 +814,29 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	if ((r = write_header(w, e, name, err)) < 0)
 		goto out;
 
-	struct cp_sha256 sha;
-	cp_sha256_init(&sha);
+	/* Without DIGEST nothing is hashed. */
+	struct hasher sha = {.sparse = sparse}, *hash = digest ? &sha : NULL;
+	if (sparse && digest) {
+		if (!w->sparse_digest && !(w->sparse_digest = malloc(sizeof(*w->sparse_digest)))) {
+			r = cp_error_set(err, ENOMEM, "cannot read '%s': %s", host_path,
+			                 strerror(ENOMEM));
+			goto out;
+		}
+		sha.sd = w->sparse_digest;
+		cp_sparse_digest_init(sha.sd);
+	} else {
+		cp_sha256_init(&sha.plain);
+	}
 	uint64_t pos = 0;
 	for (size_t i = 0; i < n_regions && r == 0; i++) {
 		if (pos < regions[i].off)
-			r = feed_hole(w, regions[i].off - pos, name, &sha, err);
+			r = feed_hole(w, regions[i].off - pos, name, hash, err);
 		if (r == 0)
-			r = feed_region(w, fd, host_path, &regions[i], name, &sha, err);
+			r = feed_region(w, fd, host_path, &regions[i], name, hash, err);
 		pos = regions[i].off + regions[i].len;
 	}
 	if (r == 0 && pos < size)
-		r = feed_hole(w, size - pos, name, &sha, err);
+		r = feed_hole(w, size - pos, name, hash, err);
 	if (r < 0)
 		goto out;
 
@@ -820,7 +845,7 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	if (fstat(fd, &st2) == 0 && (uint64_t)st2.st_size < size) {
 		w->broken = 1;
 		r = cp_error_set(err, EIO, "cannot read '%s': file shrank while being packed",
-				 host_path);
+		                 host_path);
 		goto out;
 	}
 	if ((r = finish_entry(w, name, err)) < 0)
@@ -829,13 +854,18 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	if (digest) {
 		digest->size = size;
 		digest->data_size = data_size;
-		cp_sha256_final(&sha, digest->sha256);
+		digest->sparse = sparse;
+		if (sparse)
+			cp_sparse_digest_final(sha.sd, digest->sha256);
+		else
+			cp_sha256_final(&sha.plain, digest->sha256);
 	}
 
 out:
 	archive_entry_free(e);
 	free(regions);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 
@@ -860,7 +890,7 @@ static int move_into_place(struct cp_bundle_writer *w, struct cp_error *err)
 	if (w->force) {
 		if (rename(w->tmp, w->output) < 0)
 			return cp_error_set(err, errno, "cannot rename '%s' to '%s': %s", w->tmp,
-					    w->output, strerror(errno));
+			                    w->output, strerror(errno));
 	} else if (link(w->tmp, w->output) == 0) {
 		/* Both names are ours now; the temporary one going is all
 		 * that matters and a failure leaves nothing wrong behind. */
@@ -870,10 +900,10 @@ static int move_into_place(struct cp_bundle_writer *w, struct cp_error *err)
 		 * rename instead. */
 		if (renameat2(AT_FDCWD, w->tmp, AT_FDCWD, w->output, RENAME_NOREPLACE) < 0)
 			return cp_error_set(err, errno, "cannot write '%s': %s", w->output,
-					    strerror(errno));
+			                    strerror(errno));
 	} else {
 		return cp_error_set(err, errno, "cannot write '%s': %s", w->output,
-				    strerror(errno));
+		                    strerror(errno));
 	}
 	free(w->tmp);
 	w->tmp = NULL;
@@ -901,7 +931,7 @@ int cp_bundle_writer_commit(struct cp_bundle_writer *w, struct cp_error *err)
 		w->fd = -1;
 		if (close(fd) < 0)
 			r = cp_error_set(err, errno, "cannot write '%s': %s", w->output,
-					 strerror(errno));
+			                 strerror(errno));
 	}
 	if (r == 0 && w->tmp)
 		r = move_into_place(w, err);

@@ -236,8 +236,10 @@ int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err)
 	                   c->big_endian, &c->notes, err);
 	if (r < 0) {
 		/* Prefix the file name to the parser's message. */
-		struct cp_error tmp = *err;
-		cp_error_reset(err, -r, "'%s': %s", path, tmp.msg);
+		if (err) {
+			struct cp_error tmp = *err;
+			cp_error_reset(err, -r, "'%s': %s", path, tmp.msg);
+		}
 		goto fail;
 	}
 	*out = c;

@@ -76,11 +76,19 @@ static json_object *jhex(const uint8_t *b, size_t len)
 	return json_object_new_string(buf);
 }
 
+/* The digest under the key that says which digest it is. */
+static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d[32]);
+
 static json_object *jsha(const uint8_t d[32])
 {
 	char hex[65];
 	cp_sha256_hex(d, hex);
 	return json_object_new_string(hex);
+}
+
+static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d[32])
+{
+	put(b, o, sparse ? "sparse_sha256" : "sha256", jsha(d));
 }
 
 /* The values of /etc/os-release that identify the system. */
@@ -137,7 +145,7 @@ static json_object *core_object(struct jb *b, const struct cp_manifest_input *in
 	put(b, o, "path", jstr(CP_BUNDLE_CORE));
 	put(b, o, "original_name", jstr(in->core_name));
 	put(b, o, "size", json_object_new_int64((int64_t)in->core_digest.size));
-	put(b, o, "sha256", jsha(in->core_digest.sha256));
+	put_digest(b, o, in->core_digest.sparse, in->core_digest.sha256);
 	put(b, o, "class", jstr(c->is64 ? "ELF64" : "ELF32"));
 	put(b, o, "byte_order", jstr(c->big_endian ? "big" : "little"));
 	put(b, o, "machine", jstr(cp_machine_name(c->machine)));
@@ -179,7 +187,7 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 		put(b, o, "build_id", jhex(d->file->build_id, d->file->build_id_len));
 		put(b, o, "bundle_path", jstr(d->bundle_path));
 		put(b, o, "size", json_object_new_int64((int64_t)d->digest.size));
-		put(b, o, "sha256", jsha(d->digest.sha256));
+		put_digest(b, o, d->digest.sparse, d->digest.sha256);
 		append(b, a, o);
 	}
 	return a;
@@ -222,7 +230,7 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	put(b, o, "bundle_path", jstr(m->bundle_path));
 	if (m->bundle_path) {
 		put(b, o, "size", json_object_new_int64((int64_t)m->digest.size));
-		put(b, o, "sha256", jsha(m->digest.sha256));
+		put_digest(b, o, m->digest.sparse, m->digest.sha256);
 	}
 	put(b, o, "debug_status", jstr(debug_status(m)));
 	put(b, o, "debuglink", jstr(m->debug ? m->debug->debuglink : NULL));
@@ -291,7 +299,7 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 		json_object *f = json_object_new_object();
 		put(&b, f, "path", jstr(in->files[i].path));
 		put(&b, f, "size", json_object_new_int64((int64_t)in->files[i].size));
-		put(&b, f, "sha256", jsha(in->files[i].sha256));
+		put_digest(&b, f, in->files[i].sparse, in->files[i].sha256);
 		append(&b, files, f);
 	}
 	put(&b, root, "files", files);

@@ -16,6 +16,7 @@
 #include "corepack/layout.h"
 #include "corepack/manifest.h"
 #include "corepack/pack.h"
+#include "corepack/scripts.h"
 #include "corepack/sha256.h"
 #include "corepack/template.h"
 
@@ -111,7 +112,8 @@ static const struct cp_bundle_file *find_file(const struct cp_packer *p, const c
 	return NULL;
 }
 
-static int record_file(struct cp_packer *p, const char *path, uint64_t size, const uint8_t *sha)
+static int record_file(struct cp_packer *p, const char *path, uint64_t size, int sparse,
+		       const uint8_t *sha)
 {
 	struct cp_bundle_file *f = realloc(p->files, (p->n_files + 1) * sizeof(*f));
 	if (!f)
@@ -121,6 +123,7 @@ static int record_file(struct cp_packer *p, const char *path, uint64_t size, con
 	if (!(f->path = strdup(path)))
 		return -ENOMEM;
 	f->size = size;
+	f->sparse = sparse;
 	memcpy(f->sha256, sha, 32);
 	p->n_files++;
 	return 0;
@@ -135,11 +138,12 @@ static int add_file_once(struct cp_packer *p, struct cp_bundle_writer *w, const 
 	if (f) {
 		d->size = f->size;
 		d->data_size = f->size;
+		d->sparse = f->sparse;
 		memcpy(d->sha256, f->sha256, 32);
 		return 0;
 	}
 	int r = cp_bundle_add_file(w, name, host, exec, d, err);
-	if (r == 0 && record_file(p, name, d->size, d->sha256) < 0)
+	if (r == 0 && record_file(p, name, d->size, d->sparse, d->sha256) < 0)
 		r = cp_error_set(err, ENOMEM, "out of memory");
 	return r;
 }
@@ -335,18 +339,9 @@ static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const cha
 	cp_sha256_update(&s, text, len);
 	cp_sha256_final(&s, digest);
 	int r = cp_bundle_add_buffer(w, name, text, len, exec, err);
-	if (r == 0 && record_file(p, name, len, digest) < 0)
+	if (r == 0 && record_file(p, name, len, 0, digest) < 0)
 		r = cp_error_set(err, ENOMEM, "out of memory");
 	return r;
-}
-
-static int render(const char *tmpl, const struct cp_template_var *vars, size_t n, char **out,
-                  struct cp_error *err)
-{
-	const struct cp_template *t = cp_template_get(tmpl);
-	if (!t)
-		return cp_error_set(err, ENOENT, "no template '%s' in this build", tmpl);
-	return cp_template_render(t->text, vars, n, out, err);
 }
 
 static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
@@ -354,50 +349,19 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	const struct cp_module *exe = find_role(p->scan, CP_ROLE_EXECUTABLE);
 	const struct cp_module *tdb = find_role(p->scan, CP_ROLE_THREAD_DB);
 	char *tdb_dir = tdb ? dir_of(tdb->real_path) : NULL;
-	char *q_exe = cp_quote_sh(exe ? exe->real_path : "");
-	char *q_machine = cp_quote_sh(cp_machine_name(p->core->machine));
-	char *q_tdb = cp_quote_sh(tdb_dir ? tdb_dir : "");
-	char *rel_exe = NULL, *file_cmd = NULL, *gdb_text = NULL, *sh_text = NULL;
-	int r = -ENOMEM;
-	if (!q_exe || !q_machine || !q_tdb)
-		goto out;
-	if (exe) {
-		if (asprintf(&rel_exe, "%s%s", CP_BUNDLE_SYSROOT, exe->real_path) < 0) {
-			rel_exe = NULL;
-			goto out;
-		}
-		char *q = cp_quote_gdb_arg(rel_exe);
-		if (q && asprintf(&file_cmd, "file %s", q) < 0)
-			file_cmd = NULL;
-		free(q);
-	}
-	if (!file_cmd && !(file_cmd = strdup("echo the executable is not in this bundle\\n")))
-		goto out;
-	struct cp_template_var gdb_vars[] = {
-	    {"VERSION", COREPACK_VERSION},
-	    {"FILE_CMD", file_cmd},
+	struct cp_scripts_input in = {
+	    .executable = exe ? exe->real_path : NULL,
+	    .machine = cp_machine_name(p->core->machine),
+	    .thread_db_dir = tdb_dir,
+	    .trust = 0,
 	};
-	struct cp_template_var sh_vars[] = {
-	    {"VERSION", COREPACK_VERSION}, {"EXE", q_exe}, {"MACHINE", q_machine}, {"TRUST", "0"},
-	    {"THREAD_DB_DIR", q_tdb},
-	};
-	if ((r = render(CP_BUNDLE_GDB_SCRIPT, gdb_vars, 2, &gdb_text, err)) < 0 ||
-	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 5, &sh_text, err)) < 0 ||
-	    (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, gdb_text, 0, err)) < 0 ||
-	    (r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, sh_text, 1, err)) < 0)
-		goto out;
-	r = 0;
-out:
-	if (r == -ENOMEM)
-		cp_error_set(err, ENOMEM, "out of memory");
+	struct cp_scripts s = {0};
+	int r = tdb && !tdb_dir ? cp_error_set(err, ENOMEM, "out of memory")
+	                        : cp_scripts_render(&in, &s, err);
+	if (r == 0 && (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0, err)) == 0)
+		r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, s.run_gdb, 1, err);
+	cp_scripts_free(&s);
 	free(tdb_dir);
-	free(q_exe);
-	free(q_machine);
-	free(q_tdb);
-	free(rel_exe);
-	free(file_cmd);
-	free(gdb_text);
-	free(sh_text);
 	return r;
 }
 
@@ -444,7 +408,8 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 		return r;
 	if ((r = cp_bundle_add_file(w, CP_BUNDLE_CORE, p->opts.core_path, 0, &core_digest, err)) <
 	        0 ||
-	    (r = record_file(p, CP_BUNDLE_CORE, core_digest.size, core_digest.sha256)) < 0 ||
+	    (r = record_file(p, CP_BUNDLE_CORE, core_digest.size, core_digest.sparse,
+				core_digest.sha256)) < 0 ||
 	    (r = add_objects(p, w, err)) < 0 || (r = add_links(p, w, err)) < 0 ||
 	    (r = add_debug(p, w, err)) < 0 || (r = add_scripts(p, w, err)) < 0 ||
 	    (r = add_manifest(p, w, &core_digest, err)) < 0) {

@@ -2,7 +2,8 @@
  * manifest.json: what a bundle holds and why, versioned
  * (CP_MANIFEST_VERSION).  Built with json-c from the scanned core; every
  * file of the bundle (but the manifest itself) is listed in "files" with its
- * size and sha256 so the unpacker can verify it.
+ * size and digest so the unpacker can verify it: "sha256" for a file without
+ * holes, "sparse_sha256" (include/corepack/digest.h) for one with holes.
  */
 #ifndef COREPACK_MANIFEST_H
 #define COREPACK_MANIFEST_H
@@ -18,6 +19,7 @@
 struct cp_bundle_file {
 	char *path; /* relative to the top directory */
 	uint64_t size;
+	int sparse;        /* sha256 is the sparse digest: "sparse_sha256" */
 	uint8_t sha256[32];
 };
 

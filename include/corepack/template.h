@@ -34,7 +34,7 @@ struct cp_template_var {
  * "@@" stands for a literal "@".  *OUT is malloc'd, owned by the caller.
  */
 int cp_template_render(const char *text, const struct cp_template_var *vars, size_t n_vars,
-		       char **out, struct cp_error *err);
+                       char **out, struct cp_error *err);
 
 /* 'value' with every ' written as '\'' : one sh word whatever VALUE holds.
  * Caller frees; NULL on ENOMEM. */

@@ -54,14 +54,14 @@ static void test_abc(void **state)
 static void test_448_bits(void **state)
 {
 	check_vector("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-		     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 static void test_896_bits(void **state)
 {
 	check_vector("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
-		     "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-		     "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+	             "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+	             "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 
 /* One million 'a' in chunks of 1, 3, 7, 61, 64, 65, 1000, ... bytes so the
@@ -92,7 +92,7 @@ static void test_million_a(void **state)
 		cp_sha256_final(&s, d);
 		cp_sha256_hex(d, hex);
 		assert_string_equal(
-			hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+		    hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 	}
 	cp_sha256_use_hw(1);
 	free(a);
@@ -162,13 +162,13 @@ static void test_hw_matches_generic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_abc),
-		cmocka_unit_test(test_448_bits),
-		cmocka_unit_test(test_896_bits),
-		cmocka_unit_test(test_million_a),
-		cmocka_unit_test(test_padding_boundaries_match_sha256sum),
-		cmocka_unit_test(test_hw_matches_generic),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_abc),
+	    cmocka_unit_test(test_448_bits),
+	    cmocka_unit_test(test_896_bits),
+	    cmocka_unit_test(test_million_a),
+	    cmocka_unit_test(test_padding_boundaries_match_sha256sum),
+	    cmocka_unit_test(test_hw_matches_generic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,7 +75,7 @@ static char *render_ok(const char *text, const struct cp_template_var *vars, siz
 }
 
 static void assert_renders(const char *text, const struct cp_template_var *vars, size_t n,
-			   const char *want)
+                           const char *want)
 {
 	char *out = render_ok(text, vars, n);
 	assert_string_equal(out, want);
@@ -97,17 +97,17 @@ static void test_template_get(void **state)
 static void test_render_substitutes(void **state)
 {
 	const struct cp_template_var vars[] = {
-		{"EXE", "/usr/bin/prog"},
-		{"CORE", "core.123"},
-		{"A_1", "x"},
-		{"EMPTY", ""},
+	    {"EXE", "/usr/bin/prog"},
+	    {"CORE", "core.123"},
+	    {"A_1", "x"},
+	    {"EMPTY", ""},
 	};
 	size_t n = sizeof(vars) / sizeof(vars[0]);
 
 	assert_renders("", vars, n, "");
 	assert_renders("no placeholders\n", vars, n, "no placeholders\n");
 	assert_renders("file @EXE@\ncore-file @CORE@\n", vars, n,
-		       "file /usr/bin/prog\ncore-file core.123\n");
+	               "file /usr/bin/prog\ncore-file core.123\n");
 	assert_renders("@EXE@", vars, n, "/usr/bin/prog");
 	assert_renders("@A_1@@A_1@", vars, n, "xx");
 	assert_renders("[@EMPTY@]", vars, n, "[]");
@@ -124,7 +124,7 @@ static void test_render_literal_at(void **state)
 	assert_renders("@@X@@", vars, 1, "@X@");
 	assert_renders("exec gdb \"$@\"\n", vars, 1, "exec gdb \"$@\"\n");
 	assert_renders("for a in \"$@\"; do :; done; echo $@", vars, 1,
-		       "for a in \"$@\"; do :; done; echo $@");
+	               "for a in \"$@\"; do :; done; echo $@");
 	assert_renders("mail root@example.org", vars, 1, "mail root@example.org");
 	assert_renders("@lower@ @Mixed@ @ @", vars, 1, "@lower@ @Mixed@ @ @");
 	assert_renders("@X", vars, 1, "@X");
@@ -143,7 +143,7 @@ static void test_render_unknown_variable(void **state)
 	char *out = (char *)"untouched";
 
 	assert_int_equal(cp_template_render("file @EXE@\ncore @CORE@\n", vars, 2, &out, &err),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_string_equal(out, "untouched");
 	assert_int_equal(err.code, EINVAL);
 	assert_string_equal(err.msg, "template variable '@CORE@' has no value");
@@ -162,25 +162,25 @@ static void test_render_unknown_variable(void **state)
 }
 
 static const char *const awkward[] = {
-	"",
-	"plain",
-	"with space",
-	"it's",
-	"'",
-	"''",
-	"'\\''",
-	"$(echo pwned)",
-	"`echo pwned`",
-	"$HOME ${HOME} $1 $@ $*",
-	"line1\nline2\n",
-	"tab\there",
-	"back\\slash\\",
-	"\"double\"",
-	"* ? [a-z] ~ ~root",
-	"-n",
-	"%s %d %%",
-	"; rm -rf / #",
-	"\xc3\xa9t\xc3\xa9 \xe2\x82\xac",
+    "",
+    "plain",
+    "with space",
+    "it's",
+    "'",
+    "''",
+    "'\\''",
+    "$(echo pwned)",
+    "`echo pwned`",
+    "$HOME ${HOME} $1 $@ $*",
+    "line1\nline2\n",
+    "tab\there",
+    "back\\slash\\",
+    "\"double\"",
+    "* ? [a-z] ~ ~root",
+    "-n",
+    "%s %d %%",
+    "; rm -rf / #",
+    "\xc3\xa9t\xc3\xa9 \xe2\x82\xac",
 };
 
 static void test_quote_sh_unit(void **state)
@@ -274,11 +274,9 @@ static void test_quote_gdb_with_gdb(void **state)
 	char top[] = "/tmp/cp-test-gdb.XXXXXX";
 	assert_non_null(mkdtemp(top));
 	const char *names[] = {
-		"dir with spaces",
-		"dir with 'single' and \"double\" quotes",
-		"back\\slash",
-		"tab\tand a~tilde",
-		"trailing space ",
+	    "dir with spaces", "dir with 'single' and \"double\" quotes",
+	    "back\\slash",     "tab\tand a~tilde",
+	    "trailing space ",
 	};
 	char *made[sizeof(names) / sizeof(names[0])];
 
@@ -299,8 +297,7 @@ static void test_quote_gdb_with_gdb(void **state)
 		char *cmd, *want;
 		assert_true(asprintf(&cmd, "file %s", q) > 0);
 		assert_true(asprintf(&want, "Symbols from \"%s\".", prog) > 0);
-		char *gdb_argv[] = {"gdb", "-nx",  "-batch",     "-ex", cmd,
-				    "-ex", "info files", NULL};
+		char *gdb_argv[] = {"gdb", "-nx", "-batch", "-ex", cmd, "-ex", "info files", NULL};
 		assert_int_equal(run_capture(gdb_argv, &out), 0);
 		if (!strstr(out, want))
 			fail_msg("gdb did not load \"%s\" from `%s`:\n%s", prog, cmd, out);
@@ -321,14 +318,14 @@ static void test_quote_gdb_with_gdb(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_template_get),
-		cmocka_unit_test(test_render_substitutes),
-		cmocka_unit_test(test_render_literal_at),
-		cmocka_unit_test(test_render_unknown_variable),
-		cmocka_unit_test(test_quote_sh_unit),
-		cmocka_unit_test(test_quote_sh_with_sh),
-		cmocka_unit_test(test_quote_gdb_unit),
-		cmocka_unit_test(test_quote_gdb_with_gdb),
+	    cmocka_unit_test(test_template_get),
+	    cmocka_unit_test(test_render_substitutes),
+	    cmocka_unit_test(test_render_literal_at),
+	    cmocka_unit_test(test_render_unknown_variable),
+	    cmocka_unit_test(test_quote_sh_unit),
+	    cmocka_unit_test(test_quote_sh_with_sh),
+	    cmocka_unit_test(test_quote_gdb_unit),
+	    cmocka_unit_test(test_quote_gdb_with_gdb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
