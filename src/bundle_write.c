@@ -279,7 +279,8 @@ static int zstd_feed(struct archive *a, struct cp_bundle_writer *w, const void *
 	ZSTD_inBuffer ib = {in, len, 0};
 	for (;;) {
 		ZSTD_outBuffer ob = {w->zout, w->zout_size, 0};
-		size_t left = ZSTD_compressStream2(w->zc, &ob, &ib, end ? ZSTD_e_end : ZSTD_e_continue);
+		size_t left =
+		    ZSTD_compressStream2(w->zc, &ob, &ib, end ? ZSTD_e_end : ZSTD_e_continue);
 		if (ZSTD_isError(left)) {
 			archive_set_error(a, EIO, "zstd: %s", ZSTD_getErrorName(left));
 			return -1;
@@ -774,8 +775,8 @@ static void hasher_zeros(struct hasher *h, uint64_t len)
 /* A hole: zeros into the hash (SHA may be NULL) and into libarchive, which
  * stores none of them but must see them to keep its place in the sparse
  * map. */
-static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
-                     struct hasher *sha, struct cp_error *err)
+static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name, struct hasher *sha,
+                     struct cp_error *err)
 {
 	while (len > 0) {
 		int r = check_cancel(w, err);

@@ -21,6 +21,7 @@
 
 #include "corepack/manifest.h"
 #include "corepack/pack.h"
+#include "corepack/report.h"
 #include "cli_util.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -40,6 +41,7 @@ static const char usage_text[] =
     "      --debug-dir DIR    also look for debug files under DIR (repeatable);\n"
     "                         SYSROOT/usr/lib/debug is always searched\n"
     "      --no-debug         leave separate debug files out\n"
+    "      --no-backtrace     do not unwind the threads (no summary, no report.txt)\n"
     "      --strict           fail if any object is missing or mismatched\n"
     "      --list             write nothing; print one line per mapped object:\n"
     "                         address range, build-id, file found, status,\n"
@@ -55,8 +57,10 @@ static const char usage_text[] =
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show versions and exit\n"
     "\n"
-    "Output: one line per object (build-id, status, debug file, path), then a\n"
-    "total.  Status is ok, mismatch (the file on this machine is not the one\n"
+    "Output: a crash summary (signal, fault address, the crashing thread's\n"
+    "backtrace, unwound here with the files being packed); one line per\n"
+    "object (build-id, status, debug file, path); a total.  Status is ok,\n"
+    "mismatch (the file on this machine is not the one\n"
     "that ran: not packed), missing, no-build-id or unverified (the core\n"
     "holds no copy of the build-id).  Warnings go to stderr.\n"
     "\n"
@@ -79,7 +83,7 @@ struct cli {
 	const char **debug_dirs;
 	size_t n_debug_dirs;
 	char *default_output;
-	int quiet, verbose, strict, list, json, nice;
+	int quiet, verbose, strict, list, json, nice, no_backtrace;
 };
 
 static int parse_args(int argc, char **argv, struct cli *c)
@@ -93,6 +97,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		OPT_LIST,
 		OPT_JSON,
 		OPT_NICE,
+		OPT_NO_BACKTRACE,
 	};
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},
@@ -104,6 +109,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	    {"list", no_argument, NULL, OPT_LIST},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"nice", no_argument, NULL, OPT_NICE},
+	    {"no-backtrace", no_argument, NULL, OPT_NO_BACKTRACE},
 	    {"level", required_argument, NULL, OPT_LEVEL},
 	    {"threads", required_argument, NULL, 'j'},
 	    {"force", no_argument, NULL, 'f'},
@@ -149,6 +155,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case OPT_NICE:
 			c->nice = 1;
 			break;
+		case OPT_NO_BACKTRACE:
+			c->no_backtrace = 1;
+			break;
 		case OPT_LEVEL:
 			if (cli_parse_long(optarg, 0, 22, &n) < 0)
 				return cli_usage("invalid compression level '%s' (0-22)", optarg);
@@ -193,7 +202,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		       EXIT_FAIL;
 	if (c->pack.executable && !S_ISREG(st.st_mode))
 		return cli_fail("cannot use '%s' as the executable: not a regular file",
-				c->pack.executable),
+		                c->pack.executable),
 		       EXIT_FAIL;
 	if (c->pack.sysroot && !cli_is_dir(c->pack.sysroot))
 		return cli_fail("cannot use sysroot '%s': not a directory", c->pack.sysroot),
@@ -225,7 +234,7 @@ static void be_nice(void)
 		cli_warn("--nice: cannot lower the CPU priority: %s", strerror(errno));
 	const int ioprio_class_idle = 3, ioprio_class_shift = 13, ioprio_who_process = 1;
 	if (syscall(SYS_ioprio_set, ioprio_who_process, 0,
-		    ioprio_class_idle << ioprio_class_shift) < 0)
+	            ioprio_class_idle << ioprio_class_shift) < 0)
 		cli_warn("--nice: cannot lower the I/O priority: %s", strerror(errno));
 }
 
@@ -313,8 +322,8 @@ static void list_text(const struct cp_packer *p)
 		debug += m->debug && m->debug->file;
 		char range[48] = "-"; /* libthread_db is packed but was not mapped */
 		if (m->end)
-			snprintf(range, sizeof(range), "0x%llx-0x%llx", (unsigned long long)m->start,
-				 (unsigned long long)m->end);
+			snprintf(range, sizeof(range), "0x%llx-0x%llx",
+			         (unsigned long long)m->start, (unsigned long long)m->end);
 		printf("%s %s %s %s %s %s\n", range, id, m->host_path ? m->host_path : "-",
 		       cp_status_name(m->status), dbg, m->origin_path);
 	}
@@ -334,6 +343,27 @@ static void list_text(const struct cp_packer *p)
 	       by_status[CP_STATUS_UNVERIFIED], debug, est);
 }
 
+/* Unwind the threads (in a child process: see backtrace.h) and print the
+ * summary.  Only cancellation and lack of memory are errors. */
+static int unwind(struct cp_packer *p, int quiet, struct cp_error *err)
+{
+	struct cp_backtrace_opts o = {.cancel = &cancelled};
+	int r = cp_packer_unwind(p, &o, err);
+	if (r == -EINTR)
+		return cp_error_reset(err, EINTR, "interrupted; no bundle written");
+	if (r < 0)
+		return r;
+	char *text = NULL;
+	if (!quiet && cp_report_render(cp_packer_core(p), cp_packer_scan(p), cp_packer_backtrace(p),
+	                               0, &text, err) == 0) {
+		fputs(text, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
+	free(text);
+	return 0;
+}
+
 static int list_core(const struct cp_packer *p, int json)
 {
 	if (!json) {
@@ -343,7 +373,7 @@ static int list_core(const struct cp_packer *p, int json)
 	struct cp_error err = {0};
 	char *text = NULL;
 	if (cp_listing_json(cp_packer_core(p), cp_packer_scan(p), cp_packer_estimate_bytes(p),
-			    &text, &err) < 0) {
+	                    &text, &err) < 0) {
 		cli_fail("%s", err.msg);
 		return EXIT_FAIL;
 	}
@@ -396,6 +426,11 @@ int main(int argc, char **argv)
 			print_warnings(p);
 		cli_fail("--strict: %d object%s missing or mismatched; no bundle written", bad,
 		         bad == 1 ? "" : "s");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (!c.no_backtrace && unwind(p, c.quiet, &err) < 0) {
+		cli_fail("%s", err.msg);
 		rc = EXIT_FAIL;
 		goto out;
 	}

@@ -139,7 +139,7 @@ static void feed_zeros(struct any_digest *a, uint64_t len, const uint8_t *zeros,
 }
 
 static int read_region(int fd, uint64_t off, uint64_t len, uint8_t *buf, size_t bufsize,
-		       struct any_digest *a)
+                       struct any_digest *a)
 {
 	while (len > 0) {
 		size_t want = len < bufsize ? (size_t)len : bufsize;
@@ -158,7 +158,7 @@ static int read_region(int fd, uint64_t off, uint64_t len, uint8_t *buf, size_t 
 }
 
 int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size,
-		   struct cp_error *err)
+                   struct cp_error *err)
 {
 	const size_t bufsize = 1 << 20;
 	struct any_digest a = {.sparse = sparse};

@@ -9,7 +9,7 @@
 #include "corepack/error.h"
 
 static int error_vset(struct cp_error *err, int overwrite, int code, const char *fmt, va_list ap)
-	__attribute__((format(printf, 4, 0)));
+    __attribute__((format(printf, 4, 0)));
 static int error_vset(struct cp_error *err, int overwrite, int code, const char *fmt, va_list ap)
 {
 	if (code < 0)

@@ -42,9 +42,10 @@ static void append(struct jb *b, json_object *a, json_object *v)
 /* Serialise ROOT (consumed) into a malloc'd string with a final newline. */
 static int finish(struct jb *b, json_object *root, char **out, struct cp_error *err)
 {
-	const char *text = b->oom ? NULL
-				  : json_object_to_json_string_ext(
-					    root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text =
+	    b->oom ? NULL
+	           : json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+	                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *copy = text ? malloc(strlen(text) + 2) : NULL;
 	if (copy)
 		strcat(strcpy(copy, text), "\n");
@@ -238,6 +239,44 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	return o;
 }
 
+/* The crashing thread's frames, as unwound at pack time; null without. */
+static json_object *crash_object(struct jb *b, const struct cp_backtrace *bt)
+{
+	if (!bt)
+		return NULL;
+	json_object *o = json_object_new_object();
+	put(b, o, "why", jstr(bt->why));
+	const struct cp_thread_trace *t = NULL;
+	for (size_t i = 0; i < bt->n_threads && !t; i++)
+		if (bt->threads[i].crashing)
+			t = &bt->threads[i];
+	if (!t) {
+		put(b, o, "thread", NULL);
+		return o;
+	}
+	put(b, o, "thread", json_object_new_int(t->tid));
+	put(b, o, "thread_why", jstr(t->why));
+	put(b, o, "frames_cut", json_object_new_boolean(t->frames_cut));
+	json_object *frames = json_object_new_array();
+	for (size_t i = 0; i < t->n_frames; i++) {
+		const struct cp_frame *f = &t->frames[i];
+		json_object *fo = json_object_new_object();
+		put(b, fo, "pc", jaddr(f->pc));
+		put(b, fo, "function", jstr(f->function));
+		put(b, fo, "offset", f->has_offset ? jaddr(f->offset) : NULL);
+		put(b, fo, "module", jstr(f->module));
+		put(b, fo, "file", jstr(f->file));
+		put(b, fo, "line", f->line ? json_object_new_int(f->line) : NULL);
+		if (f->inlined)
+			put(b, fo, "inlined", json_object_new_boolean(1));
+		if (f->tail_call)
+			put(b, fo, "tail_call", json_object_new_boolean(1));
+		append(b, frames, fo);
+	}
+	put(b, o, "frames", frames);
+	return o;
+}
+
 int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_error *err)
 {
 	struct jb b = {0};
@@ -252,6 +291,7 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	put(&b, root, "host", host_object(&b));
 	put(&b, root, "sysroot", jstr(in->sysroot));
 	put(&b, root, "core", core_object(&b, in));
+	put(&b, root, "crash", crash_object(&b, in->backtrace));
 
 	const struct cp_module *exe = cp_scan_executable(in->scan);
 	json_object *gdb = json_object_new_object();
@@ -319,7 +359,7 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 }
 
 int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint64_t estimate,
-		    char **out, struct cp_error *err)
+                    char **out, struct cp_error *err)
 {
 	struct jb b = {0};
 	struct cp_manifest_input in = {.core = core, .scan = scan};

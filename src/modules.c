@@ -559,9 +559,9 @@ static void scan_vdso(const struct cp_core *core, struct cp_scan *s)
 		s->vdso_end = seg->vaddr + seg->memsz;
 		struct cp_file_mapping fm = {s->vdso, s->vdso_end, 0, "[vdso]"};
 		const struct cp_file_mapping *fmp = &fm;
-		s->vdso_build_id_len = cp_mem_build_id(cp_core_mem_read, (void *)core, core->is64,
-						       core->big_endian, s->vdso, &fmp, 1,
-						       s->vdso_build_id, sizeof(s->vdso_build_id));
+		s->vdso_build_id_len =
+		    cp_mem_build_id(cp_core_mem_read, (void *)core, core->is64, core->big_endian,
+		                    s->vdso, &fmp, 1, s->vdso_build_id, sizeof(s->vdso_build_id));
 		break;
 	}
 }

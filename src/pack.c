@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "corepack/backtrace.h"
 #include "corepack/layout.h"
 #include "corepack/manifest.h"
 #include "corepack/pack.h"
+#include "corepack/report.h"
 #include "corepack/scripts.h"
 #include "corepack/sha256.h"
 #include "corepack/template.h"
@@ -31,6 +33,7 @@ struct cp_packer {
 	size_t n_debug;
 	char **links; /* bundle paths of symlinks written */
 	size_t n_links;
+	struct cp_backtrace *bt; /* from cp_packer_unwind(), or NULL */
 };
 
 int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, struct cp_error *err)
@@ -56,6 +59,22 @@ int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, stru
 	}
 	*out = p;
 	return 0;
+}
+
+int cp_packer_unwind(struct cp_packer *p, const struct cp_backtrace_opts *o, struct cp_error *err)
+{
+	struct cp_backtrace *bt = NULL;
+	int r = cp_backtrace_core(p->core, p->scan, o, &bt, err);
+	if (r < 0)
+		return r;
+	cp_backtrace_free(p->bt);
+	p->bt = bt;
+	return 0;
+}
+
+const struct cp_backtrace *cp_packer_backtrace(const struct cp_packer *p)
+{
+	return p->bt;
 }
 
 const struct cp_core *cp_packer_core(const struct cp_packer *p)
@@ -113,7 +132,7 @@ static const struct cp_bundle_file *find_file(const struct cp_packer *p, const c
 }
 
 static int record_file(struct cp_packer *p, const char *path, uint64_t size, int sparse,
-		       const uint8_t *sha)
+                       const uint8_t *sha)
 {
 	struct cp_bundle_file *f = realloc(p->files, (p->n_files + 1) * sizeof(*f));
 	if (!f)
@@ -157,7 +176,7 @@ static int is_executable(const char *host)
 /* An earlier packed module that is the same file as M (a hardlink, a bind
  * mount: the same inode under another canonical path), or NULL. */
 static const struct cp_module *same_file(const struct cp_packer *p, size_t upto,
-					 const struct stat *st)
+                                         const struct stat *st)
 {
 	for (size_t i = 0; i < upto; i++) {
 		const struct cp_module *o = &p->scan->modules[i];
@@ -183,7 +202,7 @@ static int remember_link(struct cp_packer *p, const char *name)
 
 /* Store M as a symlink to the copy of the same file packed for O. */
 static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_module *m,
-			  const struct cp_module *o, struct cp_error *err)
+                          const struct cp_module *o, struct cp_error *err)
 {
 	char *dir = strdup(m->real_path);
 	if (!dir)
@@ -212,13 +231,14 @@ static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 			return cp_error_set(err, ENOMEM, "out of memory");
 		}
 		struct stat st;
-		const struct cp_module *o = stat(m->host_path, &st) == 0 ? same_file(p, i, &st) : NULL;
+		const struct cp_module *o =
+		    stat(m->host_path, &st) == 0 ? same_file(p, i, &st) : NULL;
 		int r;
 		if (o && strcmp(o->bundle_path, m->bundle_path) != 0)
 			r = link_to_packed(p, w, m, o, err);
 		else
 			r = add_file_once(p, w, m->bundle_path, m->host_path,
-					  is_executable(m->host_path), &m->digest, err);
+			                  is_executable(m->host_path), &m->digest, err);
 		if (r < 0)
 			return r;
 	}
@@ -365,6 +385,19 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	return r;
 }
 
+/* report.txt: the crash summary and every thread's backtrace. */
+static int add_report(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+{
+	char *text = NULL;
+	if (!p->bt)
+		return 0;
+	int r = cp_report_render(p->core, p->scan, p->bt, 1, &text, err);
+	if (r == 0)
+		r = add_buffer(p, w, CP_BUNDLE_REPORT, text, 0, err);
+	free(text);
+	return r;
+}
+
 static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
                         const struct cp_file_digest *core_digest, struct cp_error *err)
 {
@@ -383,6 +416,7 @@ static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
 	    .n_files = p->n_files,
 	    .thread_db_dir = tdb_dir,
 	    .created = time(NULL),
+	    .backtrace = p->bt,
 	};
 	char *text = NULL;
 	int r = cp_manifest_build(&in, &text, err);
@@ -409,10 +443,10 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 	if ((r = cp_bundle_add_file(w, CP_BUNDLE_CORE, p->opts.core_path, 0, &core_digest, err)) <
 	        0 ||
 	    (r = record_file(p, CP_BUNDLE_CORE, core_digest.size, core_digest.sparse,
-				core_digest.sha256)) < 0 ||
+	                     core_digest.sha256)) < 0 ||
 	    (r = add_objects(p, w, err)) < 0 || (r = add_links(p, w, err)) < 0 ||
 	    (r = add_debug(p, w, err)) < 0 || (r = add_scripts(p, w, err)) < 0 ||
-	    (r = add_manifest(p, w, &core_digest, err)) < 0) {
+	    (r = add_report(p, w, err)) < 0 || (r = add_manifest(p, w, &core_digest, err)) < 0) {
 		if (r == -ENOMEM)
 			cp_error_set(err, ENOMEM, "out of memory");
 		cp_bundle_writer_abort(w);
@@ -439,6 +473,7 @@ void cp_packer_free(struct cp_packer *p)
 {
 	if (!p)
 		return;
+	cp_backtrace_free(p->bt);
 	cp_scan_free(p->scan);
 	cp_core_free(p->core);
 	for (size_t i = 0; i < p->n_files; i++)

@@ -38,27 +38,27 @@ struct cp_frame {
 	char *function;  /* NULL when unknown ("??") */
 	uint64_t offset; /* pc - start of the symbol; valid when has_offset */
 	int has_offset;
-	char *module;    /* origin path of the object ("[vdso]"), NULL: none */
-	char *file;      /* source file as the line table names it, or NULL */
-	int line;        /* 0 when unknown */
-	int inlined;     /* a function inlined at this pc (same pc as the next) */
-	int tail_call;   /* a frame left by a tail call, rebuilt from DWARF */
+	char *module;  /* origin path of the object ("[vdso]"), NULL: none */
+	char *file;    /* source file as the line table names it, or NULL */
+	int line;      /* 0 when unknown */
+	int inlined;   /* a function inlined at this pc (same pc as the next) */
+	int tail_call; /* a frame left by a tail call, rebuilt from DWARF */
 };
 
 struct cp_thread_trace {
 	int32_t tid;
-	int crashing;      /* the thread that took the signal (first NT_PRSTATUS) */
+	int crashing; /* the thread that took the signal (first NT_PRSTATUS) */
 	struct cp_frame *frames;
 	size_t n_frames;
-	int frames_cut;    /* stopped at max_frames with more to go */
-	char *why;         /* why it could not be unwound (fully), or NULL */
+	int frames_cut; /* stopped at max_frames with more to go */
+	char *why;      /* why it could not be unwound (fully), or NULL */
 };
 
 struct cp_backtrace {
 	struct cp_thread_trace *threads; /* the crashing thread first */
 	size_t n_threads;
-	int threads_cut;   /* max_threads reached with more threads in the core */
-	char *why;         /* why the unwinding failed or stopped, or NULL */
+	int threads_cut; /* max_threads reached with more threads in the core */
+	char *why;       /* why the unwinding failed or stopped, or NULL */
 };
 
 struct cp_backtrace_opts {
@@ -87,8 +87,8 @@ struct cp_backtrace_opts {
  * unknown children with wait(-1) meanwhile.
  */
 int cp_backtrace_core(const struct cp_core *core, const struct cp_scan *scan,
-		      const struct cp_backtrace_opts *o, struct cp_backtrace **out,
-		      struct cp_error *err);
+                      const struct cp_backtrace_opts *o, struct cp_backtrace **out,
+                      struct cp_error *err);
 void cp_backtrace_free(struct cp_backtrace *bt);
 
 /*
@@ -102,6 +102,6 @@ void cp_backtrace_free(struct cp_backtrace *bt);
  */
 int cp_backtrace_encode(const struct cp_backtrace *bt, uint8_t **buf, size_t *len);
 int cp_backtrace_decode(const uint8_t *buf, size_t len, size_t max_threads, size_t max_frames,
-			struct cp_backtrace **out, int *complete);
+                        struct cp_backtrace **out, int *complete);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "corepack/backtrace.h"
 #include "corepack/core.h"
 #include "corepack/modules.h"
 
@@ -43,6 +44,7 @@ struct cp_manifest_input {
 	size_t n_files;
 	const char *thread_db_dir;   /* origin directory, or NULL */
 	time_t created;
+	const struct cp_backtrace *backtrace; /* for "crash": the crashing thread; may be NULL */
 };
 
 /* Render the manifest as pretty-printed JSON; *OUT malloc'd, caller frees. */

@@ -46,6 +46,20 @@ struct cp_pack_stats {
 /* Total logical bytes the bundle will hold (for progress). */
 uint64_t cp_packer_total_bytes(const struct cp_packer *p);
 
+/*
+ * Unwind the core's threads (backtrace.h) with the files the scan found,
+ * for report.txt, the manifest's crash frames and the front end's summary.
+ * Forks: call it before cp_packer_write() starts compression threads.
+ * A core that cannot be unwound is not an error (the backtrace says why);
+ * errors are -ENOMEM, -EINTR.
+ */
+struct cp_backtrace_opts;
+struct cp_backtrace;
+int cp_packer_unwind(struct cp_packer *p, const struct cp_backtrace_opts *o,
+		     struct cp_error *err);
+/* The backtrace from cp_packer_unwind(), or NULL. */
+const struct cp_backtrace *cp_packer_backtrace(const struct cp_packer *p);
+
 /* What the bundle would hold before compression: the core's data (holes
  * excluded), the objects and their debug files.  For --list. */
 uint64_t cp_packer_estimate_bytes(const struct cp_packer *p);

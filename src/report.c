@@ -1,0 +1,316 @@
+/*
+ * Rendering the crash report from the core's notes, the scan and the
+ * backtrace (see include/corepack/report.h).  Everything that came from the
+ * core or from a file (command line, paths, function names) is escaped to
+ * printable ASCII, so a hostile core cannot put terminal escapes or newlines
+ * into corepack's output.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corepack/report.h"
+
+struct sbuf {
+	char *d;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->cap - b->len <= n) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap - b->len <= n) {
+			if (cap > SIZE_MAX / 2) {
+				b->oom = 1;
+				return;
+			}
+			cap *= 2;
+		}
+		char *d = realloc(b->d, cap);
+		if (!d) {
+			b->oom = 1;
+			return;
+		}
+		b->d = d;
+		b->cap = cap;
+	}
+	memcpy(b->d + b->len, s, n);
+	b->len += n;
+	b->d[b->len] = '\0';
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = 1;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		sb_add(b, small, (size_t)n);
+		return;
+	}
+	char *big = malloc((size_t)n + 1);
+	if (!big) {
+		b->oom = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb_add(b, big, (size_t)n);
+	free(big);
+}
+
+/* Untrusted text: printable ASCII stays, '\\' doubles, the rest is \xNN. */
+static void sb_escaped(struct sbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\') {
+			sb_add(b, "\\\\", 2);
+		} else if (*p >= 0x20 && *p < 0x7f) {
+			sb_add(b, (const char *)p, 1);
+		} else {
+			char e[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
+			sb_add(b, e, 4);
+		}
+	}
+}
+
+const char *cp_si_code_name(int signo, int code)
+{
+	static const char *const segv[] = {NULL,           "SEGV_MAPERR",  "SEGV_ACCERR",
+	                                   "SEGV_BNDERR",  "SEGV_PKUERR",  "SEGV_ACCADI",
+	                                   "SEGV_ADIDERR", "SEGV_ADIPERR", "SEGV_MTEAERR",
+	                                   "SEGV_MTESERR", "SEGV_CPERR"};
+	static const char *const bus[] = {NULL,         "BUS_ADRALN",    "BUS_ADRERR",
+	                                  "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"};
+	static const char *const ill[] = {NULL,         "ILL_ILLOPC",  "ILL_ILLOPN", "ILL_ILLADR",
+	                                  "ILL_ILLTRP", "ILL_PRVOPC",  "ILL_PRVREG", "ILL_COPROC",
+	                                  "ILL_BADSTK", "ILL_BADIADDR"};
+	static const char *const fpe[] = {NULL,         "FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV",
+	                                  "FPE_FLTOVF", "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV",
+	                                  "FPE_FLTSUB", NULL,         NULL,         NULL,
+	                                  NULL,         NULL,         "FPE_FLTUNK", "FPE_CONDTRAP"};
+	static const char *const trap[] = {NULL,          "TRAP_BRKPT",  "TRAP_TRACE",
+	                                   "TRAP_BRANCH", "TRAP_HWBKPT", "TRAP_UNK"};
+#define PICK(tab) (code < (int)(sizeof(tab) / sizeof(tab[0])) ? tab[code] : NULL)
+	switch (code) {
+	case 0:
+		return "SI_USER";
+	case 0x80:
+		return "SI_KERNEL";
+	case -1:
+		return "SI_QUEUE";
+	case -2:
+		return "SI_TIMER";
+	case -3:
+		return "SI_MESGQ";
+	case -4:
+		return "SI_ASYNCIO";
+	case -5:
+		return "SI_SIGIO";
+	case -6:
+		return "SI_TKILL";
+	case -7:
+		return "SI_DETHREAD";
+	case -60:
+		return "SI_ASYNCNL";
+	}
+	if (code < 0)
+		return NULL;
+	switch (signo) {
+	case SIGSEGV:
+		return PICK(segv);
+	case SIGBUS:
+		return PICK(bus);
+	case SIGILL:
+		return PICK(ill);
+	case SIGFPE:
+		return PICK(fpe);
+	case SIGTRAP:
+		return PICK(trap);
+	}
+	return NULL;
+#undef PICK
+}
+
+static int is_fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
+}
+
+static void render_signal(struct sbuf *b, const struct cp_core *core)
+{
+	const struct cp_notes *n = &core->notes;
+	int sig = n->have_siginfo ? n->sig_signo : n->n_threads ? n->threads[0].cursig : 0;
+	const char *name = cp_signal_name(sig);
+	if (!sig) {
+		sb_printf(b, "signal: none recorded\n");
+		return;
+	}
+	sb_printf(b, "signal: %d (%s)", sig, name ? name : "unknown");
+	if (n->have_siginfo) {
+		const char *cn = cp_si_code_name(sig, n->sig_code);
+		sb_printf(b, ", code %d (%s)", (int)n->sig_code, cn ? cn : "unknown");
+		if (n->sig_code > 0 && n->sig_code != 0x80 && is_fault_signal(sig)) {
+			sb_printf(b, ", fault address 0x%0*" PRIx64, core->is64 ? 16 : 8,
+			          n->fault_addr);
+		} else if (n->sig_code == 0 || n->sig_code == -1 || n->sig_code == -6) {
+			/* kill(), sigqueue(), tgkill(): the union holds si_pid, si_uid */
+			uint64_t w = n->fault_addr;
+			uint32_t pid =
+			    core->is64 ? (uint32_t)(core->big_endian ? w >> 32 : w) : (uint32_t)w;
+			sb_printf(b, ", sent by pid %" PRIu32, pid);
+			if (core->is64)
+				sb_printf(b, " (uid %" PRIu32 ")",
+				          (uint32_t)(core->big_endian ? w : w >> 32));
+		}
+	}
+	sb_add(b, "\n", 1);
+}
+
+static const struct cp_module *module_by_name(const struct cp_scan *s, const char *name)
+{
+	for (size_t i = 0; s && name && i < s->n_modules; i++)
+		if (s->modules[i].origin_path && strcmp(s->modules[i].origin_path, name) == 0)
+			return &s->modules[i];
+	return NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && s[1] ? s + 1 : path;
+}
+
+static void render_frame(struct sbuf *b, const struct cp_core *core, const struct cp_scan *scan,
+                         size_t i, const struct cp_frame *f)
+{
+	sb_printf(b, "#%-2zu 0x%0*" PRIx64 " ", i, core->is64 ? 16 : 8, f->pc);
+	if (f->function) {
+		sb_escaped(b, f->function);
+		if (f->has_offset)
+			sb_printf(b, "+0x%" PRIx64, f->offset);
+	} else {
+		sb_add(b, "??", 2);
+	}
+	if (f->module) {
+		const struct cp_module *m = module_by_name(scan, f->module);
+		sb_add(b, " (", 2);
+		sb_escaped(b, base_name(f->module));
+		if (m && !cp_module_packable(m))
+			sb_printf(b, ", %s: not symbolized", cp_status_name(m->status));
+		sb_add(b, ")", 1);
+	}
+	if (f->file) {
+		sb_add(b, " ", 1);
+		sb_escaped(b, f->file);
+		if (f->line > 0)
+			sb_printf(b, ":%d", f->line);
+	}
+	if (f->inlined)
+		sb_add(b, " [inlined]", 10);
+	if (f->tail_call)
+		sb_add(b, " [tail call]", 12);
+	sb_add(b, "\n", 1);
+}
+
+static void render_thread(struct sbuf *b, const struct cp_core *core, const struct cp_scan *scan,
+                          const struct cp_thread_trace *t)
+{
+	sb_printf(b, "\nthread %" PRId32 "%s:\n", t->tid, t->crashing ? " (crashing)" : "");
+	for (size_t i = 0; i < t->n_frames; i++)
+		render_frame(b, core, scan, i, &t->frames[i]);
+	if (t->frames_cut)
+		sb_printf(b, "... more frames not shown (cut at %zu)\n", t->n_frames);
+	if (t->why) {
+		sb_add(b, "(", 1);
+		sb_escaped(b, t->why);
+		sb_add(b, ")\n", 2);
+	}
+}
+
+int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
+                     const struct cp_backtrace *bt, int all_threads, char **out,
+                     struct cp_error *err)
+{
+	const struct cp_notes *n = &core->notes;
+	const struct cp_module *exe = scan ? cp_scan_executable(scan) : NULL;
+	struct sbuf b = {0};
+
+	sb_add(&b, "executable: ", 12);
+	if (exe && exe->origin_path) {
+		sb_escaped(&b, exe->origin_path);
+		if (exe->deleted)
+			sb_add(&b, " (deleted)", 10);
+		if (!cp_module_packable(exe))
+			sb_printf(&b, " (%s)", cp_status_name(exe->status));
+	} else if (n->have_prpsinfo && n->fname[0]) {
+		sb_escaped(&b, n->fname);
+		sb_add(&b, " (name only)", 12);
+	} else {
+		sb_add(&b, "unknown", 7);
+	}
+	sb_add(&b, "\n", 1);
+	if (n->have_prpsinfo) {
+		sb_add(&b, "command line: ", 14);
+		sb_escaped(&b, n->psargs);
+		/* the kernel keeps ELF_PRARGSZ - 1 bytes of the arguments */
+		if (strlen(n->psargs) >= sizeof(n->psargs) - 2)
+			sb_add(&b, " (maybe cut: the kernel keeps 79 bytes)", 39);
+		sb_printf(&b, "\npid: %" PRId32 "\n", n->pid);
+	} else if (n->n_threads) {
+		sb_printf(&b, "pid: %" PRId32 " (of the crashing thread)\n", n->threads[0].pid);
+	}
+	render_signal(&b, core);
+	sb_printf(&b, "threads: %zu\n", n->n_threads);
+
+	if (!bt) {
+		sb_add(&b, "backtrace: not available\n", 25);
+	} else {
+		if (bt->why) {
+			sb_add(&b, "backtrace: ", 11);
+			sb_escaped(&b, bt->why);
+			sb_add(&b, "\n", 1);
+		}
+		size_t shown = 0;
+		for (size_t i = 0; i < bt->n_threads; i++) {
+			const struct cp_thread_trace *t = &bt->threads[i];
+			if (!all_threads && !t->crashing)
+				continue;
+			render_thread(&b, core, scan, t);
+			shown++;
+		}
+		if (all_threads && (bt->threads_cut || bt->n_threads < n->n_threads) &&
+		    n->n_threads > bt->n_threads)
+			sb_printf(&b, "\n... %zu more thread%s not unwound (cut at %zu)\n",
+			          n->n_threads - bt->n_threads,
+			          n->n_threads - bt->n_threads == 1 ? "" : "s", bt->n_threads);
+		else if (!all_threads && n->n_threads > shown)
+			sb_printf(&b, "\n(%zu other thread%s not shown)\n", n->n_threads - shown,
+			          n->n_threads - shown == 1 ? "" : "s");
+		if (shown == 0 && !bt->why)
+			sb_add(&b, "backtrace: the crashing thread was not unwound\n", 47);
+	}
+	if (b.oom || !b.d) {
+		free(b.d);
+		return cp_error_set(err, ENOMEM, "out of memory");
+	}
+	*out = b.d;
+	return 0;
+}

@@ -1,0 +1,166 @@
+# Helpers for the backtrace tests (tests/e2e/run-backtrace-*.sh), sourced
+# after lib.sh and cp_init.
+#
+# The report comes from bt_report: from the report.txt of a bundle corepack
+# wrote when corepack writes one, otherwise from tests/tools/bt-driver.c (the
+# same library calls: cp_scan_core, cp_backtrace_core, cp_report_render).
+# BT_SOURCE=driver or BT_SOURCE=corepack forces one.  The driver is the one
+# CMake built (BUILD/tests/tools/bt-driver) or, when tests/tools is not part
+# of the build, compiled here against BUILD/libcpcore.a.
+
+# bt_driver_init: set BT_DRIVER.
+bt_driver_init() {
+	local build cflags=() sanitize
+	[[ -n ${BT_DRIVER:-} ]] && return 0
+	build=$(dirname "$COREPACK")
+	if [[ -x $build/tests/tools/bt-driver ]]; then
+		BT_DRIVER=$build/tests/tools/bt-driver
+		return 0
+	fi
+	[[ -f $build/libcpcore.a ]] || cp_skip "no $build/libcpcore.a to build bt-driver with"
+	sanitize=$(sed -n 's/^COREPACK_SANITIZE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+	[[ -n $sanitize ]] && cflags+=("-fsanitize=$sanitize")
+	BT_DRIVER=$CP_WORK/bt-driver
+	# shellcheck disable=SC2046
+	cc -g -D_GNU_SOURCE "${cflags[@]}" -I"$CP_SRC_DIR/include" \
+		-o "$BT_DRIVER" "$CP_SRC_DIR/tests/tools/bt-driver.c" "$build/libcpcore.a" \
+		$(pkg-config --libs libelf libdw libarchive json-c) \
+		2>"$CP_WORK/logs/bt-driver-cc.err" ||
+		cp_fail "cannot build bt-driver" "$CP_WORK/logs/bt-driver-cc.err"
+}
+
+# bt_report OUT CORE [OPTION...]: the crash report with every thread's
+# backtrace in OUT.  OPTIONs are corepack's (--sysroot, --debug-dir, -e).
+bt_report() {
+	local out=$1 core=$2 st=0 bundle top
+	shift 2
+	if [[ ${BT_SOURCE:-auto} != driver ]]; then
+		bundle=$CP_WORK/bt-$RANDOM.tar
+		"$COREPACK" -q "$@" -o "$bundle" "$core" >"$CP_WORK/logs/bt-pack.out" \
+			2>"$CP_WORK/logs/bt-pack.err" || st=$?
+		((st == 0)) || cp_fail "corepack exited $st" "$CP_WORK/logs/bt-pack.err"
+		top=$(cp_bundle_top "$bundle")
+		if tar -xOf "$bundle" "$top/report.txt" >"$out" 2>/dev/null; then
+			BT_FROM=corepack
+			rm -f -- "$bundle"
+			return 0
+		fi
+		rm -f -- "$bundle"
+		[[ ${BT_SOURCE:-auto} == corepack ]] &&
+			cp_fail "BT_SOURCE=corepack but the bundle has no report.txt"
+	fi
+	bt_driver_init
+	BT_FROM=bt-driver
+	st=0
+	timeout 120 "$BT_DRIVER" --all "$@" "$core" >"$out" 2>"$out.err" || st=$?
+	((st == 0)) || cp_fail "bt-driver exited $st on $core" "$out" "$out.err"
+}
+
+# bt_driver OUT CORE [OPTION...]: the report from bt-driver itself, for the
+# options only the library has (--max-frames, --max-threads, --timeout-ms,
+# --crashing-only); the exit status in BT_STATUS, not checked.
+bt_driver() {
+	local out=$1 core=$2
+	shift 2
+	bt_driver_init
+	BT_STATUS=0
+	timeout 120 "$BT_DRIVER" "$@" "$core" >"$out" 2>"$out.err" || BT_STATUS=$?
+}
+
+# bt_frames REPORT [TID]: the frames of thread TID (default: the crashing
+# thread) of a report, one "function<TAB>file:line" per line as cp_frames
+# prints gdb's: "??" for an unknown function, file reduced to its base name,
+# nothing after the tab without a line.
+bt_frames() {
+	awk -v tid="${2:-}" '
+		/^thread [0-9-]+( \(crashing\))?:$/ {
+			id = $2; sub(":", "", id)
+			on = (tid == "" ? ($3 == "(crashing):") : (id == tid))
+			next
+		}
+		/^$/ { on = 0 }
+		on && /^#[0-9]+ / {
+			fn = $3; sub(/\+0x[0-9a-f]+$/, "", fn)
+			if ($0 ~ / <signal handler called>$/) fn = "<signal-handler-called>"
+			at = ""
+			for (i = 4; i <= NF; i++) {
+				if ($i ~ /^\(/) { while ($i !~ /\)$/ && i < NF) i++; continue }
+				if ($i ~ /:[0-9]+$/) { at = $i; n = split(at, p, "/"); at = p[n] }
+			}
+			printf "%s\t%s\n", fn, at
+		}' "$1"
+}
+
+# bt_tids REPORT: the thread ids of a report, in its order.
+bt_tids() {
+	sed -n 's/^thread \([0-9-]*\)\( (crashing)\)\{0,1\}:$/\1/p' "$1"
+}
+
+# bt_gdb_frames GDB-OUT: cp_frames of gdb's output, with its signal
+# trampoline frame named "<signal-handler-called>" as bt_frames names ours.
+bt_gdb_frames() {
+	sed 's/^\(#[0-9]*  *\)<signal handler called>$/\1<signal-handler-called> ()/' "$1" \
+		>"$1.sig"
+	cp_frames "$1.sig"
+}
+
+# bt_gdb OUT EXE CORE [GDB-ARGS...]: gdb on the original files (before
+# anything is hidden), with CP_DEBUGROOT and /usr/lib/debug for debug files.
+bt_gdb() {
+	local out=$1 exe=$2 core=$3 st=0
+	shift 3
+	gdb -nx -batch -iex 'set debuginfod enabled off' -iex 'set auto-load off' \
+		-iex "set debug-file-directory ${CP_DEBUGROOT:+$CP_DEBUGROOT:}/usr/lib/debug" \
+		-ex "file $exe" -ex "core-file $core" "$@" </dev/null >"$out" 2>&1 || st=$?
+	((st == 0)) || cp_fail "gdb exited $st" "$out"
+}
+
+# bt_gdb_split GDB-OUT DIR: one file DIR/lwp-TID per thread of gdb's
+# "thread apply all bt".
+bt_gdb_split() {
+	mkdir -p "$2"
+	awk -v dir="$2" '
+		/^Thread [0-9]+ \(/ {
+			lwp = ""
+			if (match($0, /LWP [0-9]+/)) lwp = substr($0, RSTART + 4, RLENGTH - 4)
+			f = lwp == "" ? "" : dir "/lwp-" lwp
+			if (f != "") printf "" > f
+			next
+		}
+		f { print > f }' "$1"
+}
+
+# bt_compare MINE GDB LABEL: the frame lists ("function<TAB>file:line")
+# agree: same functions in the same order, and the same file:line wherever
+# both have one.  Fails the test (later) with both lists shown.
+bt_compare() {
+	local mine=$1 theirs=$2 label=$3 a=() b=() i bad=
+	mapfile -t a <"$mine"
+	mapfile -t b <"$theirs"
+	((${#b[@]} > 0)) || { cp_fail_later "$label: gdb shows no frames"; return; }
+	if ((${#a[@]} != ${#b[@]})); then
+		bad="${#a[@]} frames, gdb has ${#b[@]}"
+	fi
+	for ((i = 0; i < ${#a[@]} && i < ${#b[@]}; i++)); do
+		local fa=${a[i]%%$'\t'*} fb=${b[i]%%$'\t'*} la=${a[i]#*$'\t'} lb=${b[i]#*$'\t'}
+		if [[ $fa != "$fb" ]]; then
+			bad+="${bad:+; }frame #$i is '$fa', gdb has '$fb'"
+		elif [[ -n $la && -n $lb && $la != "$lb" ]]; then
+			bad+="${bad:+; }frame #$i ($fa) is at $la, gdb has $lb"
+		fi
+	done
+	if [[ -n $bad ]]; then
+		cp_fail_later "$label: $bad"
+		printf '  ours:\n'
+		sed 's/^/    /' "$mine"
+		printf '  gdb:\n'
+		sed 's/^/    /' "$theirs"
+	else
+		cp_log "$label: ${#a[@]} frames, same as gdb"
+	fi
+}
+
+# bt_expect_line REPORT REGEX: a line of the report matches.
+bt_expect_line() {
+	grep -E -- "$2" "$1" >/dev/null || cp_fail_later "report has no line matching /$2/"
+}
