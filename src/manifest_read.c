@@ -41,7 +41,7 @@ struct parser {
 };
 
 static int fail(struct parser *p, int code, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int fail(struct parser *p, int code, const char *key, const char *fmt, ...)
 {
 	char why[512];
@@ -220,14 +220,15 @@ static int get_node(struct parser *p, json_object *obj, const char *key, json_ty
 		return 0;
 	}
 	if (!json_object_is_type(v, type))
-		return fail(p, EINVAL, key, type == json_type_array ? "not an array" : "not an object");
+		return fail(p, EINVAL, key,
+		            type == json_type_array ? "not an array" : "not an object");
 	*out = v;
 	return 0;
 }
 
 /* The array KEY of OBJ with at most MAX elements; its length in *N. */
-static int get_array(struct parser *p, json_object *obj, const char *key, size_t max,
-                     int required, json_object **out, size_t *n)
+static int get_array(struct parser *p, json_object *obj, const char *key, size_t max, int required,
+                     json_object **out, size_t *n)
 {
 	int r = get_node(p, obj, key, json_type_array, required, out);
 	*n = r == 0 && *out ? json_object_array_length(*out) : 0;
@@ -281,8 +282,8 @@ static int parse_object(struct parser *p, json_object *o, size_t i, struct cp_ma
 {
 	static const char *const roles[] = {"library", "executable", "interpreter", "thread_db",
 	                                    NULL};
-	static const char *const statuses[] = {"ok", "mismatch", "missing", "no-build-id",
-	                                       "unverified", NULL};
+	static const char *const statuses[] = {"ok",          "mismatch",   "missing",
+	                                       "no-build-id", "unverified", NULL};
 	int64_t size = 0;
 	int r;
 	set_where(p, "objects[%zu]", i);
@@ -331,7 +332,7 @@ static int parse_object(struct parser *p, json_object *o, size_t i, struct cp_ma
 
 static int parse_file(struct parser *p, json_object *o, size_t i, struct cp_manifest_file *f)
 {
-	char *sha = NULL;
+	char *sha = NULL, *sparse = NULL;
 	int64_t size = 0;
 	int r;
 	set_where(p, "files[%zu]", i);
@@ -339,9 +340,20 @@ static int parse_file(struct parser *p, json_object *o, size_t i, struct cp_mani
 		return fail(p, EINVAL, NULL, "not an object");
 	if ((r = get_str(p, o, "path", K_REL, REQUIRED, &f->path)) < 0 ||
 	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, REQUIRED, &size)) < 0 ||
-	    (r = get_str(p, o, "sha256", K_SHA, REQUIRED, &sha)) < 0)
+	    (r = get_str(p, o, "sha256", K_SHA, OPTIONAL, &sha)) < 0 ||
+	    (r = get_str(p, o, "sparse_sha256", K_SHA, OPTIONAL, &sparse)) < 0) {
+		free(sha);
 		return r;
+	}
+	if (!sha == !sparse) {
+		free(sha);
+		free(sparse);
+		return fail(p, EINVAL, NULL, "needs one of sha256 and sparse_sha256");
+	}
 	f->size = (uint64_t)size;
+	f->sparse = sparse != NULL;
+	if (sparse)
+		sha = sparse;
 	for (size_t k = 0; k < 32; k++) {
 		unsigned v;
 		sscanf(sha + 2 * k, "%2x", &v);
@@ -378,26 +390,26 @@ static int index_files(struct parser *p, struct cp_manifest *m)
 	return 0;
 }
 
-/* Objects and their debug files point into "files": the same size, and the
- * file must be there. */
+/* Objects and their debug files that point at a file of "files" give its
+ * size.  (A bundle path may also be a symlink: an object that is the same
+ * inode as another is stored once; the reader checks those exist.) */
 static int check_references(struct parser *p, const struct cp_manifest *m)
 {
 	for (size_t i = 0; i < m->n_objects; i++) {
 		const struct cp_manifest_object *o = &m->objects[i];
 		const struct cp_manifest_file *f;
 		set_where(p, "objects[%zu]", i);
-		if (o->bundle_path) {
-			if (!(f = cp_manifest_find_file(m, o->bundle_path)))
-				return fail(p, EINVAL, "bundle_path", "not in files");
-			if (o->size && o->size != f->size)
-				return fail(p, EINVAL, "size", "differs from files");
-		}
+		if (o->bundle_path && (f = cp_manifest_find_file(m, o->bundle_path)) && o->size &&
+		    o->size != f->size)
+			return fail(p, EINVAL, "size", "%llu, but files says %llu",
+			            (unsigned long long)o->size, (unsigned long long)f->size);
 		for (size_t k = 0; k < o->n_debug; k++) {
 			set_where(p, "objects[%zu].debug[%zu]", i, k);
-			if (!(f = cp_manifest_find_file(m, o->debug[k].bundle_path)))
-				return fail(p, EINVAL, "bundle_path", "not in files");
-			if (o->debug[k].size && o->debug[k].size != f->size)
-				return fail(p, EINVAL, "size", "differs from files");
+			f = cp_manifest_find_file(m, o->debug[k].bundle_path);
+			if (f && o->debug[k].size && o->debug[k].size != f->size)
+				return fail(p, EINVAL, "size", "%llu, but files says %llu",
+				            (unsigned long long)o->debug[k].size,
+				            (unsigned long long)f->size);
 		}
 	}
 	p->where[0] = '\0';
@@ -539,8 +551,8 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 		return cp_error_set(p->err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n_objects; i++) {
 		m->n_objects = i + 1;
-		if ((r = parse_object(p, json_object_array_get_idx(objects, i), i, &m->objects[i])) <
-		    0)
+		if ((r = parse_object(p, json_object_array_get_idx(objects, i), i,
+		                      &m->objects[i])) < 0)
 			return r;
 	}
 	p->where[0] = '\0';
@@ -568,8 +580,9 @@ int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out, str
 {
 	struct parser p = {.err = err};
 	if (len > CP_MANIFEST_MAX_SIZE)
-		return cp_error_set(err, E2BIG, "manifest.json: %zu bytes, more than the limit of %d",
-		                    len, CP_MANIFEST_MAX_SIZE);
+		return cp_error_set(err, E2BIG,
+		                    "manifest.json: %zu bytes, more than the limit of %d", len,
+		                    CP_MANIFEST_MAX_SIZE);
 	json_tokener *tok = json_tokener_new_ex(CP_MANIFEST_MAX_DEPTH);
 	if (!tok)
 		return cp_error_set(err, ENOMEM, "out of memory");
@@ -581,7 +594,8 @@ int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out, str
 	if (!root || je != json_tokener_success) {
 		json_object_put(root);
 		if (je == json_tokener_continue)
-			return cp_error_set(err, EINVAL, "manifest.json: not valid JSON: ends early");
+			return cp_error_set(err, EINVAL,
+			                    "manifest.json: not valid JSON: ends early");
 		return cp_error_set(err, EINVAL, "manifest.json: not valid JSON: %s at byte %zu",
 		                    json_tokener_error_desc(je), end);
 	}
@@ -611,10 +625,12 @@ void cp_manifest_free(struct cp_manifest *m)
 	if (!m)
 		return;
 	char **strs[] = {
-	    &m->corepack_version, &m->created, &m->host_nodename, &m->host_release,
-	    &m->host_machine, &m->host_os, &m->core_original_name, &m->core_machine,
-	    &m->core_class, &m->core_executable, &m->command, &m->args, &m->signal_name,
-	    &m->fault_address, &m->gdb_executable, &m->thread_db_dir,
+	    &m->corepack_version,   &m->created,       &m->host_nodename,
+	    &m->host_release,       &m->host_machine,  &m->host_os,
+	    &m->core_original_name, &m->core_machine,  &m->core_class,
+	    &m->core_executable,    &m->command,       &m->args,
+	    &m->signal_name,        &m->fault_address, &m->gdb_executable,
+	    &m->thread_db_dir,
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);

@@ -3,8 +3,8 @@
  * both the packer and the unpacker, so that a bundle's scripts and the
  * ones coreunpack writes in their place come from one function.  Values
  * reach the templates already quoted: for sh with cp_quote_sh(), for gdb's
- * `file` with cp_quote_gdb_arg().  run-gdb.sh quotes the absolute paths it
- * builds at run time itself (its gdb_quote function).
+ * `file` with cp_quote_gdb_arg().  run-gdb.sh hands the paths it builds at
+ * run time to gdb as arguments, which need no gdb quoting.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,11 +65,8 @@ int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
 	    {"FILE_CMD", file_cmd},
 	};
 	struct cp_template_var sh_vars[] = {
-	    {"VERSION", COREPACK_VERSION},
-	    {"EXE", q_exe},
-	    {"MACHINE", q_machine},
-	    {"TRUST", in->trust ? "1" : "0"},
-	    {"THREAD_DB_DIR", q_tdb},
+	    {"VERSION", COREPACK_VERSION},    {"EXE", q_exe},           {"MACHINE", q_machine},
+	    {"TRUST", in->trust ? "1" : "0"}, {"THREAD_DB_DIR", q_tdb},
 	};
 	if ((r = render(CP_BUNDLE_GDB_SCRIPT, gdb_vars, 2, &gdb_text, err)) < 0 ||
 	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 5, &sh_text, err)) < 0)
@@ -124,13 +121,9 @@ const char *cp_scripts_executable_problem(const char *exe)
 	free(q);
 	free(rel);
 	if (e == EINVAL || has_control(exe))
-		return "gdb cannot take it as one argument (a control character, or a '~' "
-		       "after a space that gdb would expand to a home directory)";
-	if (e)
-		return "out of memory";
-	if (ends_in_blank(exe))
-		return "it ends in a space or tab, which gdb would strip";
-	return NULL;
+		return "gdb would not open that file (a control character, or a '~' after a space, "
+		       "which gdb expands to a home directory)";
+	return e ? "out of memory" : NULL;
 }
 
 const char *cp_scripts_thread_db_dir_problem(const char *dir)

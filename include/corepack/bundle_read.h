@@ -26,9 +26,9 @@
 #include "corepack/manifest_read.h"
 
 /* What a bundle may ask of coreunpack; past a cap it is refused. */
-#define CP_BUNDLE_MAX_NAMES 200000     /* entries, and the directories their names imply */
-#define CP_BUNDLE_MAX_PATH 4096        /* bytes in an entry name or symlink target */
-#define CP_BUNDLE_MAX_COMPONENT 255    /* bytes in one component of a name */
+#define CP_BUNDLE_MAX_NAMES 200000       /* entries, and the directories their names imply */
+#define CP_BUNDLE_MAX_PATH 4096          /* bytes in an entry name or symlink target */
+#define CP_BUNDLE_MAX_COMPONENT 255      /* bytes in one component of a name */
 #define CP_BUNDLE_MAX_TOTAL (1ULL << 40) /* 1 TiB: files' logical sizes, holes included */
 #define CP_BUNDLE_MAX_REPORT_SHOWN (1024 * 1024) /* report.txt kept for display */
 
@@ -69,21 +69,21 @@ enum cp_entry_type {
 
 /* One tar header, as the archive states it. */
 struct cp_entry {
-	const char *name;   /* with the top directory: "crash/sysroot/usr/lib/libc.so.6" */
+	const char *name; /* with the top directory: "crash/sysroot/usr/lib/libc.so.6" */
 	enum cp_entry_type type;
-	unsigned mode;      /* permission bits as stored (07777 mask) */
-	int64_t size;       /* logical size (a sparse file's holes included) */
-	const char *link;   /* target of a symlink or hard link, else NULL */
+	unsigned mode;    /* permission bits as stored (07777 mask) */
+	int64_t size;     /* logical size (a sparse file's holes included) */
+	const char *link; /* target of a symlink or hard link, else NULL */
 };
 
 /* What may be written for an accepted entry. */
 struct cp_entry_checked {
-	const char *path; /* relative to the top directory, no trailing '/';
-	                   * "" for the top directory itself.  Valid until the
-	                   * next cp_entry_check() on the same validator. */
+	const char *path;        /* relative to the top directory, no trailing '/';
+	                          * "" for the top directory itself.  Valid until the
+	                          * next cp_entry_check() on the same validator. */
 	enum cp_entry_type type; /* FILE, DIR or SYMLINK */
-	unsigned mode;    /* 0644 or 0755 for files, 0755 for directories */
-	size_t node;      /* the name's id in the validator (cp_entry_lookup) */
+	unsigned mode;           /* 0644 or 0755 for files, 0755 for directories */
+	size_t node;             /* the name's id in the validator (cp_entry_lookup) */
 };
 
 struct cp_entry_validator;
@@ -112,7 +112,7 @@ void cp_entry_validator_free(struct cp_entry_validator *v);
  * refusal (a fuzzer may go on: the state stays consistent).
  */
 int cp_entry_check(struct cp_entry_validator *v, const struct cp_entry *e,
-		   struct cp_entry_checked *out, struct cp_error *err);
+                   struct cp_entry_checked *out, struct cp_error *err);
 
 /* The top directory (set by the first entry accepted), or NULL. */
 const char *cp_entry_validator_top(const struct cp_entry_validator *v);
@@ -121,7 +121,7 @@ const char *cp_entry_validator_top(const struct cp_entry_validator *v);
  * cp_entry_checked.path), or -1 when no entry or implied directory has it.
  * *TYPE receives its type (a directory implied by other names is DIR). */
 long cp_entry_lookup(const struct cp_entry_validator *v, const char *path,
-		     enum cp_entry_type *type);
+                     enum cp_entry_type *type);
 
 /* ---- reading a bundle -------------------------------------------------- */
 
@@ -140,19 +140,19 @@ struct cp_bundle_read_opts {
 };
 
 struct cp_bundle_contents {
-	char *top;                   /* the bundle's top directory */
+	char *top; /* the bundle's top directory */
 	struct cp_manifest *manifest;
-	char *report;                /* report.txt (NUL-terminated; at most
-	                              * CP_BUNDLE_MAX_REPORT_SHOWN bytes), or NULL */
-	uint64_t report_size;        /* its full size */
-	size_t n_files, n_dirs, n_symlinks; /* entries written (dirs: explicit and implied) */
-	uint64_t file_bytes;         /* logical bytes of every file */
-	int verified;                /* sha256 of every file checked (not when listing) */
+	char *report;               /* report.txt (NUL-terminated; at most
+	                             * CP_BUNDLE_MAX_REPORT_SHOWN bytes), or NULL */
+	uint64_t report_size;       /* its full size */
+	size_t n_files, n_symlinks; /* regular files and symlinks in the bundle */
+	uint64_t file_bytes;        /* logical bytes of every file */
+	int verified;               /* sha256 of every file checked (not when listing) */
 };
 
 /*
  * Read the bundle at PATH.  Only the tar format and the zstd, xz, gzip and
- * uncompressed forms are accepted.  When extracting, every file's sha256 is
+ * uncompressed forms are accepted.  When extracting, every file's digest is
  * checked against the manifest; when listing, names, types and sizes are.
  * Errors (message starts with "'PATH': "): -ENOENT & co. (cannot open),
  * -EINVAL (not a bundle, a refused entry, a manifest mismatch),
@@ -161,16 +161,16 @@ struct cp_bundle_contents {
  * caller removes it.  *OUT is owned by the caller (cp_bundle_contents_free).
  */
 int cp_bundle_read(const char *path, const struct cp_bundle_read_opts *opts,
-		   struct cp_bundle_contents **out, struct cp_error *err);
+                   struct cp_bundle_contents **out, struct cp_error *err);
 void cp_bundle_contents_free(struct cp_bundle_contents *c);
 
 /* ---- unpacking --------------------------------------------------------- */
 
 struct cp_unpack_opts {
 	const char *bundle;
-	const char *dir;  /* target directory; NULL for the working directory */
-	int force;        /* replace the names coreunpack creates */
-	int trust;        /* run-gdb.sh uses the bundle's libthread_db */
+	const char *dir; /* target directory; NULL for the working directory */
+	int force;       /* replace the names coreunpack creates */
+	int trust;       /* run-gdb.sh uses the bundle's libthread_db */
 	const volatile sig_atomic_t *cancel;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
@@ -194,6 +194,6 @@ extern const char *const cp_bundle_names[];
  * *OUT (the bundle's contents) is owned by the caller.
  */
 int cp_unpack(const struct cp_unpack_opts *opts, struct cp_bundle_contents **out,
-	      struct cp_error *err);
+              struct cp_error *err);
 
 #endif

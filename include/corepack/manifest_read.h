@@ -3,9 +3,9 @@
  * untrusted bundle.  Every field used is checked: its JSON type, paths
  * absolute (origin paths) or relative below a bundle name (bundle paths),
  * normalised and free of control characters, lengths and counts capped,
- * enumerations (status, role) known, digests well-formed, and references
- * consistent (every object's and debug file's bundle path is in "files",
- * with the same size and digest).  Fields not used are ignored.
+ * enumerations (status, role) known, digests well-formed, and sizes
+ * consistent (an object or debug file whose bundle path is in "files" has
+ * the size listed there).  Fields not used are ignored.
  */
 #ifndef COREPACK_MANIFEST_READ_H
 #define COREPACK_MANIFEST_READ_H
@@ -16,12 +16,12 @@
 #include "corepack/error.h"
 
 #define CP_MANIFEST_MAX_SIZE (64 * 1024 * 1024) /* bytes of JSON */
-#define CP_MANIFEST_MAX_DEPTH 16                 /* JSON nesting */
+#define CP_MANIFEST_MAX_DEPTH 16                /* JSON nesting */
 #define CP_MANIFEST_MAX_OBJECTS 65536
-#define CP_MANIFEST_MAX_FILES 200000             /* = CP_BUNDLE_MAX_NAMES */
-#define CP_MANIFEST_MAX_DEBUG 16                 /* debug files per object */
+#define CP_MANIFEST_MAX_FILES 200000 /* = CP_BUNDLE_MAX_NAMES */
+#define CP_MANIFEST_MAX_DEBUG 16     /* debug files per object */
 #define CP_MANIFEST_MAX_WARNINGS 10000
-#define CP_MANIFEST_MAX_TEXT 16384               /* bytes in a free-text string */
+#define CP_MANIFEST_MAX_TEXT 16384 /* bytes in a free-text string */
 
 /* Strings are NUL-terminated, free of NUL bytes, NULL when absent or null.
  * Free-text fields (marked "text") may hold control characters: escape
@@ -53,7 +53,8 @@ struct cp_manifest_object {
 struct cp_manifest_file {
 	char *path; /* relative to the top directory */
 	uint64_t size;
-	uint8_t sha256[32];
+	uint8_t sha256[32]; /* "sha256", or "sparse_sha256" (digest.h) when SPARSE */
+	int sparse;
 };
 
 struct cp_manifest {
@@ -63,26 +64,26 @@ struct cp_manifest {
 	/* The packing host. */
 	char *host_nodename, *host_release, *host_machine, *host_os; /* text */
 	/* The crash. */
-	char *core_original_name; /* text */
-	char *core_machine;       /* token; "unknown" when absent */
-	char *core_class;         /* token */
-	char *core_executable;    /* text (as recorded by the core) */
-	char *command, *args;     /* text */
-	char *signal_name;        /* token */
+	char *core_original_name;           /* text */
+	char *core_machine;                 /* token; "unknown" when absent */
+	char *core_class;                   /* token */
+	char *core_executable;              /* text (as recorded by the core) */
+	char *command, *args;               /* text */
+	char *signal_name;                  /* token */
 	long pid, signal, si_code, threads; /* -1 when absent */
-	char *fault_address;      /* token */
+	char *fault_address;                /* token */
 	int truncated;
 	uint64_t core_size, missing_bytes;
 	/* gdb's view. */
-	char *gdb_executable;     /* origin path of the executable, absolute */
-	char *thread_db_dir;      /* origin directory of libthread_db, absolute */
+	char *gdb_executable; /* origin path of the executable, absolute */
+	char *thread_db_dir;  /* origin directory of libthread_db, absolute */
 	struct cp_manifest_object *objects;
 	size_t n_objects;
-	char **warnings;          /* text */
+	char **warnings; /* text */
 	size_t n_warnings;
 	struct cp_manifest_file *files; /* in the manifest's order */
 	size_t n_files;
-	size_t *files_sorted;     /* indexes into files, by path */
+	size_t *files_sorted; /* indexes into files, by path */
 };
 
 /*
@@ -92,13 +93,11 @@ struct cp_manifest {
  * absolute path"), -E2BIG for a cap, -ENOMEM.  *OUT owned by the caller
  * (cp_manifest_free(), NULL accepted).
  */
-int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out,
-		      struct cp_error *err);
+int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out, struct cp_error *err);
 void cp_manifest_free(struct cp_manifest *m);
 
 /* The files[] entry for PATH, or NULL. */
-const struct cp_manifest_file *cp_manifest_find_file(const struct cp_manifest *m,
-						     const char *path);
+const struct cp_manifest_file *cp_manifest_find_file(const struct cp_manifest *m, const char *path);
 
 /* The executable object that was packed, or NULL. */
 const struct cp_manifest_object *cp_manifest_executable(const struct cp_manifest *m);

@@ -32,16 +32,17 @@ struct cp_scripts {
  * the caller (cp_scripts_free()).  Errors: -ENOMEM, -ENOENT (no template).
  */
 int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
-		      struct cp_error *err);
+                      struct cp_error *err);
 void cp_scripts_free(struct cp_scripts *s);
 
 /*
- * Why both scripts could not hand EXECUTABLE (an origin path) to gdb's
- * `file` command intact, or NULL when they can: cp_quote_gdb_arg() must
- * accept "sysroot" + EXECUTABLE (no control character, no '~' after a
- * space or tab, which gdb would tilde-expand into another file), and it
- * must not end in a space or tab (run-gdb.sh's quoting cannot keep gdb
- * from stripping those).  The reason is a static phrase.
+ * Why gdb cannot be handed EXECUTABLE (an origin path) intact, or NULL when
+ * it can: cp_quote_gdb_arg() refuses "sysroot" + EXECUTABLE.  That is a
+ * control character, or a '~' after a space or tab: gdb 13 tilde-expands
+ * those both in its `file` command (corepack.gdb) and in an executable
+ * named on its command line (run-gdb.sh); seen: ".../t ~root/x/threads"
+ * opened as ".../t /root/x/threads", another file, perhaps the host's.
+ * The reason is a static phrase.
  */
 const char *cp_scripts_executable_problem(const char *executable);
 

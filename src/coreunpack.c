@@ -1,0 +1,444 @@
+/*
+ * coreunpack: the command-line front end of the unpacker.  Parses options,
+ * runs cp_unpack() or, for --list, cp_bundle_read() without extracting,
+ * and is the only place (with corepack.c) that prints or exits.  Results
+ * go to stdout, diagnostics to stderr as "coreunpack: ...".  Everything
+ * shown from the manifest came from a stranger: it is escaped first.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corepack/bundle_read.h"
+#include "corepack/layout.h"
+#include "corepack/template.h"
+#include "cli_util.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "Usage: coreunpack [OPTION]... BUNDLE\n"
+    "Unpack a bundle made by corepack into the current directory (without the\n"
+    "bundle's top directory), check every file against its manifest, and write\n"
+    "run-gdb.sh, which starts gdb on the core with the crashed machine's files:\n"
+    "  coreunpack crash.tar.zst && ./run-gdb.sh\n"
+    "\n"
+    "  -C, --directory DIR  unpack into DIR (created if missing)\n"
+    "  -f, --force          replace core, sysroot/, debug/, manifest.json,\n"
+    "                       run-gdb.sh, corepack.gdb and report.txt if they exist\n"
+    "  -l, --list           show the crash and the objects in the bundle without\n"
+    "                       unpacking (names, types and sizes are checked; file\n"
+    "                       contents only when unpacking)\n"
+    "      --trust          let gdb load the bundle's libthread_db (native code\n"
+    "                       from the bundle) for thread debugging; by default\n"
+    "                       gdb uses the host's\n"
+    "  -q, --quiet          print errors only\n"
+    "  -v, --verbose        also print every file unpacked\n"
+    "  -h, --help           show this help and exit\n"
+    "  -V, --version        show versions and exit\n"
+    "\n"
+    "Bundles are untrusted.  Only regular files, directories and relative\n"
+    "symlinks that stay inside the bundle are accepted, below the names above;\n"
+    "anything else (absolute names, '..', hard links, devices, setuid bits,\n"
+    "a name used twice, a file not matching the manifest) refuses the whole\n"
+    "bundle and leaves nothing behind.  The bundle's own run-gdb.sh and\n"
+    "corepack.gdb are replaced by ones written here, and gdb runs with\n"
+    "auto-loading off.\n"
+    "\n"
+    "Limits: 200000 names (entries and the directories they imply), 4096-byte\n"
+    "paths and symlink targets, 255-byte name components, 1 TiB of files (holes\n"
+    "included), a 64 MiB manifest with at most 65536 objects.\n"
+    "\n"
+    "Exit status: 0 unpacked (warnings allowed), 1 failure, 2 usage.\n";
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+struct cli {
+	const char *bundle;
+	const char *dir; /* -C, or NULL */
+	int force, list, trust, quiet, verbose;
+};
+
+static int parse_args(int argc, char **argv, struct cli *c)
+{
+	enum { OPT_TRUST = 256 };
+	static const struct option longopts[] = {
+	    {"directory", required_argument, NULL, 'C'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"list", no_argument, NULL, 'l'},
+	    {"trust", no_argument, NULL, OPT_TRUST},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "C:flqvhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'C':
+			if (!*optarg)
+				return cli_usage("empty directory name for -C");
+			c->dir = optarg;
+			break;
+		case 'f':
+			c->force = 1;
+			break;
+		case 'l':
+			c->list = 1;
+			break;
+		case OPT_TRUST:
+			c->trust = 1;
+			break;
+		case 'q':
+			c->quiet = 1;
+			c->verbose = 0;
+			break;
+		case 'v':
+			c->verbose = 1;
+			c->quiet = 0;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EXIT_OK);
+		case 'V':
+			cli_print_version();
+			exit(EXIT_OK);
+		default:
+			return cli_usage(NULL);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("no bundle given");
+	if (argc - optind > 1)
+		return cli_usage("more than one bundle given ('%s')", argv[optind + 1]);
+	c->bundle = argv[optind];
+	if (c->list && (c->dir || c->force || c->trust))
+		return cli_usage("--list extracts nothing: -C, -f and --trust do not apply");
+	return EXIT_OK;
+}
+
+/* ---- printing what came from the bundle ------------------------------- */
+
+/* S (LEN bytes, NUL-free) made safe for a terminal, line breaks and tabs
+ * kept. */
+static void put_safe(FILE *f, const char *s, size_t len)
+{
+	char *tmp = malloc(len + 1), *buf = malloc(4 * len + 8);
+	if (tmp && buf) {
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		for (char *p = tmp; p;) {
+			size_t n = strcspn(p, "\t\n");
+			char sep = p[n];
+			p[n] = '\0';
+			fputs(cp_bundle_printable(p, buf, 4 * len + 8), f);
+			if (sep)
+				fputc(sep, f);
+			p = sep ? p + n + 1 : NULL;
+		}
+	}
+	free(tmp);
+	free(buf);
+}
+
+static const char *safe(const char *s, char *buf, size_t size)
+{
+	return s ? cp_bundle_printable(s, buf, size) : "-";
+}
+
+static const char *object_build_id(const struct cp_manifest_object *o)
+{
+	return o->build_id_core ? o->build_id_core : o->build_id_file ? o->build_id_file : "-";
+}
+
+static uint64_t file_size(const struct cp_manifest *m, const char *path)
+{
+	const struct cp_manifest_file *f = path ? cp_manifest_find_file(m, path) : NULL;
+	return f ? f->size : 0;
+}
+
+/* One line per object: build-id, status, size in the bundle, origin path;
+ * then its debug files. */
+static void print_objects(const struct cp_manifest *m)
+{
+	char a[1200], b[1200], size[32];
+	for (size_t i = 0; i < m->n_objects; i++) {
+		const struct cp_manifest_object *o = &m->objects[i];
+		if (o->bundle_path)
+			cli_human_size(o->size ? o->size : file_size(m, o->bundle_path), size,
+			               sizeof(size));
+		else
+			strcpy(size, "-");
+		printf("%-40s %-11s %9s %s\n", object_build_id(o), o->status, size,
+		       safe(o->path, a, sizeof(a)));
+		for (size_t k = 0; k < o->n_debug; k++) {
+			const struct cp_manifest_debug *d = &o->debug[k];
+			cli_human_size(d->size ? d->size : file_size(m, d->bundle_path), size,
+			               sizeof(size));
+			printf("    %s %s (%s, found by %s)\n",
+			       d->kind && strcmp(d->kind, "dwz") == 0 ? "dwz  " : "debug",
+			       safe(d->bundle_path, a, sizeof(a)), size,
+			       safe(d->found_by, b, sizeof(b)));
+		}
+		if (!o->n_debug && o->debug_status && strcmp(o->debug_status, "in-object") == 0)
+			printf("    debug in the object itself\n");
+	}
+}
+
+/* What corepack recorded that the user should know; through EMIT (a
+ * warning line on stderr, or a line of the listing). */
+static void each_warning(const struct cp_manifest *m, void (*emit)(const char *line))
+{
+	char line[2048], a[1200], b[700];
+	if (m->truncated) {
+		snprintf(line, sizeof(line),
+		         "the core is truncated: %llu bytes missing; gdb shows that memory as "
+		         "unavailable",
+		         (unsigned long long)m->missing_bytes);
+		emit(line);
+	}
+	for (size_t i = 0; i < m->n_warnings; i++) {
+		char *w = malloc(4 * strlen(m->warnings[i]) + 8);
+		if (!w)
+			continue;
+		snprintf(line, sizeof(line), "%s",
+		         cp_bundle_printable(m->warnings[i], w, 4 * strlen(m->warnings[i]) + 8));
+		free(w);
+		emit(line);
+	}
+	for (size_t i = 0; i < m->n_objects; i++) {
+		const struct cp_manifest_object *o = &m->objects[i];
+		safe(o->path, a, sizeof(a));
+		if (strcmp(o->status, "ok") != 0) {
+			snprintf(line, sizeof(line), "'%s': %s%s%s%s", a, o->status,
+			         o->detail ? " (" : "",
+			         o->detail ? safe(o->detail, b, sizeof(b)) : "",
+			         o->detail ? ")" : "");
+			if (!o->bundle_path)
+				strncat(line, "; not in the bundle",
+				        sizeof(line) - strlen(line) - 1);
+			emit(line);
+		}
+		if (o->bundle_path && !o->n_debug &&
+		    !(o->debug_status && strcmp(o->debug_status, "in-object") == 0)) {
+			snprintf(line, sizeof(line),
+			         "'%s': no debug file in the bundle: no source lines or local "
+			         "variables in its frames",
+			         a);
+			emit(line);
+		}
+	}
+}
+
+static void warn_line(const char *line)
+{
+	cli_warn("%s", line);
+}
+
+static size_t n_list_warnings;
+static void list_line(const char *line)
+{
+	if (n_list_warnings++ == 0)
+		printf("warnings:\n");
+	printf("  %s\n", line);
+}
+
+static void print_list(const struct cli *c, const struct cp_bundle_contents *bc)
+{
+	const struct cp_manifest *m = bc->manifest;
+	char a[1200], b[1200], size[32];
+	printf("bundle:      %s (top directory '%s/', made by corepack %s on %s)\n",
+	       safe(c->bundle, a, sizeof(a)), safe(bc->top, b, sizeof(b)),
+	       m->corepack_version ? m->corepack_version : "?", m->created ? m->created : "?");
+	printf("host:        %s", safe(m->host_nodename, a, sizeof(a)));
+	if (m->host_os)
+		printf(" (%s)", safe(m->host_os, a, sizeof(a)));
+	if (m->host_release)
+		printf(", Linux %s", safe(m->host_release, a, sizeof(a)));
+	if (m->host_machine)
+		printf(", %s", safe(m->host_machine, a, sizeof(a)));
+	printf("\nexecutable:  %s\n",
+	       safe(m->core_executable ? m->core_executable : m->gdb_executable, a, sizeof(a)));
+	printf("command:     %s\n", safe(m->args ? m->args : m->command, a, sizeof(a)));
+	printf("process:     pid %ld, %ld thread%s\n", m->pid, m->threads,
+	       m->threads == 1 ? "" : "s");
+	printf("signal:      %ld (%s)", m->signal, safe(m->signal_name, a, sizeof(a)));
+	if (m->fault_address)
+		printf(", fault address %s", m->fault_address);
+	cli_human_size(file_size(m, CP_BUNDLE_CORE), size, sizeof(size));
+	printf("\ncore:        %s, %s%s%s%s\n", size, m->core_machine, m->core_class ? " " : "",
+	       m->core_class ? m->core_class : "", m->truncated ? ", truncated" : "");
+	printf("libthread_db: %s\n",
+	       m->thread_db_dir ? safe(m->thread_db_dir, a, sizeof(a)) : "none in the bundle");
+	printf("objects:     %zu\n", m->n_objects);
+	print_objects(m);
+	each_warning(m, list_line);
+	if (bc->report) {
+		printf("report.txt:\n");
+		put_safe(stdout, bc->report, strlen(bc->report));
+		if (bc->report_size > strlen(bc->report))
+			printf("\n[report.txt continues: %llu bytes in all]\n",
+			       (unsigned long long)bc->report_size);
+		else if (bc->report[0] && bc->report[strlen(bc->report) - 1] != '\n')
+			putchar('\n');
+	}
+}
+
+/* The command that starts gdb: "./run-gdb.sh", "DIR/run-gdb.sh". */
+static void print_next(const char *dir)
+{
+	char *path = NULL;
+	if (!dir || strcmp(dir, ".") == 0) {
+		printf("next: ./%s\n", CP_BUNDLE_RUN_GDB);
+		return;
+	}
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (asprintf(&path, "%.*s/%s", n == 1 && dir[0] == '/' ? 0 : (int)n, dir,
+	             CP_BUNDLE_RUN_GDB) < 0)
+		return;
+	/* Quote it only when the shell would need it. */
+	int plain = strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                         "0123456789_./+-,:@%") == strlen(path);
+	char *q = plain ? NULL : cp_quote_sh(path);
+	char buf[4 * 4096 + 8];
+	printf("next: %s\n", cp_bundle_printable(q ? q : path, buf, sizeof(buf)));
+	free(q);
+	free(path);
+}
+
+static void print_summary(const struct cli *c, const struct cp_bundle_contents *bc)
+{
+	const struct cp_manifest *m = bc->manifest;
+	size_t n_packed = 0, n_ok = 0, n_debug = 0;
+	uint64_t obj_bytes = 0, debug_bytes = 0;
+	char a[1200], b[1200], s1[32], s2[32], s3[32], s4[32];
+	for (size_t i = 0; i < m->n_objects; i++) {
+		const struct cp_manifest_object *o = &m->objects[i];
+		if (o->bundle_path) {
+			n_packed++;
+			n_ok += strcmp(o->status, "ok") == 0;
+			obj_bytes += file_size(m, o->bundle_path);
+		}
+	}
+	for (size_t i = 0; i < m->n_files; i++) {
+		if (strncmp(m->files[i].path, CP_BUNDLE_DEBUG "/", strlen(CP_BUNDLE_DEBUG) + 1) ==
+		    0) {
+			n_debug++;
+			debug_bytes += m->files[i].size;
+		}
+	}
+	char exe[1200];
+	printf("unpacked '%s' into '%s': %s of pid %ld (%s) on %s\n", safe(c->bundle, a, sizeof(a)),
+	       c->dir ? safe(c->dir, b, sizeof(b)) : ".", safe(m->signal_name, s1, sizeof(s1)),
+	       m->pid, safe(m->core_executable ? m->core_executable : m->command, exe, sizeof(exe)),
+	       safe(m->host_nodename, s3, sizeof(s3)));
+	print_objects(m);
+	cli_human_size(file_size(m, CP_BUNDLE_CORE), s1, sizeof(s1));
+	cli_human_size(obj_bytes, s2, sizeof(s2));
+	cli_human_size(debug_bytes, s3, sizeof(s3));
+	cli_human_size(bc->file_bytes, s4, sizeof(s4));
+	printf("core %s; %zu objects (%zu ok) %s; %zu debug files %s; %zu symlinks; %zu files, "
+	       "%s, every one checked against the manifest\n",
+	       s1, n_packed, n_ok, s2, n_debug, s3, bc->n_symlinks, bc->n_files, s4);
+	if (c->trust)
+		printf("trusted: gdb will load the bundle's libthread_db\n");
+}
+
+static void print_entry(void *ctx, const char *path, enum cp_entry_type type, uint64_t size)
+{
+	char buf[4 * 4096 + 8], s[32];
+	(void)ctx;
+	if (type == CP_ENTRY_FILE) {
+		cli_human_size(size, s, sizeof(s));
+		printf("  %s (%s)\n", cp_bundle_printable(path, buf, sizeof(buf)), s);
+	} else {
+		printf("  %s%s\n", cp_bundle_printable(path, buf, sizeof(buf)),
+		       type == CP_ENTRY_DIR ? "/" : " (symlink)");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	memset(&c, 0, sizeof(c));
+	cli_init("coreunpack");
+	int rc = parse_args(argc, argv, &c);
+	if (rc != EXIT_OK)
+		return rc;
+
+	/* No SA_RESTART: a read blocked on a pipe must return and notice. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	struct cli_progress prog;
+	int show_progress = !c.quiet && !c.verbose && cli_progress_init(&prog);
+	struct cp_error err = {0};
+	struct cp_bundle_contents *bc = NULL;
+	int r;
+	if (c.list) {
+		struct cp_bundle_read_opts ro = {
+		    .cancel = &cancelled,
+		    .progress = show_progress ? cli_progress_update : NULL,
+		    .progress_ctx = &prog,
+		};
+		r = cp_bundle_read(c.bundle, &ro, &bc, &err);
+	} else {
+		struct cp_unpack_opts uo = {
+		    .bundle = c.bundle,
+		    .dir = c.dir,
+		    .force = c.force,
+		    .trust = c.trust,
+		    .cancel = &cancelled,
+		    .progress = show_progress ? cli_progress_update : NULL,
+		    .progress_ctx = &prog,
+		    .on_entry = c.verbose ? print_entry : NULL,
+		};
+		r = cp_unpack(&uo, &bc, &err);
+	}
+	cli_progress_done(show_progress ? &prog : NULL);
+	if (r < 0) {
+		char shown[600];
+		if (r == -EINTR)
+			cli_fail("'%s': interrupted; nothing was unpacked",
+			         cp_bundle_printable(c.bundle, shown, sizeof(shown)));
+		else if (r == -EEXIST)
+			cli_fail("%s (-f replaces it)", err.msg);
+		else
+			cli_fail("%s", err.msg);
+		return EXIT_FAIL;
+	}
+
+	if (c.list) {
+		print_list(&c, bc);
+	} else if (!c.quiet) {
+		print_summary(&c, bc);
+		each_warning(bc->manifest, warn_line);
+		if (c.trust && !bc->manifest->thread_db_dir)
+			cli_warn(
+			    "--trust: the bundle has no libthread_db; gdb will use the host's");
+		fflush(stdout);
+		print_next(c.dir);
+	}
+	cp_bundle_contents_free(bc);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_fail("cannot write to standard output");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
