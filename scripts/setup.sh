@@ -7,7 +7,7 @@ build=${1:-build}
 [ $# -gt 0 ] && shift
 
 pkgs="build-essential cmake pkg-config libelf-dev libdw-dev libarchive-dev libcmocka-dev
-libjson-c-dev libzstd-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools clang binutils dwz strace
+libjson-c-dev libzstd-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools clang binutils dwz strace bsdutils
 util-linux python3 jq"
 # 32-bit cores are tested where multilib exists.
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && pkgs="$pkgs gcc-multilib"

@@ -25,6 +25,7 @@
 #include <elfutils/libdwelf.h>
 
 #include "corepack/debuginfo.h"
+#include "corepack/notes.h"
 #include "corepack/resolve.h"
 
 const char *cp_debug_how_name(enum cp_debug_how how)
@@ -212,12 +213,7 @@ static int parse_debuglink(Elf *elf, Elf_Scn *scn, struct elf_links *l)
 
 	const unsigned char *c = p + crc_off;
 	const char *ident = elf_getident(elf, NULL);
-	if (ident && ident[EI_DATA] == ELFDATA2MSB)
-		l->debuglink_crc =
-		    (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
-	else
-		l->debuglink_crc =
-		    (uint32_t)c[3] << 24 | (uint32_t)c[2] << 16 | (uint32_t)c[1] << 8 | c[0];
+	l->debuglink_crc = cp_read_u32(c, ident && ident[EI_DATA] == ELFDATA2MSB);
 	free(l->debuglink);
 	l->debuglink = strdup((const char *)p);
 	return l->debuglink ? 0 : -ENOMEM;

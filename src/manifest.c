@@ -277,6 +277,20 @@ static json_object *crash_object(struct jb *b, const struct cp_backtrace *bt)
 	return o;
 }
 
+/* Whether link K of module I was already listed for an earlier module
+ * (several libraries share "/lib -> usr/lib"). */
+static int link_listed(const struct cp_scan *s, size_t i, size_t k)
+{
+	const char *path = s->modules[i].links[k].path;
+	for (size_t j = 0; j < i; j++) {
+		const struct cp_module *m = &s->modules[j];
+		for (size_t l = 0; cp_module_packable(m) && l < m->n_links; l++)
+			if (strcmp(m->links[l].path, path) == 0)
+				return 1;
+	}
+	return 0;
+}
+
 int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_error *err)
 {
 	struct jb b = {0};
@@ -311,6 +325,8 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	for (size_t i = 0; i < in->scan->n_modules; i++) {
 		const struct cp_module *m = &in->scan->modules[i];
 		for (size_t k = 0; cp_module_packable(m) && k < m->n_links; k++) {
+			if (link_listed(in->scan, i, k))
+				continue;
 			json_object *l = json_object_new_object();
 			put(&b, l, "path", jstr(m->links[k].path));
 			put(&b, l, "target", jstr(m->links[k].target));
@@ -343,19 +359,7 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 		append(&b, files, f);
 	}
 	put(&b, root, "files", files);
-
-	const char *text =
-	    b.oom ? NULL
-	          : json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-	                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
-	char *copy = text ? malloc(strlen(text) + 2) : NULL;
-	if (copy)
-		strcat(strcpy(copy, text), "\n");
-	json_object_put(root);
-	if (!copy)
-		return cp_error_set(err, ENOMEM, "out of memory writing the manifest");
-	*out = copy;
-	return 0;
+	return finish(&b, root, out, err);
 }
 
 int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint64_t estimate,

@@ -76,4 +76,8 @@ if [[ $CP_SELFCHECK != 1 ]]; then
 		grep -q -F "$(readlink -f "$CP_BUNDLE_DIR")/sysroot/lib64/ld-linux-x86-64.so.2" "$CP_WORK/logs/gdb.out" ||
 		cp_fail "gdb did not load sysroot/lib64/ld-linux-x86-64.so.2" "$CP_WORK/logs/gdb.out"
 fi
+cp_check "each symlink is listed once in the manifest (several libraries share /lib)"
+[[ $(cp_manifest '[.links[].path] | length == (unique | length)') == true ]] ||
+	cp_fail "manifest.json lists a symlink twice: $(cp_manifest '[.links[].path] | group_by(.) | map(select(length > 1)[0])')"
+
 cp_report

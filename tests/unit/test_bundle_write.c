@@ -1078,6 +1078,78 @@ static void test_bad_level(void **state)
 	free(out);
 }
 
+/* A file over 8 GiB (ustar's size field stops there: pax carries the size)
+ * with data past 8 GiB: stored sparse, read back with its size and bytes,
+ * digested with the sparse digest. */
+static void test_file_over_8gib(void **state)
+{
+	struct scratch *s = *state;
+	char *src = path_in(s->dir, "big"), *out = path_in(s->dir, "big.tar.zst");
+	const uint64_t size = (9ull << 30) + 77;
+	static const uint64_t at[] = {4096, (8ull << 30) + 12345, (9ull << 30) - 5000};
+	int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	for (size_t i = 0; i < 3; i++)
+		pwrite_random(fd, (off_t)at[i], 4096, i + 1);
+	close(fd);
+	if (!file_has_holes(src))
+		skip(); /* a filesystem without holes would make this 9 GiB */
+
+	struct cp_bundle_writer *w = NULL;
+	struct cp_error err = {0};
+	struct cp_file_digest d;
+#define MUST(call)                                                                                 \
+	do {                                                                                       \
+		if ((call) != 0)                                                                   \
+			fail_msg("%s: %s", #call, err.msg);                                        \
+	} while (0)
+	MUST(cp_bundle_writer_open(out, "t", NULL, &w, &err));
+	MUST(cp_bundle_add_file(w, "core", src, 0, &d, &err));
+	MUST(cp_bundle_writer_commit(w, &err));
+	assert_int_equal(d.size, size);
+	assert_true(d.sparse);
+	uint8_t want[32];
+	uint64_t dsize;
+	assert_int_equal(cp_digest_file(src, 1, want, &dsize, NULL), 0);
+	assert_memory_equal(d.sha256, want, 32);
+
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_zstd(a);
+	assert_int_equal(archive_read_open_filename(a, out, 65536), ARCHIVE_OK);
+	struct archive_entry *e;
+	assert_int_equal(archive_read_next_header(a, &e), ARCHIVE_OK);
+	assert_string_equal(archive_entry_pathname(e), "t/core");
+	assert_int_equal((uint64_t)archive_entry_size(e), size);
+	int src_fd = open(src, O_RDONLY);
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	uint64_t seen = 0;
+	uint8_t *orig = malloc(MIB);
+	int r;
+	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		for (size_t done = 0; done < len;) {
+			size_t n = len - done < MIB ? len - done : MIB;
+			assert_int_equal(pread(src_fd, orig, n, off + (off_t)done), (ssize_t)n);
+			assert_memory_equal((const uint8_t *)buf + done, orig, n);
+			done += n;
+		}
+		for (size_t i = 0; i < 3; i++)
+			if (at[i] >= (uint64_t)off && at[i] + 4096 <= (uint64_t)off + len)
+				seen++;
+	}
+	assert_int_equal(r, ARCHIVE_EOF);
+	assert_int_equal(seen, 3); /* every data block came back, the last past 8 GiB */
+	free(orig);
+	close(src_fd);
+	archive_read_free(a);
+	free(src);
+	free(out);
+#undef MUST
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1097,6 +1169,7 @@ int main(void)
 	    cmocka_unit_test(test_dev_full),
 	    cmocka_unit_test_setup_teardown(test_fifo_output, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_level, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_file_over_8gib, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
