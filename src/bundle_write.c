@@ -775,8 +775,7 @@ static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
 }
 
 static int feed_region(struct cp_bundle_writer *w, int fd, const char *host_path,
-                       const struct region *rg, const char *name, int hashing,
-                       struct cp_error *err)
+                       const struct region *rg, const char *name, int hashing, struct cp_error *err)
 {
 	uint64_t pos = rg->off, end = rg->off + rg->len;
 

@@ -22,24 +22,24 @@
 
 enum cp_debug_how {
 	CP_DEBUG_NONE = 0,
-	CP_DEBUG_BUILD_ID,        /* ROOT/.build-id/xx/rest.debug */
-	CP_DEBUG_LINK_SAME_DIR,   /* debuglink name in the object's directory */
-	CP_DEBUG_LINK_DOT_DEBUG,  /* OBJDIR/.debug/NAME */
-	CP_DEBUG_LINK_ROOT,       /* ROOT/OBJDIR/NAME */
-	CP_DEBUG_ALT_PATH,        /* dwz alt by its written path */
-	CP_DEBUG_ALT_BUILD_ID,    /* dwz alt by build-id under a root */
-	CP_DEBUG_ALT_DWZ_DIR,     /* dwz alt by ROOT + part after "/.dwz/" */
+	CP_DEBUG_BUILD_ID,       /* ROOT/.build-id/xx/rest.debug */
+	CP_DEBUG_LINK_SAME_DIR,  /* debuglink name in the object's directory */
+	CP_DEBUG_LINK_DOT_DEBUG, /* OBJDIR/.debug/NAME */
+	CP_DEBUG_LINK_ROOT,      /* ROOT/OBJDIR/NAME */
+	CP_DEBUG_ALT_PATH,       /* dwz alt by its written path */
+	CP_DEBUG_ALT_BUILD_ID,   /* dwz alt by build-id under a root */
+	CP_DEBUG_ALT_DWZ_DIR,    /* dwz alt by ROOT + part after "/.dwz/" */
 };
 
 /* "build-id", "debuglink", "debuglink-.debug", "debuglink-root", "dwz-path", ... */
 const char *cp_debug_how_name(enum cp_debug_how how);
 
 struct cp_debug_file {
-	char *host_path;           /* the file opened on this machine */
+	char *host_path; /* the file opened on this machine */
 	enum cp_debug_how how;
 	uint8_t build_id[CP_BUILD_ID_MAX]; /* the debug file's own build-id */
-	size_t build_id_len;       /* 0 when it has none */
-	uint32_t crc;              /* CRC32 of the file when found by debuglink */
+	size_t build_id_len;               /* 0 when it has none */
+	uint32_t crc;                      /* CRC32 of the file when found by debuglink */
 };
 
 struct cp_debug_result {
@@ -52,8 +52,8 @@ struct cp_debug_result {
 };
 
 struct cp_debug_search {
-	const char *sysroot;           /* NULL/"" for none; objects' dirs are under it */
-	const char *const *roots;      /* debug roots as paths on this machine */
+	const char *sysroot;      /* NULL/"" for none; objects' dirs are under it */
+	const char *const *roots; /* debug roots as paths on this machine */
 	size_t n_roots;
 };
 
@@ -69,8 +69,8 @@ struct cp_debug_search {
  * ELF).  A .gnu_debuglink name containing '/' is ignored (reported NULL).
  */
 int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
-		  const char *object_origin_path, const uint8_t *build_id, size_t build_id_len,
-		  struct cp_debug_result **out, struct cp_error *err);
+                  const char *object_origin_path, const uint8_t *build_id, size_t build_id_len,
+                  struct cp_debug_result **out, struct cp_error *err);
 void cp_debug_result_free(struct cp_debug_result *r);
 
 /* gdb's .gnu_debuglink CRC32 (the zlib polynomial) of a whole file.
@@ -85,6 +85,6 @@ void cp_hex(const uint8_t *bytes, size_t len, char *buf);
  * Errors: errno from open(), -EINVAL: not a regular file, -ENOEXEC: not
  * ELF or malformed notes, -EOVERFLOW: longer than BUFSIZE. */
 int cp_file_build_id(const char *path, uint8_t *buf, size_t bufsize, size_t *len,
-		     struct cp_error *err);
+                     struct cp_error *err);
 
 #endif

@@ -21,9 +21,9 @@
 
 struct cp_sparse_digest {
 	struct cp_sha256 sha;
-	uint64_t index;  /* chunk being filled */
-	size_t fill;     /* bytes of it seen */
-	int nonzero;     /* any of them nonzero */
+	uint64_t index; /* chunk being filled */
+	size_t fill;    /* bytes of it seen */
+	int nonzero;    /* any of them nonzero */
 	uint8_t chunk[CP_SPARSE_CHUNK];
 };
 
@@ -41,6 +41,6 @@ void cp_sparse_digest_final(struct cp_sparse_digest *d, uint8_t out[32]);
  * file's size.
  */
 int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size,
-		   struct cp_error *err);
+                   struct cp_error *err);
 
 #endif

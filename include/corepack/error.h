@@ -21,11 +21,11 @@ struct cp_error {
  * kept unless the caller clears it with cp_error_clear().
  */
 int cp_error_set(struct cp_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Like cp_error_set(), but always overwrites an earlier message. */
 int cp_error_reset(struct cp_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 void cp_error_clear(struct cp_error *err);
 

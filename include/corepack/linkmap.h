@@ -39,7 +39,7 @@ struct cp_linkmap {
  * are -ENOMEM only.  *OUT owned by the caller (cp_linkmap_free()).
  */
 int cp_linkmap_walk(cp_mem_read_fn read, void *ctx, int is64, int big_endian,
-		    const struct cp_notes *aux, struct cp_linkmap **out, struct cp_error *err);
+                    const struct cp_notes *aux, struct cp_linkmap **out, struct cp_error *err);
 void cp_linkmap_free(struct cp_linkmap *lm);
 
 /*
@@ -49,8 +49,8 @@ void cp_linkmap_free(struct cp_linkmap *lm);
  * not dumped, no note) and never fails otherwise.
  */
 size_t cp_mem_build_id(cp_mem_read_fn read, void *ctx, int is64, int big_endian, uint64_t base,
-		       const struct cp_file_mapping *const *maps, size_t n_maps, uint8_t *buf,
-		       size_t bufsize);
+                       const struct cp_file_mapping *const *maps, size_t n_maps, uint8_t *buf,
+                       size_t bufsize);
 
 /* Read a NUL-terminated string of at most MAX bytes at ADDR; NULL when
  * unreadable or unterminated.  Caller frees. */

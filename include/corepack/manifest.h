@@ -20,29 +20,29 @@
 struct cp_bundle_file {
 	char *path; /* relative to the top directory */
 	uint64_t size;
-	int sparse;        /* sha256 is the sparse digest: "sparse_sha256" */
+	int sparse; /* sha256 is the sparse digest: "sparse_sha256" */
 	uint8_t sha256[32];
 };
 
 struct cp_packed_debug {
-	size_t module;           /* index into scan->modules */
+	size_t module; /* index into scan->modules */
 	const struct cp_debug_file *file;
-	const char *kind;        /* "debug" or "dwz" */
+	const char *kind; /* "debug" or "dwz" */
 	char *bundle_path;
 	struct cp_file_digest digest;
 };
 
 struct cp_manifest_input {
 	const struct cp_core *core;
-	const char *core_name;       /* the core's original file name */
+	const char *core_name; /* the core's original file name */
 	struct cp_file_digest core_digest;
 	const struct cp_scan *scan;
-	const char *sysroot;         /* NULL when none */
+	const char *sysroot; /* NULL when none */
 	const struct cp_packed_debug *debug;
 	size_t n_debug;
 	const struct cp_bundle_file *files;
 	size_t n_files;
-	const char *thread_db_dir;   /* origin directory, or NULL */
+	const char *thread_db_dir; /* origin directory, or NULL */
 	time_t created;
 	const struct cp_backtrace *backtrace; /* for "crash": the crashing thread; may be NULL */
 };
@@ -54,6 +54,6 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
  * (as in the manifest), the vDSO, other mappings, warnings and totals;
  * ESTIMATE is the bytes a bundle would hold before compression. */
 int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint64_t estimate,
-		    char **out, struct cp_error *err);
+                    char **out, struct cp_error *err);
 
 #endif

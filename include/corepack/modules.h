@@ -52,9 +52,9 @@ struct cp_module {
 	uint8_t file_build_id[CP_BUILD_ID_MAX];
 	size_t file_build_id_len;
 	enum cp_module_status status;
-	char *status_detail; /* why, for anything but ok; NULL otherwise */
-	char *real_path;     /* canonical origin path of the file; NULL when missing */
-	char *host_path;     /* the file on this machine; NULL when missing */
+	char *status_detail;   /* why, for anything but ok; NULL otherwise */
+	char *real_path;       /* canonical origin path of the file; NULL when missing */
+	char *host_path;       /* the file on this machine; NULL when missing */
 	struct cp_link *links; /* symlinks leading to it, from every name */
 	size_t n_links;
 	struct cp_debug_result *debug; /* NULL with --no-debug or when not packed */
@@ -72,8 +72,8 @@ struct cp_other_mapping {
 };
 
 struct cp_scan_opts {
-	const char *sysroot;       /* NULL for none */
-	const char *executable;    /* -e: the executable on this machine, or NULL */
+	const char *sysroot;            /* NULL for none */
+	const char *executable;         /* -e: the executable on this machine, or NULL */
 	const char *const *debug_roots; /* --debug-dir, on this machine */
 	size_t n_debug_roots;
 	int no_debug;
@@ -85,7 +85,7 @@ struct cp_scan {
 	struct cp_other_mapping *others; /* non-ELF file mappings */
 	size_t n_others;
 	struct cp_linkmap *linkmap;
-	uint64_t vdso;   /* AT_SYSINFO_EHDR, 0 when none */
+	uint64_t vdso;     /* AT_SYSINFO_EHDR, 0 when none */
 	uint64_t vdso_end; /* end of the core segment holding it */
 	uint8_t vdso_build_id[CP_BUILD_ID_MAX];
 	size_t vdso_build_id_len;
@@ -98,8 +98,8 @@ struct cp_scan {
  * a core with nothing usable still scans (with warnings).  *OUT owned by
  * the caller (cp_scan_free()).
  */
-int cp_scan_core(const struct cp_core *core, const struct cp_scan_opts *opts,
-		 struct cp_scan **out, struct cp_error *err);
+int cp_scan_core(const struct cp_core *core, const struct cp_scan_opts *opts, struct cp_scan **out,
+                 struct cp_error *err);
 void cp_scan_free(struct cp_scan *s);
 
 /* The executable module, or NULL. */

@@ -18,9 +18,9 @@
 #define CP_MAX_THREADS (1u << 20)
 
 struct cp_file_mapping {
-	uint64_t start, end;   /* [start, end) in the process */
-	uint64_t file_offset;  /* bytes (page offset * page size) */
-	const char *name;      /* as written, " (deleted)" kept; points into the notes */
+	uint64_t start, end;  /* [start, end) in the process */
+	uint64_t file_offset; /* bytes (page offset * page size) */
+	const char *name;     /* as written, " (deleted)" kept; points into the notes */
 };
 
 struct cp_thread_info {
@@ -38,8 +38,8 @@ struct cp_notes {
 	/* NT_PRPSINFO */
 	int have_prpsinfo;
 	int32_t pid, ppid;
-	char fname[17];   /* NUL-terminated */
-	char psargs[81];  /* NUL-terminated */
+	char fname[17];  /* NUL-terminated */
+	char psargs[81]; /* NUL-terminated */
 
 	/* NT_PRSTATUS, one per thread, the dumping thread first */
 	struct cp_thread_info *threads; /* owned */
@@ -53,7 +53,7 @@ struct cp_notes {
 	/* NT_AUXV */
 	int have_auxv;
 	uint64_t at_phdr, at_phent, at_phnum, at_base, at_entry, at_execfn, at_sysinfo_ehdr,
-		at_pagesz;
+	    at_pagesz;
 };
 
 /*
@@ -66,7 +66,7 @@ struct cp_notes {
  * cp_notes_release().
  */
 int cp_notes_parse(const uint8_t *buf, size_t len, int elfclass, int big_endian,
-		   struct cp_notes *out, struct cp_error *err);
+                   struct cp_notes *out, struct cp_error *err);
 void cp_notes_release(struct cp_notes *n);
 
 /* "SIGSEGV" for 11; NULL when unknown. */

@@ -16,9 +16,9 @@
 
 struct cp_pack_opts {
 	const char *core_path;
-	const char *output;      /* bundle file name */
-	const char *sysroot;     /* NULL for none */
-	const char *executable;  /* -e, or NULL */
+	const char *output;     /* bundle file name */
+	const char *sysroot;    /* NULL for none */
+	const char *executable; /* -e, or NULL */
 	const char *const *debug_roots;
 	size_t n_debug_roots;
 	int no_debug;
@@ -29,8 +29,7 @@ struct cp_packer;
 
 /* Open the core and scan it.  Errors: the core is unusable (message names
  * it), ENOMEM.  *OUT owned by the caller (cp_packer_free()). */
-int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out,
-		   struct cp_error *err);
+int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, struct cp_error *err);
 
 const struct cp_core *cp_packer_core(const struct cp_packer *p);
 const struct cp_scan *cp_packer_scan(const struct cp_packer *p);
@@ -55,8 +54,7 @@ uint64_t cp_packer_total_bytes(const struct cp_packer *p);
  */
 struct cp_backtrace_opts;
 struct cp_backtrace;
-int cp_packer_unwind(struct cp_packer *p, const struct cp_backtrace_opts *o,
-		     struct cp_error *err);
+int cp_packer_unwind(struct cp_packer *p, const struct cp_backtrace_opts *o, struct cp_error *err);
 /* The backtrace from cp_packer_unwind(), or NULL. */
 const struct cp_backtrace *cp_packer_backtrace(const struct cp_packer *p);
 

@@ -31,7 +31,7 @@ struct cp_link {
 };
 
 struct cp_resolved {
-	char *real;           /* canonical origin path, no symlink in it */
+	char *real;            /* canonical origin path, no symlink in it */
 	struct cp_link *links; /* symlinks met, in the order met */
 	size_t n_links;
 };
@@ -45,7 +45,7 @@ struct cp_resolved {
  * -EINVAL (relative path), -ENOMEM, other errno from lstat/readlink.
  */
 int cp_resolve(const char *sysroot, const char *origin_path, int allow_missing,
-	       struct cp_resolved **out, struct cp_error *err);
+               struct cp_resolved **out, struct cp_error *err);
 void cp_resolved_free(struct cp_resolved *r);
 
 /*

@@ -28,7 +28,7 @@ const char *cli_progname(void)
 }
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: %s", progname, prefix);

@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		e.type = (enum cp_entry_type)(p[0] % (CP_ENTRY_UNKNOWN + 1));
 		e.mode = (unsigned)(p[1] | p[2] << 8) & 07777;
 		e.size = (int64_t)((uint64_t)p[3] | (uint64_t)p[4] << 8 | (uint64_t)p[5] << 16 |
-				   (uint64_t)p[6] << 24) << (p[0] >> 4);
+		                   (uint64_t)p[6] << 24)
+		         << (p[0] >> 4);
 		p += 7;
 		e.name = take_string(&p, end, name, sizeof(name));
 		e.link = take_string(&p, end, link, sizeof(link));

@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		volatile size_t sum = 0;
 		for (size_t i = 0; i < lm->n_entries; i++)
 			sum += strlen(lm->entries[i].name);
+		(void)sum;
 		cp_linkmap_free(lm);
 	}
 	struct cp_file_mapping m = {MEM_BASE, MEM_BASE + im.len, 0, "x"};

@@ -25,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sum += (unsigned char)*p;
 		for (size_t i = 0; i < n.n_threads; i++)
 			sum += (size_t)n.threads[i].pid;
+		(void)sum;
 		cp_notes_release(&n);
 	}
 	return 0;

@@ -939,7 +939,8 @@ static void test_unpack_refused_leaves_nothing(void **state)
 	es[1].name = "crash/sysroot/usr/bin/a ~root";
 	write_archive(b, es, N_GOOD, NULL, tilde);
 	assert_int_equal(unpack(b, dir, 0, 0, &c, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "the executable '/usr/bin/a ~root' cannot be handed to gdb"));
+	assert_non_null(
+	    strstr(err.msg, "the executable '/usr/bin/a ~root' cannot be handed to gdb"));
 	assert_int_equal(count_entries(dir), 0);
 	assert_non_null(cp_scripts_executable_problem("/usr/bin/a ~root"));
 	assert_null(cp_scripts_executable_problem("/usr/bin/a~root $(x) 'q\" "));

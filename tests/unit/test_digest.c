@@ -38,7 +38,7 @@ static void make_file(const char *path, int sparse)
 {
 	const uint64_t size = 5 * CP_SPARSE_CHUNK + 1234; /* a short last chunk */
 	static const uint64_t at[] = {100, CP_SPARSE_CHUNK - 3, 3 * CP_SPARSE_CHUNK + 4096,
-				      size - 10};
+	                              size - 10};
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 	if (sparse) {
@@ -163,11 +163,11 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_holes_or_zeros_same_digest),
-		cmocka_unit_test(test_streaming_matches_file),
-		cmocka_unit_test(test_content_matters),
-		cmocka_unit_test(test_plain_is_sha256sum),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_holes_or_zeros_same_digest),
+	    cmocka_unit_test(test_streaming_matches_file),
+	    cmocka_unit_test(test_content_matters),
+	    cmocka_unit_test(test_plain_is_sha256sum),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -230,12 +230,12 @@ static void test_mem_build_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_walk),
-		cmocka_unit_test(test_cycle_is_bounded),
-		cmocka_unit_test(test_absurd_pointers),
-		cmocka_unit_test(test_unterminated_name),
-		cmocka_unit_test(test_static_program),
-		cmocka_unit_test(test_mem_build_id),
+	    cmocka_unit_test(test_walk),
+	    cmocka_unit_test(test_cycle_is_bounded),
+	    cmocka_unit_test(test_absurd_pointers),
+	    cmocka_unit_test(test_unterminated_name),
+	    cmocka_unit_test(test_static_program),
+	    cmocka_unit_test(test_mem_build_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -164,7 +164,7 @@ static void full_core_notes(int is64, int be)
 	struct cp_notes n;
 	struct cp_error err = {0};
 	assert_int_equal(cp_notes_parse(b.d, b.len, is64 ? ELFCLASS64 : ELFCLASS32, be, &n, &err),
-			 0);
+	                 0);
 	assert_true(n.have_file);
 	assert_int_equal(n.n_files, 2);
 	assert_string_equal(n.files[0].name, "/usr/bin/crashy");
@@ -362,19 +362,19 @@ static void test_signal_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_core64_le),
-		cmocka_unit_test(test_core32_le),
-		cmocka_unit_test(test_core64_be),
-		cmocka_unit_test(test_core32_be),
-		cmocka_unit_test(test_cut_off_header),
-		cmocka_unit_test(test_nt_file_count_too_large),
-		cmocka_unit_test(test_nt_file_count_beyond_note),
-		cmocka_unit_test(test_nt_file_unterminated_name),
-		cmocka_unit_test(test_nt_file_bad_range_and_page),
-		cmocka_unit_test(test_short_known_notes),
-		cmocka_unit_test(test_unknown_notes_skipped),
-		cmocka_unit_test(test_huge_namesz),
-		cmocka_unit_test(test_signal_names),
+	    cmocka_unit_test(test_core64_le),
+	    cmocka_unit_test(test_core32_le),
+	    cmocka_unit_test(test_core64_be),
+	    cmocka_unit_test(test_core32_be),
+	    cmocka_unit_test(test_cut_off_header),
+	    cmocka_unit_test(test_nt_file_count_too_large),
+	    cmocka_unit_test(test_nt_file_count_beyond_note),
+	    cmocka_unit_test(test_nt_file_unterminated_name),
+	    cmocka_unit_test(test_nt_file_bad_range_and_page),
+	    cmocka_unit_test(test_short_known_notes),
+	    cmocka_unit_test(test_unknown_notes_skipped),
+	    cmocka_unit_test(test_huge_namesz),
+	    cmocka_unit_test(test_signal_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,6 @@ static void crash_store(volatile int *where, int value)
 void crash_deep(int wait_fd)
 {
 	if (wait_fd >= 0)
-		crash_wait(wait_fd); /* LINE:crash_deep_wait */
+		crash_wait(wait_fd);        /* LINE:crash_deep_wait */
 	crash_store((volatile int *)0, 42); /* LINE:crash_deep */
 }
