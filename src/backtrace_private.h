@@ -10,21 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "corepack/backtrace.h"
 
-/* A growing byte buffer; OOM is sticky and checked once at the end. */
-struct cp_wbuf {
-	uint8_t *d;
-	size_t len, cap;
-	int oom;
-};
-
 /* Append one record (see backtrace_wire.c for the format). */
-void cp_wire_put_magic(struct cp_wbuf *w);
-void cp_wire_put_thread_start(struct cp_wbuf *w, int32_t tid, int crashing);
-void cp_wire_put_frame(struct cp_wbuf *w, const struct cp_frame *f);
-void cp_wire_put_thread_end(struct cp_wbuf *w, int frames_cut, const char *why);
-void cp_wire_put_end(struct cp_wbuf *w, int threads_cut, const char *why);
+void cp_wire_put_magic(struct cp_buf *w);
+void cp_wire_put_thread_start(struct cp_buf *w, int32_t tid, int crashing);
+void cp_wire_put_frame(struct cp_buf *w, const struct cp_frame *f);
+void cp_wire_put_thread_end(struct cp_buf *w, int frames_cut, const char *why);
+void cp_wire_put_end(struct cp_buf *w, int threads_cut, const char *why);
 
 /* Replace *DST with a formatted message; -ENOMEM keeps the old one. */
 int cp_wire_set_why(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -23,53 +23,28 @@
 static const uint8_t wire_magic[5] = {'C', 'P', 'B', 'T', 1};
 #define STR_NULL 0xffffffffu
 
-static void put(struct cp_wbuf *w, const void *p, size_t n)
-{
-	if (w->oom)
-		return;
-	if (w->cap - w->len < n) {
-		size_t cap = w->cap ? w->cap : 256;
-		while (cap - w->len < n) {
-			if (cap > SIZE_MAX / 2) {
-				w->oom = 1;
-				return;
-			}
-			cap *= 2;
-		}
-		uint8_t *d = realloc(w->d, cap);
-		if (!d) {
-			w->oom = 1;
-			return;
-		}
-		w->d = d;
-		w->cap = cap;
-	}
-	memcpy(w->d + w->len, p, n);
-	w->len += n;
-}
-
-static void put_u8(struct cp_wbuf *w, unsigned v)
+static void put_u8(struct cp_buf *w, unsigned v)
 {
 	uint8_t b = (uint8_t)v;
-	put(w, &b, 1);
+	cp_buf_add(w, &b, 1);
 }
 
-static void put_u32(struct cp_wbuf *w, uint32_t v)
+static void put_u32(struct cp_buf *w, uint32_t v)
 {
 	uint8_t b[4];
 	for (int i = 0; i < 4; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
-	put(w, b, 4);
+	cp_buf_add(w, b, 4);
 }
 
-static void put_u64(struct cp_wbuf *w, uint64_t v)
+static void put_u64(struct cp_buf *w, uint64_t v)
 {
 	put_u32(w, (uint32_t)v);
 	put_u32(w, (uint32_t)(v >> 32));
 }
 
 /* Strings longer than the cap are cut, so the decoder never has to. */
-static void put_str(struct cp_wbuf *w, const char *s)
+static void put_str(struct cp_buf *w, const char *s)
 {
 	if (!s) {
 		put_u32(w, STR_NULL);
@@ -79,17 +54,17 @@ static void put_str(struct cp_wbuf *w, const char *s)
 	if (n > CP_BACKTRACE_MAX_STRING)
 		n = CP_BACKTRACE_MAX_STRING;
 	put_u32(w, (uint32_t)n);
-	put(w, s, n);
+	cp_buf_add(w, s, n);
 }
 
-void cp_wire_put_thread_start(struct cp_wbuf *w, int32_t tid, int crashing)
+void cp_wire_put_thread_start(struct cp_buf *w, int32_t tid, int crashing)
 {
 	put_u8(w, 'S');
 	put_u32(w, (uint32_t)tid);
 	put_u8(w, crashing ? 1 : 0);
 }
 
-void cp_wire_put_frame(struct cp_wbuf *w, const struct cp_frame *f)
+void cp_wire_put_frame(struct cp_buf *w, const struct cp_frame *f)
 {
 	put_u8(w, 'F');
 	put_u64(w, f->pc);
@@ -101,29 +76,29 @@ void cp_wire_put_frame(struct cp_wbuf *w, const struct cp_frame *f)
 	put_str(w, f->file);
 }
 
-void cp_wire_put_thread_end(struct cp_wbuf *w, int frames_cut, const char *why)
+void cp_wire_put_thread_end(struct cp_buf *w, int frames_cut, const char *why)
 {
 	put_u8(w, 'T');
 	put_u8(w, frames_cut ? 1 : 0);
 	put_str(w, why);
 }
 
-void cp_wire_put_end(struct cp_wbuf *w, int threads_cut, const char *why)
+void cp_wire_put_end(struct cp_buf *w, int threads_cut, const char *why)
 {
 	put_u8(w, 'E');
 	put_u8(w, threads_cut ? 1 : 0);
 	put_str(w, why);
 }
 
-void cp_wire_put_magic(struct cp_wbuf *w)
+void cp_wire_put_magic(struct cp_buf *w)
 {
-	put(w, wire_magic, sizeof(wire_magic));
+	cp_buf_add(w, wire_magic, sizeof(wire_magic));
 }
 
 int cp_backtrace_encode(const struct cp_backtrace *bt, uint8_t **buf, size_t *len)
 {
-	struct cp_wbuf w = {0};
-	put(&w, wire_magic, sizeof(wire_magic));
+	struct cp_buf w = {0};
+	cp_buf_add(&w, wire_magic, sizeof(wire_magic));
 	for (size_t i = 0; i < bt->n_threads; i++) {
 		const struct cp_thread_trace *t = &bt->threads[i];
 		cp_wire_put_thread_start(&w, t->tid, t->crashing);
@@ -136,7 +111,7 @@ int cp_backtrace_encode(const struct cp_backtrace *bt, uint8_t **buf, size_t *le
 		free(w.d);
 		return -ENOMEM;
 	}
-	*buf = w.d;
+	*buf = (uint8_t *)w.d;
 	*len = w.len;
 	return 0;
 }

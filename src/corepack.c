@@ -70,14 +70,6 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 bundle written (warnings allowed), 1 failure, 2 usage.\n";
 
-static volatile sig_atomic_t cancelled;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	cancelled = 1;
-}
-
 struct cli {
 	struct cp_pack_opts pack;
 	const char **debug_dirs;
@@ -347,7 +339,7 @@ static void list_text(const struct cp_packer *p)
  * summary.  Only cancellation and lack of memory are errors. */
 static int unwind(struct cp_packer *p, int quiet, struct cp_error *err)
 {
-	struct cp_backtrace_opts o = {.cancel = &cancelled};
+	struct cp_backtrace_opts o = {.cancel = cli_cancelled()};
 	int r = cp_packer_unwind(p, &o, err);
 	if (r == -EINTR)
 		return cp_error_reset(err, EINTR, "interrupted; no bundle written");
@@ -393,13 +385,8 @@ int main(int argc, char **argv)
 
 	if (c.nice)
 		be_nice();
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	c.pack.bundle.cancel = &cancelled;
+	const volatile sig_atomic_t *cancelled = cli_catch_signals();
+	c.pack.bundle.cancel = cancelled;
 	struct cli_progress prog;
 	if (!c.quiet && cli_progress_init(&prog)) {
 		c.pack.bundle.progress = cli_progress_update;

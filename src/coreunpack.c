@@ -54,14 +54,6 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 unpacked (warnings allowed), 1 failure, 2 usage.\n";
 
-static volatile sig_atomic_t cancelled;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	cancelled = 1;
-}
-
 struct cli {
 	const char *bundle;
 	const char *dir; /* -C, or NULL */
@@ -378,13 +370,7 @@ int main(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 
-	/* No SA_RESTART: a read blocked on a pipe must return and notice. */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	const volatile sig_atomic_t *cancelled = cli_catch_signals();
 
 	struct cli_progress prog;
 	int show_progress = !c.quiet && !c.verbose && cli_progress_init(&prog);
@@ -393,7 +379,7 @@ int main(int argc, char **argv)
 	int r;
 	if (c.list) {
 		struct cp_bundle_read_opts ro = {
-		    .cancel = &cancelled,
+		    .cancel = cancelled,
 		    .progress = show_progress ? cli_progress_update : NULL,
 		    .progress_ctx = &prog,
 		};
@@ -404,7 +390,7 @@ int main(int argc, char **argv)
 		    .dir = c.dir,
 		    .force = c.force,
 		    .trust = c.trust,
-		    .cancel = &cancelled,
+		    .cancel = cancelled,
 		    .progress = show_progress ? cli_progress_update : NULL,
 		    .progress_ctx = &prog,
 		    .on_entry = c.verbose ? print_entry : NULL,

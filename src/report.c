@@ -13,42 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "corepack/report.h"
 
-struct sbuf {
-	char *d;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->cap - b->len <= n) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap - b->len <= n) {
-			if (cap > SIZE_MAX / 2) {
-				b->oom = 1;
-				return;
-			}
-			cap *= 2;
-		}
-		char *d = realloc(b->d, cap);
-		if (!d) {
-			b->oom = 1;
-			return;
-		}
-		b->d = d;
-		b->cap = cap;
-	}
-	memcpy(b->d + b->len, s, n);
-	b->len += n;
-	b->d[b->len] = '\0';
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+static void sb_printf(struct cp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct cp_buf *b, const char *fmt, ...)
 {
 	char small[256];
 	va_list ap;
@@ -60,7 +29,7 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 		return;
 	}
 	if ((size_t)n < sizeof(small)) {
-		sb_add(b, small, (size_t)n);
+		cp_buf_add(b, small, (size_t)n);
 		return;
 	}
 	char *big = malloc((size_t)n + 1);
@@ -71,22 +40,22 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	sb_add(b, big, (size_t)n);
+	cp_buf_add(b, big, (size_t)n);
 	free(big);
 }
 
 /* Untrusted text: printable ASCII stays, '\\' doubles, the rest is \xNN. */
-static void sb_escaped(struct sbuf *b, const char *s)
+static void sb_escaped(struct cp_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '\\') {
-			sb_add(b, "\\\\", 2);
+			cp_buf_add(b, "\\\\", 2);
 		} else if (*p >= 0x20 && *p < 0x7f) {
-			sb_add(b, (const char *)p, 1);
+			cp_buf_add(b, (const char *)p, 1);
 		} else {
 			char e[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
-			sb_add(b, e, 4);
+			cp_buf_add(b, e, 4);
 		}
 	}
 }
@@ -154,7 +123,7 @@ static int is_fault_signal(int sig)
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
 }
 
-static void render_signal(struct sbuf *b, const struct cp_core *core)
+static void render_signal(struct cp_buf *b, const struct cp_core *core)
 {
 	const struct cp_notes *n = &core->notes;
 	int sig = n->have_siginfo ? n->sig_signo : n->n_threads ? n->threads[0].cursig : 0;
@@ -181,7 +150,7 @@ static void render_signal(struct sbuf *b, const struct cp_core *core)
 				          (uint32_t)(core->big_endian ? w : w >> 32));
 		}
 	}
-	sb_add(b, "\n", 1);
+	cp_buf_add(b, "\n", 1);
 }
 
 static const struct cp_module *module_by_name(const struct cp_scan *s, const char *name)
@@ -198,7 +167,7 @@ static const char *base_name(const char *path)
 	return s && s[1] ? s + 1 : path;
 }
 
-static void render_frame(struct sbuf *b, const struct cp_core *core, const struct cp_scan *scan,
+static void render_frame(struct cp_buf *b, const struct cp_core *core, const struct cp_scan *scan,
                          size_t i, const struct cp_frame *f)
 {
 	sb_printf(b, "#%-2zu 0x%0*" PRIx64 " ", i, core->is64 ? 16 : 8, f->pc);
@@ -207,30 +176,30 @@ static void render_frame(struct sbuf *b, const struct cp_core *core, const struc
 		if (f->has_offset)
 			sb_printf(b, "+0x%" PRIx64, f->offset);
 	} else {
-		sb_add(b, "??", 2);
+		cp_buf_add(b, "??", 2);
 	}
 	if (f->module) {
 		const struct cp_module *m = module_by_name(scan, f->module);
-		sb_add(b, " (", 2);
+		cp_buf_add(b, " (", 2);
 		sb_escaped(b, base_name(f->module));
 		if (m && !cp_module_packable(m))
 			sb_printf(b, ", %s: not symbolized", cp_status_name(m->status));
-		sb_add(b, ")", 1);
+		cp_buf_add(b, ")", 1);
 	}
 	if (f->file) {
-		sb_add(b, " ", 1);
+		cp_buf_add(b, " ", 1);
 		sb_escaped(b, f->file);
 		if (f->line > 0)
 			sb_printf(b, ":%d", f->line);
 	}
 	if (f->inlined)
-		sb_add(b, " [inlined]", 10);
+		cp_buf_add(b, " [inlined]", 10);
 	if (f->tail_call)
-		sb_add(b, " [tail call]", 12);
-	sb_add(b, "\n", 1);
+		cp_buf_add(b, " [tail call]", 12);
+	cp_buf_add(b, "\n", 1);
 }
 
-static void render_thread(struct sbuf *b, const struct cp_core *core, const struct cp_scan *scan,
+static void render_thread(struct cp_buf *b, const struct cp_core *core, const struct cp_scan *scan,
                           const struct cp_thread_trace *t)
 {
 	sb_printf(b, "\nthread %" PRId32 "%s:\n", t->tid, t->crashing ? " (crashing)" : "");
@@ -239,9 +208,9 @@ static void render_thread(struct sbuf *b, const struct cp_core *core, const stru
 	if (t->frames_cut)
 		sb_printf(b, "... more frames not shown (cut at %zu)\n", t->n_frames);
 	if (t->why) {
-		sb_add(b, "(", 1);
+		cp_buf_add(b, "(", 1);
 		sb_escaped(b, t->why);
-		sb_add(b, ")\n", 2);
+		cp_buf_add(b, ")\n", 2);
 	}
 }
 
@@ -251,28 +220,28 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 {
 	const struct cp_notes *n = &core->notes;
 	const struct cp_module *exe = scan ? cp_scan_executable(scan) : NULL;
-	struct sbuf b = {0};
+	struct cp_buf b = {0};
 
-	sb_add(&b, "executable: ", 12);
+	cp_buf_add(&b, "executable: ", 12);
 	if (exe && exe->origin_path) {
 		sb_escaped(&b, exe->origin_path);
 		if (exe->deleted)
-			sb_add(&b, " (deleted)", 10);
+			cp_buf_add(&b, " (deleted)", 10);
 		if (!cp_module_packable(exe))
 			sb_printf(&b, " (%s)", cp_status_name(exe->status));
 	} else if (n->have_prpsinfo && n->fname[0]) {
 		sb_escaped(&b, n->fname);
-		sb_add(&b, " (name only)", 12);
+		cp_buf_add(&b, " (name only)", 12);
 	} else {
-		sb_add(&b, "unknown", 7);
+		cp_buf_add(&b, "unknown", 7);
 	}
-	sb_add(&b, "\n", 1);
+	cp_buf_add(&b, "\n", 1);
 	if (n->have_prpsinfo) {
-		sb_add(&b, "command line: ", 14);
+		cp_buf_add(&b, "command line: ", 14);
 		sb_escaped(&b, n->psargs);
 		/* the kernel keeps ELF_PRARGSZ - 1 bytes of the arguments */
 		if (strlen(n->psargs) >= sizeof(n->psargs) - 2)
-			sb_add(&b, " (maybe cut: the kernel keeps 79 bytes)", 39);
+			cp_buf_add(&b, " (maybe cut: the kernel keeps 79 bytes)", 39);
 		sb_printf(&b, "\npid: %" PRId32 "\n", n->pid);
 	} else if (n->n_threads) {
 		sb_printf(&b, "pid: %" PRId32 " (of the crashing thread)\n", n->threads[0].pid);
@@ -281,12 +250,12 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 	sb_printf(&b, "threads: %zu\n", n->n_threads);
 
 	if (!bt) {
-		sb_add(&b, "backtrace: not available\n", 25);
+		cp_buf_add(&b, "backtrace: not available\n", 25);
 	} else {
 		if (bt->why) {
-			sb_add(&b, "backtrace: ", 11);
+			cp_buf_add(&b, "backtrace: ", 11);
 			sb_escaped(&b, bt->why);
-			sb_add(&b, "\n", 1);
+			cp_buf_add(&b, "\n", 1);
 		}
 		size_t shown = 0;
 		for (size_t i = 0; i < bt->n_threads; i++) {
@@ -305,7 +274,7 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 			sb_printf(&b, "\n(%zu other thread%s not shown)\n", n->n_threads - shown,
 			          n->n_threads - shown == 1 ? "" : "s");
 		if (shown == 0 && !bt->why)
-			sb_add(&b, "backtrace: the crashing thread was not unwound\n", 47);
+			cp_buf_add(&b, "backtrace: the crashing thread was not unwound\n", 47);
 	}
 	if (b.oom || !b.d) {
 		free(b.d);

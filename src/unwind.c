@@ -72,8 +72,9 @@ struct bt_child {
 	char *why;
 };
 
-static void write_all(int fd, const uint8_t *p, size_t n)
+static void write_all(int fd, const void *buf, size_t n)
 {
+	const uint8_t *p = buf;
 	while (n) {
 		ssize_t k = write(fd, p, n);
 		if (k < 0 && errno == EINTR)
@@ -89,7 +90,7 @@ static void write_all(int fd, const uint8_t *p, size_t n)
  * timeout later loses nothing already unwound. */
 static void send_frame(struct bt_child *c, const struct cp_frame *f)
 {
-	struct cp_wbuf w = {0};
+	struct cp_buf w = {0};
 	cp_wire_put_frame(&w, f);
 	if (w.oom)
 		_exit(4);
@@ -99,7 +100,7 @@ static void send_frame(struct bt_child *c, const struct cp_frame *f)
 
 static void send_record(struct bt_child *c, int type, int32_t tid, int flag, const char *why)
 {
-	struct cp_wbuf w = {0};
+	struct cp_buf w = {0};
 	if (type == 'M')
 		cp_wire_put_magic(&w);
 	else if (type == 'S')

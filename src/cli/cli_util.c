@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,30 @@ void cli_print_version(void)
 {
 	printf("%s %s\n%s\nelfutils %s\n", progname, COREPACK_VERSION, archive_version_details(),
 	       dwfl_version(NULL));
+}
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+const volatile sig_atomic_t *cli_catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	return &cancelled;
+}
+
+const volatile sig_atomic_t *cli_cancelled(void)
+{
+	return &cancelled;
 }
 
 static double now(void)

@@ -6,6 +6,7 @@
 #ifndef COREPACK_CLI_UTIL_H
 #define COREPACK_CLI_UTIL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,13 @@ int cli_parse_long(const char *s, long min, long max, long *out);
 int cli_is_dir(const char *path);
 void cli_human_size(uint64_t bytes, char *buf, size_t size);
 void cli_print_version(void);
+
+/* Catch SIGINT, SIGTERM and SIGHUP into a flag the library polls (its
+ * "cancel" options); returns the flag.  No SA_RESTART, so a read blocked on
+ * a pipe returns and the flag is noticed. */
+const volatile sig_atomic_t *cli_catch_signals(void);
+/* The same flag, for code that did not keep the pointer. */
+const volatile sig_atomic_t *cli_cancelled(void);
 
 struct cli_progress {
 	double start, last;
