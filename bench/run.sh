@@ -45,6 +45,10 @@ tree=$(ls tree)
 run() {
 	local name=$1 out=$2
 	shift 2
+	# Each tool creates its output afresh, as it would in use: replacing
+	# the last round's 800 MiB file would time its deletion too (on ext4,
+	# truncation for tar and bsdtar, a flush forced by rename for corepack).
+	[ -f "$out" ] && rm -f "$out"
 	sync
 	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
 	/usr/bin/time -f '%e %M' -o time.tmp "$@" >/dev/null 2>run.err || { cat run.err >&2; exit 1; }

@@ -5,9 +5,13 @@
  * or full disk ever leaves a partial bundle under the output's name.
  *
  * Files are read once, in 1 MiB blocks through one buffer per writer, and
- * hashed on the way.  Holes found with SEEK_DATA/SEEK_HOLE become a pax
- * (GNU 1.0) sparse map; libarchive's pax writer then wants the *logical*
- * stream, holes included as zeros, and drops the hole bytes itself.
+ * hashed on the way; large files bypass the page cache where it holds none
+ * of them (file_reader.h), and the bundle is written back as it grows
+ * (note_written()), so packing a core neither fills the machine's page
+ * cache nor leaves it hundreds of megabytes of dirty pages.  Holes found
+ * with SEEK_DATA/SEEK_HOLE become a pax (GNU 1.0) sparse map; libarchive's
+ * pax writer then wants the *logical* stream, holes included as zeros, and
+ * drops the hole bytes itself.
  *
  * Choices worth knowing:
  *  - An existing output is never replaced without force.  With force, a
@@ -49,12 +53,19 @@
 #include "corepack/bundle_write.h"
 #include "corepack/digest.h"
 #include "corepack/sha256.h"
+#include "file_reader.h"
 #include "hash_pipe.h"
 
 #define BLOCK_SIZE (1024 * 1024)
 #define HASH_SLOTS 4 /* read buffers in flight between reading and digesting */
 #define OUTPUT_BLOCK_SIZE (128 * 1024)
 #define PROGRESS_INTERVAL_NS (200 * 1000 * 1000ULL)
+/* Files with this much data bypass the page cache where it holds none of
+ * it (file_reader.h); smaller ones are read the ordinary way. */
+#define DIRECT_MIN (64ULL << 20)
+/* The bundle is written back and dropped from the page cache as it grows,
+ * this much at a time (see note_written()). */
+#define WRITEBACK_CHUNK (8ULL << 20)
 
 /* Holes are fed to libarchive and hashed from here, so nothing is
  * allocated per hole however large. */
@@ -84,6 +95,11 @@ struct cp_bundle_writer {
 	 * frame records its failure here for commit to see. */
 	int close_errno;
 	char close_msg[128];
+	/* Writeback of the temporary file as it grows: bytes written, bytes
+	 * handed to writeback, and its first failure (commit reports it). */
+	uint64_t written, flushed;
+	int writeback_errno;
+	int writeback_off; /* the filesystem has no sync_file_range() */
 
 	const volatile sig_atomic_t *cancel;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -260,6 +276,46 @@ static int create_temp(struct cp_bundle_writer *w, struct cp_error *err)
 	return 0;
 }
 
+/*
+ * A bundle is hundreds of megabytes written once.  Left to the kernel, it
+ * becomes that much dirty page cache, flushed in a burst at the end (which
+ * commit's fsync() then waits for whole) and kept cached after.  So each
+ * WRITEBACK_CHUNK is handed to writeback as soon as it is written, and the
+ * one before it is waited for and dropped from the cache: dirty pages stay
+ * under two chunks, the disk writes while zstd compresses, and the final
+ * fsync() has little left to wait for.  sync_file_range()'s wait consumes a
+ * writeback error that fsync() would then not see, so the first one is
+ * kept for commit to report.  Only for the temporary file: a device or
+ * FIFO output is left alone.
+ */
+static void note_written(struct cp_bundle_writer *w, size_t n)
+{
+	w->written += n;
+	if (!w->tmp || w->writeback_off)
+		return;
+	while (w->written - w->flushed >= WRITEBACK_CHUNK) {
+		int r = sync_file_range(w->fd, (off_t)w->flushed, (off_t)WRITEBACK_CHUNK,
+		                        SYNC_FILE_RANGE_WRITE);
+		if (r == 0 && w->flushed >= WRITEBACK_CHUNK) {
+			off_t prev = (off_t)(w->flushed - WRITEBACK_CHUNK);
+			r = sync_file_range(w->fd, prev, (off_t)WRITEBACK_CHUNK,
+			                    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+			                        SYNC_FILE_RANGE_WAIT_AFTER);
+			if (r == 0)
+				posix_fadvise(w->fd, prev, (off_t)WRITEBACK_CHUNK,
+				              POSIX_FADV_DONTNEED);
+		}
+		if (r < 0) {
+			if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
+			    errno != ESPIPE)
+				w->writeback_errno = errno;
+			w->writeback_off = 1;
+			return;
+		}
+		w->flushed += WRITEBACK_CHUNK;
+	}
+}
+
 static int write_fd(struct cp_bundle_writer *w, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -271,6 +327,7 @@ static int write_fd(struct cp_bundle_writer *w, const void *buf, size_t len)
 			return -errno;
 		p += n;
 		len -= (size_t)n;
+		note_written(w, (size_t)n);
 	}
 	return 0;
 }
@@ -514,7 +571,8 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 	w->now = time(NULL);
 	w->output = strdup(output);
 	w->top = strdup(top);
-	w->buf = malloc(BLOCK_SIZE);
+	/* Aligned for direct reads (file_reader.h). */
+	w->buf = aligned_alloc(CP_READER_ALIGN, BLOCK_SIZE);
 	int r;
 	if (!w->output || !w->top || !w->buf) {
 		r = cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
@@ -774,7 +832,7 @@ static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
 	return 0;
 }
 
-static int feed_region(struct cp_bundle_writer *w, int fd, const char *host_path,
+static int feed_region(struct cp_bundle_writer *w, struct cp_file_reader *rd, const char *host_path,
                        const struct region *rg, const char *name, int hashing, struct cp_error *err)
 {
 	uint64_t pos = rg->off, end = rg->off + rg->len;
@@ -787,9 +845,7 @@ static int feed_region(struct cp_bundle_writer *w, int fd, const char *host_path
 		}
 		size_t want = end - pos < BLOCK_SIZE ? (size_t)(end - pos) : BLOCK_SIZE;
 		uint8_t *buf = hashing ? cp_hash_pipe_slot(w->pipe) : w->buf;
-		ssize_t got = pread(fd, buf, want, (off_t)pos);
-		if (got < 0 && errno == EINTR)
-			continue;
+		ssize_t got = cp_file_reader_pread(rd, buf, want, pos);
 		if (got <= 0) {
 			w->broken = 1;
 			if (got == 0)
@@ -822,6 +878,7 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	struct region *regions = NULL;
 	size_t n_regions = 0;
 	struct stat st;
+	struct cp_file_reader rd = {.fd = -1};
 	/* O_NONBLOCK: a FIFO put where a file was must fail the S_ISREG
 	 * check below, not hang in open(); regular files ignore the flag. */
 	int fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -876,6 +933,7 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 
 	if ((r = write_header(w, e, name, err)) < 0)
 		goto out;
+	cp_file_reader_init(&rd, fd, size, data_size >= DIRECT_MIN);
 
 	/* Without DIGEST nothing is hashed. */
 	int hashing = digest != NULL;
@@ -890,7 +948,7 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 		if (pos < regions[i].off)
 			r = feed_hole(w, regions[i].off - pos, name, hashing, err);
 		if (r == 0)
-			r = feed_region(w, fd, host_path, &regions[i], name, hashing, err);
+			r = feed_region(w, &rd, host_path, &regions[i], name, hashing, err);
 		pos = regions[i].off + regions[i].len;
 	}
 	if (r == 0 && pos < size)
@@ -917,12 +975,14 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	}
 
 out:
+	cp_file_reader_done(&rd);
 	archive_entry_free(e);
 	free(regions);
 	if (fd >= 0)
 		close(fd);
 	return r;
 }
+
 
 /* The new name is in place; make that survive a crash too.  Failing here
  * would report an error for a bundle that exists, so errors are ignored. */
@@ -982,6 +1042,9 @@ int cp_bundle_writer_commit(struct cp_bundle_writer *w, struct cp_error *err)
 			w->a = NULL;
 		}
 	}
+	if (r == 0 && w->writeback_errno)
+		r = cp_error_set(err, w->writeback_errno, "cannot write '%s': %s", w->output,
+		                 strerror(w->writeback_errno));
 	if (r == 0 && w->tmp && fsync(w->fd) < 0)
 		r = cp_error_set(err, errno, "cannot write '%s': %s", w->output, strerror(errno));
 	if (r == 0) {

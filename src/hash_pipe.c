@@ -96,7 +96,7 @@ int cp_hash_pipe_new(size_t n_slots, size_t slot_size, struct cp_hash_pipe **out
 	p->sd = malloc(sizeof(*p->sd));
 	int ok = p->slots && p->busy && p->sd;
 	for (size_t i = 0; ok && i < n_slots; i++)
-		ok = (p->slots[i] = malloc(slot_size)) != NULL;
+		ok = (p->slots[i] = aligned_alloc(4096, slot_size)) != NULL;
 	if (!ok) {
 		cp_hash_pipe_free(p);
 		return -ENOMEM;

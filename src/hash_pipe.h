@@ -13,7 +13,8 @@
 
 struct cp_hash_pipe;
 
-/* N_SLOTS buffers of SLOT_SIZE bytes.  When no thread can be started the
+/* N_SLOTS buffers of SLOT_SIZE bytes (a multiple of 4096), 4096-aligned
+ * for direct reads.  When no thread can be started the
  * pipe digests in the caller's thread instead.  Errors: -ENOMEM. */
 int cp_hash_pipe_new(size_t n_slots, size_t slot_size, struct cp_hash_pipe **out);
 /* Stops and joins the thread; P may be NULL. */
