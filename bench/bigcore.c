@@ -22,9 +22,17 @@ static uint64_t next(void)
 
 static void fill(uint8_t *p, size_t len, int kind)
 {
-	static const char *const words[] = {"request", "timeout", "customer", "order", "id=",
-					    "status: ok\n", "GET /api/v1/items ", "error ",
-					    "0000", "{\"key\": ", "null, "};
+	static const char *const words[] = {"request",
+	                                    "timeout",
+	                                    "customer",
+	                                    "order",
+	                                    "id=",
+	                                    "status: ok\n",
+	                                    "GET /api/v1/items ",
+	                                    "error ",
+	                                    "0000",
+	                                    "{\"key\": ",
+	                                    "null, "};
 	size_t i = 0;
 	while (i + 8 <= len) {
 		uint64_t r = next();
@@ -39,7 +47,8 @@ static void fill(uint8_t *p, size_t len, int kind)
 			memcpy(p + i, w, n);
 			i += n;
 		} else {
-			uint64_t v = (r & 1) ? (0x00007f0000000000ull | (r & 0xffffff0ull)) : (r & 0xff);
+			uint64_t v =
+			    (r & 1) ? (0x00007f0000000000ull | (r & 0xffffff0ull)) : (r & 0xff);
 			memcpy(p + i, &v, 8);
 			i += 8;
 		}
@@ -56,8 +65,8 @@ int main(int argc, char **argv)
 		blocks[i] = malloc(chunk);
 		fill(blocks[i], chunk, (int)(i % 3));
 	}
-	uint8_t *m = mmap(NULL, sparse, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-			  MAP_NORESERVE, -1, 0);
+	uint8_t *m = mmap(NULL, sparse, PROT_READ | PROT_WRITE,
+	                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED) {
 		perror("mmap");
 		return 1;
@@ -65,6 +74,6 @@ int main(int argc, char **argv)
 	for (size_t off = 0; off < sparse; off += 2 << 20)
 		m[off] = (uint8_t)off | 1;
 	fprintf(stderr, "bigcore: %zu MiB heap, %zu MiB sparse mapping; aborting\n", heap >> 20,
-		sparse >> 20);
+	        sparse >> 20);
 	abort();
 }

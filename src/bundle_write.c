@@ -983,7 +983,6 @@ out:
 	return r;
 }
 
-
 /* The new name is in place; make that survive a crash too.  Failing here
  * would report an error for a bundle that exists, so errors are ignored. */
 static void sync_dir_of(const char *path)
