@@ -31,19 +31,6 @@ void cp_file_reader_init(struct cp_file_reader *r, int fd, uint64_t size, int di
 	r->direct = 1;
 }
 
-void cp_file_reader_done(struct cp_file_reader *r)
-{
-	if (r->fd_direct) {
-		int fl = fcntl(r->fd, F_GETFL);
-		if (fl >= 0)
-			fcntl(r->fd, F_SETFL, fl & ~O_DIRECT);
-	}
-	if (r->map)
-		munmap(r->map, r->map_len);
-	free(r->vec);
-	*r = (struct cp_file_reader){.fd = -1};
-}
-
 /* Turns O_DIRECT on or off on the descriptor; 0 when it is as asked. */
 static int set_direct(struct cp_file_reader *r, int on)
 {
@@ -54,6 +41,15 @@ static int set_direct(struct cp_file_reader *r, int on)
 		return -1;
 	r->fd_direct = on;
 	return 0;
+}
+
+void cp_file_reader_done(struct cp_file_reader *r)
+{
+	set_direct(r, 0);
+	if (r->map)
+		munmap(r->map, r->map_len);
+	free(r->vec);
+	*r = (struct cp_file_reader){.fd = -1};
 }
 
 /* Every page of [OFF, OFF+LEN) is in the page cache (or cannot be told). */
