@@ -4,9 +4,10 @@
  * cp_bundle_writer_commit() moves into place, so no failure, interruption
  * or full disk ever leaves a partial bundle under the output's name.
  *
- * Files are read once, in 1 MiB blocks through one buffer per writer, and
- * hashed on the way; large files bypass the page cache where it holds none
- * of them (file_reader.h), and the bundle is written back as it grows
+ * Files are read once, in 1 MiB blocks, by threads that keep reads in
+ * flight ahead of the compressor and digest each block on the way
+ * (read_pipe.h); large files bypass the page cache where it holds none of
+ * them (file_reader.h), and the bundle is written back as it grows
  * (note_written()), so packing a core neither fills the machine's page
  * cache nor leaves it hundreds of megabytes of dirty pages.  Holes found
  * with SEEK_DATA/SEEK_HOLE become a pax (GNU 1.0) sparse map; libarchive's
@@ -54,10 +55,12 @@
 #include "corepack/digest.h"
 #include "corepack/sha256.h"
 #include "file_reader.h"
-#include "hash_pipe.h"
+#include "read_pipe.h"
 
 #define BLOCK_SIZE (1024 * 1024)
-#define HASH_SLOTS 4 /* read buffers in flight between reading and digesting */
+/* Blocks read ahead of the compressor: enough to cover a zstd job's
+ * worth of input while the compressor waits for its workers. */
+#define READ_SLOTS 8
 #define OUTPUT_BLOCK_SIZE (128 * 1024)
 #define PROGRESS_INTERVAL_NS (200 * 1000 * 1000ULL)
 /* Files with this much data bypass the page cache where it holds none of
@@ -67,8 +70,8 @@
  * this much at a time (see note_written()). */
 #define WRITEBACK_CHUNK (8ULL << 20)
 
-/* Holes are fed to libarchive and hashed from here, so nothing is
- * allocated per hole however large. */
+/* Holes are fed to libarchive from here, so nothing is allocated per
+ * hole however large. */
 static const uint8_t zero_block[64 * 1024];
 
 struct cp_bundle_writer {
@@ -83,9 +86,9 @@ struct cp_bundle_writer {
 	int broken;
 	int discard; /* drop all output: the writer is being given up */
 	time_t now;  /* mtime of buffer entries */
-	uint8_t *buf;
-	/* Digests files on a thread of its own; made when first needed. */
-	struct cp_hash_pipe *pipe;
+	/* Reads and digests files on threads of its own; made when first
+	 * needed. */
+	struct cp_read_pipe *pipe;
 	/* .tar.zst is compressed here, not by libarchive's filter, whose
 	 * multi-threaded jobs cannot be sized: see setup_zstd(). */
 	ZSTD_CCtx *zc;
@@ -107,10 +110,6 @@ struct cp_bundle_writer {
 	uint64_t progress_total;
 	uint64_t done;
 	uint64_t last_progress_ns;
-};
-
-struct region {
-	uint64_t off, len;
 };
 
 static const struct {
@@ -513,8 +512,7 @@ static void writer_free(struct cp_bundle_writer *w)
 	free(w->tmp);
 	free(w->output);
 	free(w->top);
-	free(w->buf);
-	cp_hash_pipe_free(w->pipe);
+	cp_read_pipe_free(w->pipe);
 	ZSTD_freeCCtx(w->zc);
 	free(w->zout);
 	free(w);
@@ -571,10 +569,8 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 	w->now = time(NULL);
 	w->output = strdup(output);
 	w->top = strdup(top);
-	/* Aligned for direct reads (file_reader.h). */
-	w->buf = aligned_alloc(CP_READER_ALIGN, BLOCK_SIZE);
 	int r;
-	if (!w->output || !w->top || !w->buf) {
+	if (!w->output || !w->top) {
 		r = cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
 		goto fail;
 	}
@@ -757,10 +753,10 @@ int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const voi
  * SEEK_DATA report EINVAL (or EOPNOTSUPP through some FUSE servers): then
  * the whole file is one region and holes are read as the zeros they are.
  */
-static int find_data_regions(int fd, const char *path, uint64_t size, struct region **out,
+static int find_data_regions(int fd, const char *path, uint64_t size, struct cp_region **out,
                              size_t *n_out, struct cp_error *err)
 {
-	struct region *v = NULL;
+	struct cp_region *v = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t pos = 0;
 
@@ -774,7 +770,7 @@ static int find_data_regions(int fd, const char *path, uint64_t size, struct reg
 				free(v);
 				if (!(v = malloc(sizeof(*v))))
 					goto nomem;
-				v[0] = (struct region){0, size};
+				v[0] = (struct cp_region){0, size};
 				n = 1;
 				break;
 			}
@@ -788,12 +784,12 @@ static int find_data_regions(int fd, const char *path, uint64_t size, struct reg
 			hole = (off_t)size;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
-			struct region *nv = reallocarray(v, cap, sizeof(*v));
+			struct cp_region *nv = reallocarray(v, cap, sizeof(*v));
 			if (!nv)
 				goto nomem;
 			v = nv;
 		}
-		v[n++] = (struct region){(uint64_t)data, (uint64_t)(hole - data)};
+		v[n++] = (struct cp_region){(uint64_t)data, (uint64_t)(hole - data)};
 		pos = (uint64_t)hole;
 	}
 	*out = v;
@@ -805,10 +801,9 @@ nomem:
 	return cp_error_set(err, ENOMEM, "cannot read '%s': %s", path, strerror(ENOMEM));
 }
 
-/* A hole: zeros into the digest (when HASHING) and into libarchive, which
- * stores none of them but must see them to keep its place in the sparse
- * map. */
-static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name, int hashing,
+/* A hole: zeros into libarchive, which stores none of them but must see
+ * them to keep its place in the sparse map. */
+static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
                      struct cp_error *err)
 {
 	while (len > 0) {
@@ -818,8 +813,6 @@ static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
 			return r;
 		}
 		uint64_t step = len < BLOCK_SIZE ? len : BLOCK_SIZE;
-		if (hashing)
-			cp_hash_pipe_zeros(w->pipe, step);
 		for (uint64_t left = step; left > 0;) {
 			size_t n = left < sizeof(zero_block) ? (size_t)left : sizeof(zero_block);
 			if ((r = write_data(w, zero_block, n, name, err)) < 0)
@@ -832,39 +825,42 @@ static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
 	return 0;
 }
 
-static int feed_region(struct cp_bundle_writer *w, struct cp_file_reader *rd, const char *host_path,
-                       const struct region *rg, const char *name, int hashing, struct cp_error *err)
+/* The file's data and holes, in order, from the read pipe into libarchive. */
+static int feed_file(struct cp_bundle_writer *w, const char *host_path, const char *name,
+                     struct cp_error *err)
 {
-	uint64_t pos = rg->off, end = rg->off + rg->len;
-
-	while (pos < end) {
+	for (;;) {
 		int r = check_cancel(w, err);
 		if (r < 0) {
 			w->broken = 1;
 			return r;
 		}
-		size_t want = end - pos < BLOCK_SIZE ? (size_t)(end - pos) : BLOCK_SIZE;
-		uint8_t *buf = hashing ? cp_hash_pipe_slot(w->pipe) : w->buf;
-		ssize_t got = cp_file_reader_pread(rd, buf, want, pos);
-		if (got <= 0) {
+		struct cp_piece pc;
+		cp_read_pipe_next(w->pipe, &pc);
+		switch (pc.kind) {
+		case CP_PIECE_END:
+			return 0;
+		case CP_PIECE_ERROR:
 			w->broken = 1;
-			if (got == 0)
+			if (pc.err == 0)
 				return cp_error_set(err, EIO,
 				                    "cannot read '%s': file shrank while being "
 				                    "packed (%llu bytes read of %llu)",
-				                    host_path, (unsigned long long)pos,
-				                    (unsigned long long)end);
-			return cp_error_set(err, errno, "cannot read '%s': %s", host_path,
-			                    strerror(errno));
+				                    host_path, (unsigned long long)pc.off,
+				                    (unsigned long long)(pc.off + pc.len));
+			return cp_error_set(err, pc.err, "cannot read '%s': %s", host_path,
+			                    strerror(pc.err));
+		case CP_PIECE_HOLE:
+			if ((r = feed_hole(w, pc.len, name, err)) < 0)
+				return r;
+			break;
+		case CP_PIECE_DATA:
+			if ((r = write_data(w, pc.data, (size_t)pc.len, name, err)) < 0)
+				return r;
+			add_progress(w, pc.len);
+			break;
 		}
-		if (hashing)
-			cp_hash_pipe_data(w->pipe, (size_t)got);
-		if ((r = write_data(w, buf, (size_t)got, name, err)) < 0)
-			return r;
-		pos += (uint64_t)got;
-		add_progress(w, (uint64_t)got);
 	}
-	return 0;
 }
 
 int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
@@ -875,10 +871,11 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	if (r < 0)
 		return r;
 
-	struct region *regions = NULL;
+	struct cp_region *regions = NULL;
 	size_t n_regions = 0;
 	struct stat st;
-	struct cp_file_reader rd = {.fd = -1};
+	struct cp_file_reader rd = {.fd = -1, .dfd = -1};
+	int reading = 0; /* the read pipe has the file */
 	/* O_NONBLOCK: a FIFO put where a file was must fail the S_ISREG
 	 * check below, not hang in open(); regular files ignore the flag. */
 	int fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -911,7 +908,7 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 			                 strerror(ENOMEM));
 			goto out;
 		}
-		regions[0] = (struct region){size - 1, 1};
+		regions[0] = (struct cp_region){size - 1, 1};
 		n_regions = 1;
 	}
 
@@ -935,26 +932,21 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 		goto out;
 	cp_file_reader_init(&rd, fd, size, data_size >= DIRECT_MIN);
 
+	if (!w->pipe && (r = cp_read_pipe_new(READ_SLOTS, BLOCK_SIZE, &w->pipe)) < 0) {
+		r = cp_error_set(err, -r, "cannot read '%s': %s", host_path, strerror(-r));
+		goto out;
+	}
 	/* Without DIGEST nothing is hashed. */
-	int hashing = digest != NULL;
-	if (hashing && !w->pipe && cp_hash_pipe_new(HASH_SLOTS, BLOCK_SIZE, &w->pipe) < 0) {
-		r = cp_error_set(err, ENOMEM, "cannot read '%s': %s", host_path, strerror(ENOMEM));
+	enum cp_read_hash hash = CP_READ_HASH_NONE;
+	if (digest)
+		hash = sparse ? CP_READ_HASH_SPARSE : CP_READ_HASH_PLAIN;
+	cp_read_pipe_begin(w->pipe, &rd, regions, n_regions, size, hash);
+	reading = 1;
+	if ((r = feed_file(w, host_path, name, err)) < 0)
 		goto out;
-	}
-	if (hashing)
-		cp_hash_pipe_begin(w->pipe, sparse);
-	uint64_t pos = 0;
-	for (size_t i = 0; i < n_regions && r == 0; i++) {
-		if (pos < regions[i].off)
-			r = feed_hole(w, regions[i].off - pos, name, hashing, err);
-		if (r == 0)
-			r = feed_region(w, &rd, host_path, &regions[i], name, hashing, err);
-		pos = regions[i].off + regions[i].len;
-	}
-	if (r == 0 && pos < size)
-		r = feed_hole(w, size - pos, name, hashing, err);
-	if (r < 0)
-		goto out;
+	reading = 0;
+	uint8_t sha[32];
+	cp_read_pipe_end(w->pipe, sha);
 
 	/* A file cut short inside a hole went unnoticed by the reads. */
 	struct stat st2;
@@ -971,10 +963,13 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 		digest->size = size;
 		digest->data_size = data_size;
 		digest->sparse = sparse;
-		cp_hash_pipe_end(w->pipe, digest->sha256);
+		memcpy(digest->sha256, sha, sizeof(sha));
 	}
 
 out:
+	/* The pipe's thread lets go of the reader before it is undone. */
+	if (reading)
+		cp_read_pipe_end(w->pipe, NULL);
 	cp_file_reader_done(&rd);
 	archive_entry_free(e);
 	free(regions);

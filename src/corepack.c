@@ -218,7 +218,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 }
 
 /* Lowest CPU priority and the idle I/O class for this thread; threads
- * created later (libarchive's zstd workers) inherit both. */
+ * created later (the zstd workers, the readers and the hasher of the read
+ * pipe) inherit both. */
 static void be_nice(void)
 {
 	errno = 0;

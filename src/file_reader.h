@@ -16,6 +16,11 @@
  * An unaligned read, a filesystem that refuses O_DIRECT and a file that
  * cannot be mapped all read through the cache instead, so the result is
  * always the same bytes.
+ *
+ * Direct reads go through a second descriptor for the same open file
+ * (reopened through /proc/self/fd; without /proc everything is read
+ * through the cache), so the caller's descriptor never changes flags and
+ * several threads may read through one reader at once.
  */
 #ifndef COREPACK_FILE_READER_H
 #define COREPACK_FILE_READER_H
@@ -32,12 +37,11 @@
 
 struct cp_file_reader {
 	int fd;
-	int direct;    /* uncached blocks may be read with O_DIRECT */
-	int fd_direct; /* O_DIRECT is set on fd right now */
-	void *map;     /* never touched: for mincore() only */
+	int dfd;    /* the same file, opened with O_DIRECT */
+	int direct; /* uncached blocks may be read through dfd */
+	void *map;  /* never touched: for mincore() only */
 	size_t map_len;
 	size_t page;
-	unsigned char *vec;
 	/* Blocks read each way, for tests and curiosity. */
 	uint64_t n_direct, n_cached;
 };
@@ -47,10 +51,11 @@ struct cp_file_reader {
  * fails: what cannot be set up falls back to plain reads. */
 void cp_file_reader_init(struct cp_file_reader *r, int fd, uint64_t size, int direct);
 /* Up to LEN (<= CP_READER_MAX) bytes at OFF into BUF, as pread() does
- * (EINTR retried).  BUF must be CP_READER_ALIGN-aligned with room for LEN
- * rounded up to CP_READER_ALIGN, for a direct read to use. */
+ * (EINTR retried); safe to call from several threads at once.  BUF must
+ * be CP_READER_ALIGN-aligned with room for LEN rounded up to
+ * CP_READER_ALIGN, for a direct read to use. */
 ssize_t cp_file_reader_pread(struct cp_file_reader *r, void *buf, size_t len, uint64_t off);
-/* Leaves FD as it was given (without O_DIRECT) and frees the rest. */
+/* Frees what init() set up; FD is left open, as it was given. */
 void cp_file_reader_done(struct cp_file_reader *r);
 
 #endif

@@ -1,0 +1,406 @@
+/*
+ * The read pipe (read_pipe.h): reader threads, a hasher thread, a ring of
+ * read slots and a queue of pieces in file order.
+ *
+ * A reader plans the file's next piece and queues it, takes the next slot
+ * for data and reads into it; READERS of them keep that many reads in
+ * flight, which a disk shared with busy CPUs (a VM's) serves markedly
+ * faster than one at a time, and none waits for the digest.  The hasher
+ * digests the pieces in order as they become ready, and the caller takes
+ * them in order too.  A piece leaves the queue, and its slot is reused,
+ * once it is both digested and given back by the caller.
+ *
+ * Queue positions are counted from the start of the file: retired <=
+ * hashed, released <= taken <= tail.  The cursor is moved under the mutex
+ * when a piece is planned; the hasher alone touches the digest while the
+ * file is active, and the caller in begin() and end(), when no thread is
+ * inside a piece.  Everything else is shared under the mutex.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corepack/digest.h"
+#include "corepack/sha256.h"
+#include "read_pipe.h"
+
+/* Pieces queued: every slot's block plus the holes between them. */
+#define QUEUE_LEN 64
+/* Reads in flight. */
+#define READERS 2
+
+struct item {
+	enum cp_piece_kind kind;
+	int slot; /* DATA */
+	uint64_t off, len;
+	uint64_t region_end; /* DATA */
+	int err;
+	int ready; /* read (DATA), or nothing to read */
+};
+
+struct cp_read_pipe {
+	pthread_t readers[READERS], hasher;
+	int n_readers; /* started */
+	int threaded;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+
+	uint8_t **slots;
+	size_t n_slots, slot_size;
+	size_t slot_next;  /* the next slot to fill */
+	size_t slots_used; /* filled and not yet retired, oldest first */
+
+	struct item q[QUEUE_LEN];
+	uint64_t retired, hashed, released, taken, tail;
+
+	int active;      /* a file is being read */
+	int finished;    /* its last piece (END or ERROR) is queued */
+	int reached_end; /* the caller took END */
+	int stop;        /* end() wants the threads out of the file */
+	int reading;     /* reads in flight */
+	int hashing;     /* the hasher is digesting a piece */
+	int quit;
+
+	/* The file. */
+	struct cp_file_reader *rd;
+	const struct cp_region *regions;
+	size_t n_regions, ri;
+	uint64_t pos, size;
+	enum cp_read_hash hash;
+	struct cp_sha256 plain;
+	struct cp_sparse_digest *sd;
+};
+
+static struct item *at(struct cp_read_pipe *p, uint64_t i)
+{
+	return &p->q[i % QUEUE_LEN];
+}
+
+static int halted(const struct cp_read_pipe *p)
+{
+	return p->stop || p->quit || !p->active;
+}
+
+/* Pieces that are digested and given back leave the queue. */
+static void retire(struct cp_read_pipe *p)
+{
+	uint64_t upto = p->hashed < p->released ? p->hashed : p->released;
+	for (; p->retired < upto; p->retired++)
+		if (at(p, p->retired)->slot >= 0)
+			p->slots_used--;
+}
+
+/* Plan the next piece at the cursor and move past it. */
+static struct item plan(struct cp_read_pipe *p)
+{
+	while (p->ri < p->n_regions && p->pos >= p->regions[p->ri].off + p->regions[p->ri].len)
+		p->ri++;
+	struct item it = {CP_PIECE_END, -1, p->pos, 0, 0, 0, 1};
+	if (p->ri == p->n_regions) {
+		if (p->pos < p->size) {
+			it.kind = CP_PIECE_HOLE;
+			it.len = p->size - p->pos;
+		}
+	} else if (p->pos < p->regions[p->ri].off) {
+		it.kind = CP_PIECE_HOLE;
+		it.len = p->regions[p->ri].off - p->pos;
+	} else {
+		it.kind = CP_PIECE_DATA;
+		it.region_end = p->regions[p->ri].off + p->regions[p->ri].len;
+		it.len =
+		    it.region_end - p->pos < p->slot_size ? it.region_end - p->pos : p->slot_size;
+		it.ready = 0;
+	}
+	p->pos += it.len;
+	return it;
+}
+
+/* Read IT's block whole (a short read is retried from where it stopped),
+ * or turn IT into the error that stopped it.  No lock held. */
+static void read_piece(struct cp_read_pipe *p, struct item *it)
+{
+	uint8_t *buf = p->slots[it->slot];
+	uint64_t done = 0;
+	while (done < it->len) {
+		ssize_t got = cp_file_reader_pread(p->rd, buf + done, (size_t)(it->len - done),
+		                                   it->off + done);
+		if (got <= 0) {
+			it->kind = CP_PIECE_ERROR;
+			it->err = got < 0 ? errno : 0;
+			it->off += done;
+			it->len = it->region_end - it->off;
+			return;
+		}
+		done += (uint64_t)got;
+	}
+}
+
+/* Whether a reader may queue a piece now: room in the queue and a free
+ * slot (holes wait for one too: only for pieces already queued). */
+static int can_produce(const struct cp_read_pipe *p)
+{
+	return !halted(p) && !p->finished && p->tail - p->retired < QUEUE_LEN &&
+	       p->slots_used < p->n_slots;
+}
+
+/* Queue the file's next piece and read it.  Called when can_produce();
+ * returns with mu held, dropping it for the read itself. */
+static void produce(struct cp_read_pipe *p)
+{
+	struct item it = plan(p);
+	if (it.kind == CP_PIECE_DATA) {
+		it.slot = (int)p->slot_next;
+		p->slot_next = (p->slot_next + 1) % p->n_slots;
+		p->slots_used++;
+	}
+	uint64_t i = p->tail++;
+	*at(p, i) = it;
+	if (it.kind == CP_PIECE_END)
+		p->finished = 1;
+	if (it.kind == CP_PIECE_DATA) {
+		p->reading++;
+		pthread_mutex_unlock(&p->mu);
+		read_piece(p, &it);
+		pthread_mutex_lock(&p->mu);
+		p->reading--;
+		/* After end() began, the queue is no longer this file's. */
+		if (!halted(p)) {
+			it.ready = 1;
+			*at(p, i) = it;
+			if (it.kind == CP_PIECE_ERROR)
+				p->finished = 1;
+		}
+	}
+	pthread_cond_broadcast(&p->cv);
+}
+
+static void hash_piece(struct cp_read_pipe *p, const struct item *it)
+{
+	static const uint8_t zeros[65536];
+
+	if (it->kind == CP_PIECE_DATA) {
+		if (p->hash == CP_READ_HASH_SPARSE)
+			cp_sparse_digest_data(p->sd, p->slots[it->slot], (size_t)it->len);
+		else if (p->hash == CP_READ_HASH_PLAIN)
+			cp_sha256_update(&p->plain, p->slots[it->slot], (size_t)it->len);
+		return;
+	}
+	if (it->kind != CP_PIECE_HOLE)
+		return;
+	if (p->hash == CP_READ_HASH_SPARSE)
+		cp_sparse_digest_zeros(p->sd, it->len);
+	else if (p->hash == CP_READ_HASH_PLAIN)
+		for (uint64_t left = it->len; left > 0;) {
+			size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+			cp_sha256_update(&p->plain, zeros, n);
+			left -= n;
+		}
+}
+
+/* Digest the next queued piece.  Called and returns with mu held. */
+static void digest_next(struct cp_read_pipe *p)
+{
+	struct item it = *at(p, p->hashed);
+	p->hashing = 1;
+	pthread_mutex_unlock(&p->mu);
+	hash_piece(p, &it);
+	pthread_mutex_lock(&p->mu);
+	p->hashing = 0;
+	if (!halted(p)) {
+		p->hashed++;
+		retire(p);
+	}
+	pthread_cond_broadcast(&p->cv);
+}
+
+static void *reader(void *arg)
+{
+	struct cp_read_pipe *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->quit && !can_produce(p))
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->quit)
+			break;
+		produce(p);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void *hasher(void *arg)
+{
+	struct cp_read_pipe *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->quit && (halted(p) || p->hashed == p->tail || !at(p, p->hashed)->ready))
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->quit)
+			break;
+		digest_next(p);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void stop_threads(struct cp_read_pipe *p, int hasher_up)
+{
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->n_readers; i++)
+		pthread_join(p->readers[i], NULL);
+	if (hasher_up)
+		pthread_join(p->hasher, NULL);
+	p->n_readers = 0;
+	p->quit = 0;
+}
+
+int cp_read_pipe_new(size_t n_slots, size_t slot_size, struct cp_read_pipe **out)
+{
+	if (n_slots < 2 || n_slots >= QUEUE_LEN || slot_size == 0 || slot_size % CP_READER_ALIGN ||
+	    slot_size > CP_READER_MAX)
+		return -EINVAL;
+	struct cp_read_pipe *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->n_slots = n_slots;
+	p->slot_size = slot_size;
+	p->slots = calloc(n_slots, sizeof(*p->slots));
+	p->sd = malloc(sizeof(*p->sd));
+	int ok = p->slots && p->sd;
+	for (size_t i = 0; ok && i < n_slots; i++)
+		ok = (p->slots[i] = aligned_alloc(CP_READER_ALIGN, slot_size)) != NULL;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (!ok) {
+		cp_read_pipe_free(p);
+		return -ENOMEM;
+	}
+	/* The threads take no signals: the front end's handlers run in the
+	 * main thread, which checks the cancel flag.  Without both threads
+	 * the caller's thread does their work. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	while (p->n_readers < READERS &&
+	       pthread_create(&p->readers[p->n_readers], NULL, reader, p) == 0)
+		p->n_readers++;
+	int h_up = p->n_readers > 0 && pthread_create(&p->hasher, NULL, hasher, p) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (h_up)
+		p->threaded = 1;
+	else
+		stop_threads(p, 0);
+	*out = p;
+	return 0;
+}
+
+void cp_read_pipe_free(struct cp_read_pipe *p)
+{
+	if (!p)
+		return;
+	if (p->threaded)
+		stop_threads(p, 1);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	for (size_t i = 0; p->slots && i < p->n_slots; i++)
+		free(p->slots[i]);
+	free(p->slots);
+	free(p->sd);
+	free(p);
+}
+
+void cp_read_pipe_begin(struct cp_read_pipe *p, struct cp_file_reader *rd,
+                        const struct cp_region *regions, size_t n, uint64_t size,
+                        enum cp_read_hash hash)
+{
+	pthread_mutex_lock(&p->mu);
+	p->rd = rd;
+	p->regions = regions;
+	p->n_regions = n;
+	p->ri = 0;
+	p->pos = 0;
+	p->size = size;
+	p->hash = hash;
+	if (hash == CP_READ_HASH_SPARSE)
+		cp_sparse_digest_init(p->sd);
+	else
+		cp_sha256_init(&p->plain);
+	p->active = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void cp_read_pipe_next(struct cp_read_pipe *p, struct cp_piece *out)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->released < p->taken) {
+		p->released = p->taken;
+		retire(p);
+		pthread_cond_broadcast(&p->cv);
+	}
+	struct item it;
+	for (;;) {
+		if (!p->active) {
+			it = (struct item){
+			    .kind = CP_PIECE_ERROR, .slot = -1, .err = EINVAL, .ready = 1};
+			break;
+		}
+		if (p->taken < p->tail && at(p, p->taken)->ready) {
+			it = *at(p, p->taken);
+			if (it.kind != CP_PIECE_END && it.kind != CP_PIECE_ERROR)
+				p->taken++;
+			break;
+		}
+		if (p->threaded) {
+			pthread_cond_wait(&p->cv, &p->mu);
+			continue;
+		}
+		/* Alone, the caller reads and digests a piece itself; it has
+		 * given back every slot, so one is free. */
+		produce(p);
+		while (p->hashed < p->tail)
+			digest_next(p);
+	}
+	if (it.kind == CP_PIECE_END)
+		p->reached_end = 1;
+	pthread_mutex_unlock(&p->mu);
+
+	*out = (struct cp_piece){it.kind, it.off, it.len, NULL, it.err};
+	if (it.kind == CP_PIECE_DATA)
+		out->data = p->slots[it.slot];
+}
+
+int cp_read_pipe_end(struct cp_read_pipe *p, uint8_t out[32])
+{
+	pthread_mutex_lock(&p->mu);
+	int reached = p->reached_end;
+	if (reached) /* everything before END is still to be digested */
+		while (p->hashed < p->tail - 1)
+			pthread_cond_wait(&p->cv, &p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	while (p->reading || p->hashing)
+		pthread_cond_wait(&p->cv, &p->mu);
+	p->active = 0;
+	p->finished = 0;
+	p->reached_end = 0;
+	p->stop = 0;
+	p->retired = p->hashed = p->released = p->taken = p->tail = 0;
+	p->slot_next = p->slots_used = 0;
+	pthread_mutex_unlock(&p->mu);
+
+	if (!reached)
+		return -1;
+	if (out && p->hash == CP_READ_HASH_SPARSE)
+		cp_sparse_digest_final(p->sd, out);
+	else if (out)
+		cp_sha256_final(&p->plain, out);
+	return 0;
+}
