@@ -650,7 +650,7 @@ struct reader {
 	struct cp_entry_validator *v;
 	struct rec *recs; /* by node id */
 	size_t n_recs;
-	struct cp_sparse_digest *sd;
+	struct cp_any_digest *dg; /* the entry's digest */
 	char *manifest;
 	size_t manifest_len;
 	int have_manifest;
@@ -766,17 +766,6 @@ static struct rec *rec_for(struct reader *r, size_t node)
 	return &r->recs[node];
 }
 
-static const uint8_t zeros[64 * 1024];
-
-static void hash_zeros(struct cp_sha256 *s, uint64_t n)
-{
-	while (n) {
-		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
-		cp_sha256_update(s, zeros, k);
-		n -= k;
-	}
-}
-
 /*
  * Stream the current entry's data: digested (the packer's way: a file
  * stored with holes by the sparse digest, which skips them, any other by
@@ -787,12 +776,8 @@ static void hash_zeros(struct cp_sha256 *s, uint64_t n)
 static int copy_data(struct reader *r, uint64_t size, struct rec *rec, char *capture,
                      size_t capture_len)
 {
-	struct cp_sha256 s;
 	uint64_t pos = 0;
-	if (rec->sparse)
-		cp_sparse_digest_init(r->sd);
-	else
-		cp_sha256_init(&s);
+	cp_any_digest_init(r->dg, rec->sparse);
 	for (;;) {
 		const void *buf;
 		size_t len;
@@ -807,13 +792,8 @@ static int copy_data(struct reader *r, uint64_t size, struct rec *rec, char *cap
 		if (off < 0 || (uint64_t)off < pos || (uint64_t)off > size ||
 		    len > size - (uint64_t)off)
 			return fail(r, EIO, "corrupt: entry '%s' has data past its size", r->entry);
-		if (rec->sparse) {
-			cp_sparse_digest_zeros(r->sd, (uint64_t)off - pos);
-			cp_sparse_digest_data(r->sd, buf, len);
-		} else {
-			hash_zeros(&s, (uint64_t)off - pos);
-			cp_sha256_update(&s, buf, len);
-		}
+		cp_any_digest_zeros(r->dg, (uint64_t)off - pos);
+		cp_any_digest_data(r->dg, buf, len);
 		if (capture && (uint64_t)off < capture_len)
 			memcpy(capture + off, buf,
 			       len < capture_len - (size_t)off ? len : capture_len - (size_t)off);
@@ -823,13 +803,8 @@ static int copy_data(struct reader *r, uint64_t size, struct rec *rec, char *cap
 			            archive_error_string(r->disk));
 		pos = (uint64_t)off + len;
 	}
-	if (rec->sparse) {
-		cp_sparse_digest_zeros(r->sd, size - pos);
-		cp_sparse_digest_final(r->sd, rec->digest);
-	} else {
-		hash_zeros(&s, size - pos);
-		cp_sha256_final(&s, rec->digest);
-	}
+	cp_any_digest_zeros(r->dg, size - pos);
+	cp_any_digest_final(r->dg, rec->digest);
 	return 0;
 }
 
@@ -976,14 +951,10 @@ static int check_disk(struct reader *r)
  * file can take a while as zeros. */
 static int digest_again(struct reader *r, const char *path, int sparse, uint8_t out[32])
 {
-	struct cp_sha256 s;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY), rc = 0;
 	if (fd < 0)
 		return -errno;
-	if (sparse)
-		cp_sparse_digest_init(r->sd);
-	else
-		cp_sha256_init(&s);
+	cp_any_digest_init(r->dg, sparse);
 	for (;;) {
 		if (cancelled(r)) {
 			rc = -EINTR;
@@ -996,16 +967,11 @@ static int digest_again(struct reader *r, const char *path, int sparse, uint8_t 
 			rc = n < 0 ? -errno : 0;
 			break;
 		}
-		if (sparse)
-			cp_sparse_digest_data(r->sd, r->buf, (size_t)n);
-		else
-			cp_sha256_update(&s, r->buf, (size_t)n);
+		cp_any_digest_data(r->dg, r->buf, (size_t)n);
 	}
 	close(fd);
-	if (rc == 0 && sparse)
-		cp_sparse_digest_final(r->sd, out);
-	else if (rc == 0)
-		cp_sha256_final(&s, out);
+	if (rc == 0)
+		cp_any_digest_final(r->dg, out);
 	return rc;
 }
 
@@ -1159,7 +1125,7 @@ int cp_bundle_read(const char *path, const struct cp_bundle_read_opts *opts,
 	struct reader r = {.path = path, .o = opts, .err = err, .fd = -1};
 	int cwd = -1, rc;
 	cp_bundle_printable(path, r.shown, sizeof(r.shown));
-	if (!(r.c = calloc(1, sizeof(*r.c))) || !(r.sd = malloc(sizeof(*r.sd))) ||
+	if (!(r.c = calloc(1, sizeof(*r.c))) || !(r.dg = malloc(sizeof(*r.dg))) ||
 	    cp_entry_validator_new(&r.v) < 0) {
 		rc = cp_error_set(err, ENOMEM, "out of memory");
 		goto out;
@@ -1195,7 +1161,7 @@ out:
 	if (rc == 0 && r.c && !(r.c->top = strdup(cp_entry_validator_top(r.v))))
 		rc = cp_error_set(err, ENOMEM, "out of memory");
 	free(r.buf);
-	free(r.sd);
+	free(r.dg);
 	free(r.recs);
 	free(r.manifest);
 	cp_entry_validator_free(r.v);

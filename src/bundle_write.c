@@ -53,7 +53,6 @@
 
 #include "corepack/bundle_write.h"
 #include "corepack/digest.h"
-#include "corepack/sha256.h"
 #include "file_reader.h"
 #include "read_pipe.h"
 

@@ -111,35 +111,48 @@ void cp_sparse_digest_final(struct cp_sparse_digest *d, uint8_t out[32])
 	cp_sha256_final(&d->sha, out);
 }
 
-struct any_digest {
-	int sparse;
-	struct cp_sha256 plain;
-	struct cp_sparse_digest *sd;
-};
-
-static void feed(struct any_digest *a, const void *buf, size_t len)
+void cp_any_digest_init(struct cp_any_digest *d, int sparse)
 {
-	if (a->sparse)
-		cp_sparse_digest_data(a->sd, buf, len);
+	d->sparse = sparse;
+	if (sparse)
+		cp_sparse_digest_init(&d->sd);
 	else
-		cp_sha256_update(&a->plain, buf, len);
+		cp_sha256_init(&d->plain);
 }
 
-static void feed_zeros(struct any_digest *a, uint64_t len, const uint8_t *zeros, size_t zlen)
+void cp_any_digest_data(struct cp_any_digest *d, const void *buf, size_t len)
 {
-	if (a->sparse) {
-		cp_sparse_digest_zeros(a->sd, len);
+	if (d->sparse)
+		cp_sparse_digest_data(&d->sd, buf, len);
+	else
+		cp_sha256_update(&d->plain, buf, len);
+}
+
+void cp_any_digest_zeros(struct cp_any_digest *d, uint64_t len)
+{
+	static const uint8_t zeros[65536];
+
+	if (d->sparse) {
+		cp_sparse_digest_zeros(&d->sd, len);
 		return;
 	}
 	while (len > 0) {
-		size_t n = len < zlen ? (size_t)len : zlen;
-		cp_sha256_update(&a->plain, zeros, n);
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		cp_sha256_update(&d->plain, zeros, n);
 		len -= n;
 	}
 }
 
+void cp_any_digest_final(struct cp_any_digest *d, uint8_t out[32])
+{
+	if (d->sparse)
+		cp_sparse_digest_final(&d->sd, out);
+	else
+		cp_sha256_final(&d->plain, out);
+}
+
 static int read_region(int fd, uint64_t off, uint64_t len, uint8_t *buf, size_t bufsize,
-                       struct any_digest *a)
+                       struct cp_any_digest *a)
 {
 	while (len > 0) {
 		size_t want = len < bufsize ? (size_t)len : bufsize;
@@ -150,7 +163,7 @@ static int read_region(int fd, uint64_t off, uint64_t len, uint8_t *buf, size_t 
 			return -errno;
 		if (got == 0)
 			return -EIO;
-		feed(a, buf, (size_t)got);
+		cp_any_digest_data(a, buf, (size_t)got);
 		off += (uint64_t)got;
 		len -= (uint64_t)got;
 	}
@@ -161,19 +174,14 @@ int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size
                    struct cp_error *err)
 {
 	const size_t bufsize = 1 << 20;
-	struct any_digest a = {.sparse = sparse};
+	struct cp_any_digest *a = malloc(sizeof(*a));
 	uint8_t *buf = malloc(bufsize);
-	if (sparse)
-		a.sd = malloc(sizeof(*a.sd));
-	if (!buf || (sparse && !a.sd)) {
+	if (!buf || !a) {
 		free(buf);
-		free(a.sd);
+		free(a);
 		return cp_error_set(err, ENOMEM, "out of memory");
 	}
-	if (sparse)
-		cp_sparse_digest_init(a.sd);
-	else
-		cp_sha256_init(&a.plain);
+	cp_any_digest_init(a, sparse);
 	int r = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
@@ -186,7 +194,6 @@ int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size
 		goto out;
 	}
 	uint64_t fsize = (uint64_t)st.st_size, pos = 0;
-	memset(buf, 0, bufsize);
 	while (pos < fsize && r == 0) {
 		off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
@@ -202,28 +209,22 @@ int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size
 		}
 		if ((uint64_t)hole > fsize)
 			hole = (off_t)fsize;
-		memset(buf, 0, bufsize);
-		feed_zeros(&a, (uint64_t)data - pos, buf, bufsize);
-		r = read_region(fd, (uint64_t)data, (uint64_t)(hole - data), buf, bufsize, &a);
+		cp_any_digest_zeros(a, (uint64_t)data - pos);
+		r = read_region(fd, (uint64_t)data, (uint64_t)(hole - data), buf, bufsize, a);
 		pos = (uint64_t)hole;
 	}
-	if (r == 0 && pos < fsize) {
-		memset(buf, 0, bufsize);
-		feed_zeros(&a, fsize - pos, buf, bufsize);
-	}
+	if (r == 0 && pos < fsize)
+		cp_any_digest_zeros(a, fsize - pos);
 	if (r < 0) {
 		r = cp_error_set(err, -r, "cannot read '%s': %s", path, strerror(-r));
 		goto out;
 	}
-	if (sparse)
-		cp_sparse_digest_final(a.sd, out);
-	else
-		cp_sha256_final(&a.plain, out);
+	cp_any_digest_final(a, out);
 	*size = fsize;
 out:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	free(a.sd);
+	free(a);
 	return r;
 }

@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "corepack/digest.h"
-#include "corepack/sha256.h"
 #include "read_pipe.h"
 
 /* Pieces queued: every slot's block plus the holes between them. */
@@ -69,8 +68,7 @@ struct cp_read_pipe {
 	size_t n_regions, ri;
 	uint64_t pos, size;
 	enum cp_read_hash hash;
-	struct cp_sha256 plain;
-	struct cp_sparse_digest *sd;
+	struct cp_any_digest *digest;
 };
 
 static struct item *at(struct cp_read_pipe *p, uint64_t i)
@@ -178,25 +176,12 @@ static void produce(struct cp_read_pipe *p)
 
 static void hash_piece(struct cp_read_pipe *p, const struct item *it)
 {
-	static const uint8_t zeros[65536];
-
-	if (it->kind == CP_PIECE_DATA) {
-		if (p->hash == CP_READ_HASH_SPARSE)
-			cp_sparse_digest_data(p->sd, p->slots[it->slot], (size_t)it->len);
-		else if (p->hash == CP_READ_HASH_PLAIN)
-			cp_sha256_update(&p->plain, p->slots[it->slot], (size_t)it->len);
+	if (p->hash == CP_READ_HASH_NONE)
 		return;
-	}
-	if (it->kind != CP_PIECE_HOLE)
-		return;
-	if (p->hash == CP_READ_HASH_SPARSE)
-		cp_sparse_digest_zeros(p->sd, it->len);
-	else if (p->hash == CP_READ_HASH_PLAIN)
-		for (uint64_t left = it->len; left > 0;) {
-			size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
-			cp_sha256_update(&p->plain, zeros, n);
-			left -= n;
-		}
+	if (it->kind == CP_PIECE_DATA)
+		cp_any_digest_data(p->digest, p->slots[it->slot], (size_t)it->len);
+	else if (it->kind == CP_PIECE_HOLE)
+		cp_any_digest_zeros(p->digest, it->len);
 }
 
 /* Digest the next queued piece.  Called and returns with mu held. */
@@ -272,8 +257,8 @@ int cp_read_pipe_new(size_t n_slots, size_t slot_size, struct cp_read_pipe **out
 	p->n_slots = n_slots;
 	p->slot_size = slot_size;
 	p->slots = calloc(n_slots, sizeof(*p->slots));
-	p->sd = malloc(sizeof(*p->sd));
-	int ok = p->slots && p->sd;
+	p->digest = malloc(sizeof(*p->digest));
+	int ok = p->slots && p->digest;
 	for (size_t i = 0; ok && i < n_slots; i++)
 		ok = (p->slots[i] = aligned_alloc(CP_READER_ALIGN, slot_size)) != NULL;
 	pthread_mutex_init(&p->mu, NULL);
@@ -312,7 +297,7 @@ void cp_read_pipe_free(struct cp_read_pipe *p)
 	for (size_t i = 0; p->slots && i < p->n_slots; i++)
 		free(p->slots[i]);
 	free(p->slots);
-	free(p->sd);
+	free(p->digest);
 	free(p);
 }
 
@@ -328,10 +313,7 @@ void cp_read_pipe_begin(struct cp_read_pipe *p, struct cp_file_reader *rd,
 	p->pos = 0;
 	p->size = size;
 	p->hash = hash;
-	if (hash == CP_READ_HASH_SPARSE)
-		cp_sparse_digest_init(p->sd);
-	else
-		cp_sha256_init(&p->plain);
+	cp_any_digest_init(p->digest, hash == CP_READ_HASH_SPARSE);
 	p->active = 1;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
@@ -398,9 +380,7 @@ int cp_read_pipe_end(struct cp_read_pipe *p, uint8_t out[32])
 
 	if (!reached)
 		return -1;
-	if (out && p->hash == CP_READ_HASH_SPARSE)
-		cp_sparse_digest_final(p->sd, out);
-	else if (out)
-		cp_sha256_final(&p->plain, out);
+	if (out)
+		cp_any_digest_final(p->digest, out);
 	return 0;
 }

@@ -34,6 +34,20 @@ void cp_sparse_digest_data(struct cp_sparse_digest *d, const void *buf, size_t l
 void cp_sparse_digest_zeros(struct cp_sparse_digest *d, uint64_t len);
 void cp_sparse_digest_final(struct cp_sparse_digest *d, uint8_t out[32]);
 
+/* A file's digest as its manifest records it: the sparse digest, or plain
+ * SHA-256 over the whole contents (holes as zeros). */
+struct cp_any_digest {
+	int sparse;
+	struct cp_sha256 plain;
+	struct cp_sparse_digest sd;
+};
+
+void cp_any_digest_init(struct cp_any_digest *d, int sparse);
+void cp_any_digest_data(struct cp_any_digest *d, const void *buf, size_t len);
+/* LEN bytes of zeros: O(1) for the sparse digest. */
+void cp_any_digest_zeros(struct cp_any_digest *d, uint64_t len);
+void cp_any_digest_final(struct cp_any_digest *d, uint8_t out[32]);
+
 /*
  * Digest a file on disk: its data regions found with SEEK_DATA/SEEK_HOLE
  * (the whole file where the filesystem cannot tell), holes as zeros.
