@@ -73,10 +73,10 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
                   struct cp_debug_result **out, struct cp_error *err);
 void cp_debug_result_free(struct cp_debug_result *r);
 
-/* gdb's .gnu_debuglink CRC32 (the zlib polynomial) of a whole file.
- * Errors: errno from open()/read(), -EINVAL: not a regular file. */
+/* gdb's .gnu_debuglink CRC32 (zlib's crc32()) of a whole file; *OUT is
+ * set only on success.  Errors: errno from open()/read(), -EINVAL: not a
+ * regular file. */
 int cp_crc32_file(const char *path, uint32_t *out, struct cp_error *err);
-uint32_t cp_crc32_update(uint32_t crc, const void *buf, size_t len);
 
 /* Lowercase hex of a build-id into BUF (2*len+1 bytes). */
 void cp_hex(const uint8_t *bytes, size_t len, char *buf);
