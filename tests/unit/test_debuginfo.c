@@ -709,6 +709,8 @@ static void test_malformed_debuglink(void **state)
 	    {"nocrc", "libx.debug\0\0", 12},         /* no room for the CRC */
 	    {"slash", "../x.debug\0\0\1\2\3\4", 16}, /* not a file name */
 	    {"empty", "\0\0\0\0\1\2\3\4", 8},        /* empty name */
+	    {"dot", ".\0\0\0\1\2\3\4", 8},           /* the directory itself */
+	    {"dotdot", "..\0\0\1\2\3\4", 8},         /* its parent */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *sec = xfmt("%s/%s.sec", dir, cases[i].name);
