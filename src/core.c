@@ -1,14 +1,26 @@
 /*
- * Opening an ELF core: the ELF header and program headers are read with
- * pread and checked by hand (32/64-bit, either byte order, PN_XNUM), the
- * PT_NOTE segments are read whole (capped) and parsed by notes.c, and the
- * PT_LOAD segments become a sorted table used to read the crashed process's
- * memory.  A core cut short after its notes is still usable: the shortfall
- * is recorded in missing_bytes and reads past the end fail with -EFAULT.
+ * Opening an ELF core.  libelf frames it: elf_begin() on the descriptor
+ * (ELF_C_READ: a core truncated under us gives read errors, not SIGBUS),
+ * the ELF header with gelf_getehdr(), the program header count with
+ * elf_getphdrnum() (which follows PN_XNUM to section 0's sh_info), the
+ * program headers with gelf_getphdr(), and each PT_NOTE segment with
+ * elf_getdata_rawchunk() as ELF_T_NHDR, or ELF_T_NHDR8 when 8-aligned (as
+ * elfutils' libdwfl/core-file.c does), whose notes notes.c walks with
+ * gelf_getnote() and decodes.  Our caps and checks against the file size
+ * come before libelf allocates (check_section_count() says why): libelf
+ * would quietly shorten a program header table that runs past the end of
+ * the file, which we refuse.
+ *
+ * The PT_LOAD segments become a sorted table used to read the crashed
+ * process's memory with pread(): one read per request, where libelf
+ * would copy whole segments.  A core cut short after its notes is still
+ * usable: the shortfall is recorded in missing_bytes and reads past the
+ * end fail with -EFAULT.
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,69 +47,110 @@ static int pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-struct ehdr_info {
-	uint16_t type, machine, phentsize, shentsize;
-	uint64_t phoff, shoff;
-	uint32_t phnum;
-	uint16_t shnum;
-};
-
-static int read_ehdr(struct cp_core *c, struct ehdr_info *h, struct cp_error *err)
+/*
+ * elf_begin() allocates a descriptor of about 200 bytes for every section
+ * header the file claims (e_shnum, or section 0's sh_size when e_shnum is
+ * 0), as many as fit in the file: measured here, 840 MB for a 500 MB core
+ * claiming 4 million.  Cores have none, one (PN_XNUM) or about one per
+ * mapping (gcore), so the claim is capped (CP_MAX_SHNUM, about 200 MB
+ * of descriptors) before elf_begin(), reading the ELF header and section
+ * 0 through libelf from a copy in memory.
+ */
+static int check_section_count(struct cp_core *c, struct cp_error *err)
 {
-	uint8_t e[64];
-	size_t need = 52;
-	if (c->file_size < EI_NIDENT || pread_full(c->fd, e, EI_NIDENT, 0) < 0 ||
-	    memcmp(e, ELFMAG, SELFMAG) != 0)
-		return cp_error_set(err, EINVAL, "'%s': not an ELF file", c->path);
-	if (e[EI_CLASS] != ELFCLASS32 && e[EI_CLASS] != ELFCLASS64)
-		return cp_error_set(err, EINVAL, "'%s': unknown ELF class %u", c->path,
-		                    e[EI_CLASS]);
-	if (e[EI_DATA] != ELFDATA2LSB && e[EI_DATA] != ELFDATA2MSB)
-		return cp_error_set(err, EINVAL, "'%s': unknown ELF byte order %u", c->path,
-		                    e[EI_DATA]);
-	c->is64 = e[EI_CLASS] == ELFCLASS64;
-	c->big_endian = e[EI_DATA] == ELFDATA2MSB;
-	need = c->is64 ? 64 : 52;
-	if (c->file_size < need || pread_full(c->fd, e, need, 0) < 0)
-		return cp_error_set(err, EINVAL, "'%s': ELF header is cut off", c->path);
-	int be = c->big_endian;
-	h->type = cp_read_u16(e + 16, be);
-	h->machine = cp_read_u16(e + 18, be);
-	if (c->is64) {
-		h->phoff = cp_read_u64(e + 32, be);
-		h->shoff = cp_read_u64(e + 40, be);
-		h->phentsize = cp_read_u16(e + 54, be);
-		h->phnum = cp_read_u16(e + 56, be);
-		h->shentsize = cp_read_u16(e + 58, be);
-		h->shnum = cp_read_u16(e + 60, be);
-	} else {
-		h->phoff = cp_read_u32(e + 28, be);
-		h->shoff = cp_read_u32(e + 32, be);
-		h->phentsize = cp_read_u16(e + 42, be);
-		h->phnum = cp_read_u16(e + 44, be);
-		h->shentsize = cp_read_u16(e + 46, be);
-		h->shnum = cp_read_u16(e + 48, be);
+	union {
+		Elf64_Ehdr e64;
+		char bytes[sizeof(Elf64_Ehdr)];
+	} hdr;
+	size_t n = c->file_size < sizeof(hdr) ? (size_t)c->file_size : sizeof(hdr);
+	int r = pread_full(c->fd, hdr.bytes, n, 0);
+	if (r < 0)
+		return cp_error_set(err, -r, "cannot read '%s': %s", c->path, strerror(-r));
+	Elf *e = elf_memory(hdr.bytes, n);
+	GElf_Ehdr h;
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &h)) {
+		elf_end(e);
+		return 0; /* elf_begin() will say what is wrong */
 	}
-	if (h->type != ET_CORE) {
-		const char *what = h->type == ET_EXEC  ? "an executable"
-		                   : h->type == ET_DYN ? "a shared object or PIE executable"
-		                   : h->type == ET_REL ? "a relocatable object"
-		                                       : "an ELF file of unknown type";
+	uint64_t count = h.e_shnum;
+	if (count == 0 && h.e_shoff != 0) {
+		union {
+			Elf64_Shdr s64;
+			Elf32_Shdr s32;
+		} raw, sh;
+		int is64 = gelf_getclass(e) == ELFCLASS64;
+		size_t size = is64 ? sizeof(raw.s64) : sizeof(raw.s32);
+		Elf_Data src = {
+		    .d_buf = &raw, .d_size = size, .d_type = ELF_T_SHDR, .d_version = EV_CURRENT};
+		Elf_Data dst = {
+		    .d_buf = &sh, .d_size = size, .d_type = ELF_T_SHDR, .d_version = EV_CURRENT};
+		if (h.e_shoff <= c->file_size && c->file_size - h.e_shoff >= size &&
+		    pread_full(c->fd, &raw, size, h.e_shoff) == 0 &&
+		    gelf_xlatetom(e, &dst, &src, h.e_ident[EI_DATA]))
+			count = is64 ? sh.s64.sh_size : sh.s32.sh_size;
+	}
+	elf_end(e);
+	if (count > CP_MAX_SHNUM)
+		return cp_error_set(err, EINVAL,
+		                    "'%s': core claims %llu section headers (limit %u)", c->path,
+		                    (unsigned long long)count, CP_MAX_SHNUM);
+	return 0;
+}
+
+static int read_ehdr(struct cp_core *c, GElf_Ehdr *h, struct cp_error *err)
+{
+	if (!gelf_getehdr(c->elf, h))
+		return cp_error_set(err, EINVAL, "'%s': bad ELF header: %s", c->path,
+		                    elf_errmsg(-1));
+	c->is64 = h->e_ident[EI_CLASS] == ELFCLASS64;
+	c->big_endian = h->e_ident[EI_DATA] == ELFDATA2MSB;
+	if (h->e_type != ET_CORE) {
+		const char *what = h->e_type == ET_EXEC  ? "an executable"
+		                   : h->e_type == ET_DYN ? "a shared object or PIE executable"
+		                   : h->e_type == ET_REL ? "a relocatable object"
+		                                         : "an ELF file of unknown type";
 		return cp_error_set(err, EINVAL, "'%s': not a core file (it is %s)", c->path, what);
 	}
-	if (h->phentsize != (c->is64 ? 56 : 32))
+	/* libelf reads the table as an array of Elf32/64_Phdr whatever the
+	 * header says; a core with another entry size is not one we know. */
+	size_t entsz = c->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	if (h->e_phentsize != entsz)
 		return cp_error_set(err, EINVAL, "'%s': bad program header size %u", c->path,
-		                    h->phentsize);
-	/* More than 65534 segments: the real count is in section 0's sh_info. */
-	if (h->phnum == PN_XNUM) {
-		uint8_t s[64];
-		size_t shsz = c->is64 ? 64 : 40;
-		if (h->shoff == 0 || h->shentsize != shsz || h->shoff > c->file_size ||
-		    c->file_size - h->shoff < shsz || pread_full(c->fd, s, shsz, h->shoff) < 0)
+		                    h->e_phentsize);
+	c->machine = h->e_machine;
+	return 0;
+}
+
+/*
+ * The number of program headers, which the whole table must fit in the
+ * file: elf_getphdrnum() would shorten it to what fits, so compare with
+ * what the header claims (e_phnum, or section 0's sh_info for PN_XNUM).
+ */
+static int phdr_count(struct cp_core *c, const GElf_Ehdr *h, size_t *out, struct cp_error *err)
+{
+	uint64_t claimed = h->e_phnum;
+	if (claimed == PN_XNUM) {
+		/* More than 65534 segments: the real count is in section 0. */
+		GElf_Shdr s0;
+		Elf_Scn *scn = elf_getscn(c->elf, 0);
+		if (!scn || !gelf_getshdr(scn, &s0))
 			return cp_error_set(err, EINVAL, "'%s': bad extended program header count",
 			                    c->path);
-		h->phnum = cp_read_u32(s + (c->is64 ? 44 : 28), be);
+		claimed = s0.sh_info;
 	}
+	if (claimed == 0 || h->e_phoff == 0)
+		return cp_error_set(err, EINVAL, "'%s': core has no program headers", c->path);
+	if (claimed > CP_MAX_PHNUM)
+		return cp_error_set(err, EINVAL,
+		                    "'%s': core claims %llu program headers (limit %u)", c->path,
+		                    (unsigned long long)claimed, CP_MAX_PHNUM);
+	/* claimed <= 2^22 and the entry size is 56 at most: no overflow. */
+	uint64_t table = claimed * h->e_phentsize;
+	size_t n;
+	if (h->e_phoff > c->file_size || c->file_size - h->e_phoff < table ||
+	    elf_getphdrnum(c->elf, &n) < 0 || n != claimed)
+		return cp_error_set(err, EINVAL, "'%s': program headers are cut off", c->path);
+	*out = n;
 	return 0;
 }
 
@@ -107,90 +160,75 @@ static int cmp_segment(const void *a, const void *b)
 	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
 }
 
-static int append_notes(struct cp_core *c, uint64_t off, uint64_t size, struct cp_error *err)
+/* Frame the notes of the PT_NOTE segment PH and decode them. */
+static int read_notes(struct cp_core *c, const GElf_Phdr *ph, struct cp_error *err)
 {
-	if (size > CP_MAX_NOTES_SIZE || c->note_len + size > CP_MAX_NOTES_SIZE)
+	uint64_t off = ph->p_offset, size = ph->p_filesz;
+	if (size > CP_MAX_NOTES_SIZE || c->notes_size + size > CP_MAX_NOTES_SIZE)
 		return cp_error_set(err, EINVAL, "'%s': notes too large (%llu bytes, limit %u)",
 		                    c->path, (unsigned long long)size, CP_MAX_NOTES_SIZE);
 	if (off > c->file_size || c->file_size - off < size)
 		return cp_error_set(
 		    err, EINVAL, "'%s': notes are cut off (file ends at %llu, notes end at %llu)",
 		    c->path, (unsigned long long)c->file_size, (unsigned long long)(off + size));
-	size_t padded = (size_t)((size + 3) & ~3ull);
-	uint8_t *nb = realloc(c->note_buf, c->note_len + padded + 1);
-	if (!nb)
-		return cp_error_set(err, ENOMEM, "out of memory reading notes of '%s'", c->path);
-	c->note_buf = nb;
-	if (pread_full(c->fd, nb + c->note_len, (size_t)size, off) < 0)
+	c->notes_size += size;
+	if (size == 0)
+		return 0;
+	Elf_Data *d = elf_getdata_rawchunk(c->elf, (int64_t)off, (size_t)size,
+	                                   ph->p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+	if (!d)
 		return cp_error_set(err, EIO, "'%s': cannot read notes: %s", c->path,
-		                    strerror(errno));
-	memset(nb + c->note_len + size, 0, padded - (size_t)size);
-	c->note_len += padded;
-	return 0;
+		                    elf_errmsg(-1));
+	int r =
+	    cp_notes_decode(&c->notes, d, c->is64 ? ELFCLASS64 : ELFCLASS32, c->big_endian, err);
+	if (r < 0 && err) {
+		/* Prefix the file name to the decoder's message. */
+		struct cp_error tmp = *err;
+		cp_error_reset(err, -r, "'%s': %s", c->path, tmp.msg);
+	}
+	return r;
 }
 
-static int read_phdrs(struct cp_core *c, const struct ehdr_info *h, struct cp_error *err)
+static int read_phdrs(struct cp_core *c, const GElf_Ehdr *h, struct cp_error *err)
 {
-	size_t entsz = h->phentsize;
-	if (h->phnum == 0)
-		return cp_error_set(err, EINVAL, "'%s': core has no program headers", c->path);
-	if (h->phnum > CP_MAX_PHNUM)
-		return cp_error_set(err, EINVAL, "'%s': core claims %u program headers (limit %u)",
-		                    c->path, h->phnum, CP_MAX_PHNUM);
-	uint64_t table = (uint64_t)h->phnum * entsz;
-	if (h->phoff > c->file_size || c->file_size - h->phoff < table)
-		return cp_error_set(err, EINVAL, "'%s': program headers are cut off", c->path);
-	uint8_t *ph = malloc(table);
-	c->loads = calloc(h->phnum, sizeof(*c->loads));
-	if (!ph || !c->loads) {
-		free(ph);
+	size_t phnum = 0;
+	int r = phdr_count(c, h, &phnum, err);
+	if (r < 0)
+		return r;
+	c->loads = calloc(phnum, sizeof(*c->loads));
+	if (!c->loads)
 		return cp_error_set(err, ENOMEM, "out of memory reading '%s'", c->path);
-	}
-	int r = pread_full(c->fd, ph, table, h->phoff);
-	if (r < 0) {
-		free(ph);
-		return cp_error_set(err, -r, "cannot read '%s': %s", c->path, strerror(-r));
-	}
-	int be = c->big_endian;
 	int have_note = 0;
-	for (uint32_t i = 0; i < h->phnum && r == 0; i++) {
-		const uint8_t *p = ph + (size_t)i * entsz;
-		uint32_t type = cp_read_u32(p, be);
-		uint64_t off, vaddr, filesz, memsz;
-		if (c->is64) {
-			off = cp_read_u64(p + 8, be);
-			vaddr = cp_read_u64(p + 16, be);
-			filesz = cp_read_u64(p + 32, be);
-			memsz = cp_read_u64(p + 40, be);
-		} else {
-			off = cp_read_u32(p + 4, be);
-			vaddr = cp_read_u32(p + 8, be);
-			filesz = cp_read_u32(p + 16, be);
-			memsz = cp_read_u32(p + 20, be);
-		}
-		if (off > UINT64_MAX - filesz || vaddr > UINT64_MAX - memsz) {
-			r = cp_error_set(err, EINVAL, "'%s': segment %u has a bad range", c->path,
-			                 i);
-			break;
-		}
-		if (type == PT_NOTE) {
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(c->elf, (int)i, &ph))
+			return cp_error_set(err, EIO, "cannot read '%s': %s", c->path,
+			                    elf_errmsg(-1));
+		uint64_t off = ph.p_offset, vaddr = ph.p_vaddr;
+		uint64_t filesz = ph.p_filesz, memsz = ph.p_memsz;
+		if (off > UINT64_MAX - filesz || vaddr > UINT64_MAX - memsz)
+			return cp_error_set(err, EINVAL, "'%s': segment %zu has a bad range",
+			                    c->path, i);
+		if (ph.p_type == PT_NOTE) {
 			have_note = 1;
-			r = append_notes(c, off, filesz, err);
-		} else if (type == PT_LOAD) {
+			if ((r = read_notes(c, &ph, err)) < 0)
+				return r;
+		} else if (ph.p_type == PT_LOAD) {
 			if (off + filesz > c->expected_size)
 				c->expected_size = off + filesz;
 			if (filesz > 0 && off + filesz > c->file_size) {
+				/* Saturating: hostile sizes must not wrap to a small sum. */
 				uint64_t present = off < c->file_size ? c->file_size - off : 0;
-				c->missing_bytes += filesz - present;
+				uint64_t lost = filesz - present;
+				c->missing_bytes = c->missing_bytes > UINT64_MAX - lost
+				                       ? UINT64_MAX
+				                       : c->missing_bytes + lost;
 			}
 			if (filesz > memsz)
 				filesz = memsz;
 			c->loads[c->n_loads++] = (struct cp_segment){vaddr, memsz, off, filesz};
 		}
 	}
-	free(ph);
-	if (r < 0)
-		return r;
 	if (!have_note)
 		return cp_error_set(err, EINVAL, "'%s': core has no notes", c->path);
 	qsort(c->loads, c->n_loads, sizeof(*c->loads), cmp_segment);
@@ -228,20 +266,28 @@ int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err)
 		goto fail;
 	}
 	c->file_size = (uint64_t)st.st_size;
-	struct ehdr_info h = {0};
-	if ((r = read_ehdr(c, &h, err)) < 0 || (r = read_phdrs(c, &h, err)) < 0)
-		goto fail;
-	c->machine = h.machine;
-	r = cp_notes_parse(c->note_buf, c->note_len, c->is64 ? ELFCLASS64 : ELFCLASS32,
-	                   c->big_endian, &c->notes, err);
-	if (r < 0) {
-		/* Prefix the file name to the parser's message. */
-		if (err) {
-			struct cp_error tmp = *err;
-			cp_error_reset(err, -r, "'%s': %s", path, tmp.msg);
-		}
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		r = cp_error_set(err, EINVAL, "cannot read '%s': libelf: %s", path, elf_errmsg(-1));
 		goto fail;
 	}
+	/* elf_begin() refuses an ELF header cut short and a section header
+	 * table that cannot be what the header says; elf_kind() is ELF_K_NONE
+	 * without the magic, a known class and byte order, and EV_CURRENT. */
+	if ((r = check_section_count(c, err)) < 0)
+		goto fail;
+	c->elf = elf_begin(c->fd, ELF_C_READ, NULL);
+	if (!c->elf) {
+		r = cp_error_set(err, EINVAL, "'%s': not a valid ELF file: %s", path,
+		                 elf_errmsg(-1));
+		goto fail;
+	}
+	if (elf_kind(c->elf) != ELF_K_ELF) {
+		r = cp_error_set(err, EINVAL, "'%s': not an ELF file", path);
+		goto fail;
+	}
+	GElf_Ehdr h;
+	if ((r = read_ehdr(c, &h, err)) < 0 || (r = read_phdrs(c, &h, err)) < 0)
+		goto fail;
 	*out = c;
 	return 0;
 fail:
@@ -256,7 +302,8 @@ void cp_core_free(struct cp_core *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	cp_notes_release(&c->notes);
-	free(c->note_buf);
+	if (c->elf)
+		elf_end(c->elf);
 	free(c->loads);
 	free(c->path);
 	free(c);

@@ -1,14 +1,18 @@
 /*
- * Parsing a core's notes from a byte buffer: NT_FILE, NT_PRPSINFO,
- * NT_PRSTATUS, NT_SIGINFO and NT_AUXV, for 32- and 64-bit cores of either
- * byte order.  The buffer comes from an untrusted core, so every header is
- * bounds-checked against the buffer before it is read, counts are capped,
- * and layouts that differ between architectures are read from the fields'
- * stable positions (NT_PRPSINFO's names sit at its end whatever the uid
- * width is).
+ * Decoding a core's notes: NT_FILE, NT_PRPSINFO, NT_PRSTATUS, NT_SIGINFO
+ * and NT_AUXV, for 32- and 64-bit cores of either byte order.  libelf
+ * frames the notes (gelf_getnote checks each header, name and descriptor
+ * against the segment); their contents are decoded here by hand because
+ * libelf does not decode them: it converts the note headers only, and
+ * libebl, which knows some of these layouts, is not a public library.
+ * The layouts differ between classes and architectures, so fields are read
+ * at their stable positions in the file's byte order (NT_PRPSINFO's names
+ * sit at its end whatever the uid width is); every count is capped and
+ * every length checked against the descriptor before it is read.
  */
 #include <elf.h>
 #include <errno.h>
+#include <libelf.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,81 +218,117 @@ static int parse_auxv(struct note_ctx *c, const uint8_t *d, size_t len)
 	return 0;
 }
 
-static size_t align4(size_t v)
+static int decode_note(struct note_ctx *c, const GElf_Nhdr *h, const char *name,
+                       const uint8_t *desc)
 {
-	return (v + 3) & ~(size_t)3;
+	/* Register sets and other notes (LINUX, ...) are not ours to read. */
+	if (h->n_namesz != 5 || memcmp(name, "CORE", 5) != 0)
+		return 0;
+	switch (h->n_type) {
+	case NT_FILE:
+		return parse_nt_file(c, desc, h->n_descsz);
+	case NT_PRPSINFO:
+		return parse_prpsinfo(c, desc, h->n_descsz);
+	case NT_PRSTATUS:
+		return parse_prstatus(c, desc, h->n_descsz);
+	case NT_SIGINFO:
+		return parse_siginfo(c, desc, h->n_descsz);
+	case NT_AUXV:
+		return parse_auxv(c, desc, h->n_descsz);
+	default:
+		return 0;
+	}
+}
+
+int cp_notes_decode(struct cp_notes *n, Elf_Data *data, int elfclass, int big_endian,
+                    struct cp_error *err)
+{
+	if (elfclass != ELFCLASS32 && elfclass != ELFCLASS64)
+		return cp_error_set(err, EINVAL, "unknown ELF class %d", elfclass);
+	struct note_ctx c = {
+	    .is64 = elfclass == ELFCLASS64,
+	    .be = big_endian,
+	    .word = elfclass == ELFCLASS64 ? 8 : 4,
+	    .n = n,
+	    .err = err,
+	};
+	size_t off = 0;
+	while (off < data->d_size) {
+		GElf_Nhdr h;
+		size_t name_off, desc_off;
+		size_t next = gelf_getnote(data, off, &h, &name_off, &desc_off);
+		if (next == 0)
+			return cp_error_set(err, EINVAL, "notes are cut off at offset %zu", off);
+		const char *base = data->d_buf;
+		int r = decode_note(&c, &h, base + name_off, (const uint8_t *)base + desc_off);
+		if (r < 0)
+			return r;
+		off = next;
+	}
+	return 0;
+}
+
+/* What cp_notes_parse() keeps alive for the names it hands out. */
+struct notes_storage {
+	Elf *elf;
+	uint8_t image[]; /* ELF header, then the notes */
+};
+
+static void storage_free(struct notes_storage *st)
+{
+	if (st) {
+		if (st->elf)
+			elf_end(st->elf);
+		free(st);
+	}
 }
 
 int cp_notes_parse(const uint8_t *buf, size_t len, int elfclass, int big_endian,
                    struct cp_notes *out, struct cp_error *err)
 {
-	struct cp_notes n;
-	memset(&n, 0, sizeof(n));
 	if (elfclass != ELFCLASS32 && elfclass != ELFCLASS64)
 		return cp_error_set(err, EINVAL, "unknown ELF class %d", elfclass);
 	if (len > CP_MAX_NOTES_SIZE)
 		return cp_error_set(err, EINVAL, "notes too large (%zu bytes)", len);
-	struct note_ctx c = {
-	    .is64 = elfclass == ELFCLASS64,
-	    .be = big_endian,
-	    .word = elfclass == ELFCLASS64 ? 8 : 4,
-	    .n = &n,
-	    .err = err,
-	};
-	size_t off = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return cp_error_set(err, EINVAL, "libelf: %s", elf_errmsg(-1));
+
+	/* A header with only its identification set: every other field is
+	 * zero, which reads the same in either byte order. */
+	size_t hdr = elfclass == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+	struct notes_storage *st = calloc(1, sizeof(*st) + hdr + len);
+	if (!st)
+		return cp_error_set(err, ENOMEM, "out of memory reading notes");
+	memcpy(st->image, ELFMAG, SELFMAG);
+	st->image[EI_CLASS] = (uint8_t)elfclass;
+	st->image[EI_DATA] = big_endian ? ELFDATA2MSB : ELFDATA2LSB;
+	st->image[EI_VERSION] = EV_CURRENT;
+	if (len > 0)
+		memcpy(st->image + hdr, buf, len);
+
+	struct cp_notes n;
+	memset(&n, 0, sizeof(n));
 	int r = 0;
-	while (off < len) {
-		if (len - off < 12) {
-			r = cp_error_set(err, EINVAL, "notes are cut off at offset %zu", off);
-			break;
-		}
-		uint32_t namesz = cp_read_u32(buf + off, big_endian);
-		uint32_t descsz = cp_read_u32(buf + off + 4, big_endian);
-		uint32_t type = cp_read_u32(buf + off + 8, big_endian);
-		size_t name_off = off + 12;
-		/* 32-bit sizes in a size_t cannot overflow these sums. */
-		size_t desc_off = name_off + align4(namesz);
-		if (desc_off > len || descsz > len - desc_off) {
-			r = cp_error_set(err, EINVAL, "notes are cut off at offset %zu", off);
-			break;
-		}
-		const char *name = (const char *)buf + name_off;
-		const uint8_t *desc = buf + desc_off;
-		int is_core = namesz == 5 && memcmp(name, "CORE", 5) == 0;
-		int is_linux = namesz == 6 && memcmp(name, "LINUX", 6) == 0;
-		if (is_core) {
-			switch (type) {
-			case NT_FILE:
-				r = parse_nt_file(&c, desc, descsz);
-				break;
-			case NT_PRPSINFO:
-				r = parse_prpsinfo(&c, desc, descsz);
-				break;
-			case NT_PRSTATUS:
-				r = parse_prstatus(&c, desc, descsz);
-				break;
-			case NT_SIGINFO:
-				r = parse_siginfo(&c, desc, descsz);
-				break;
-			case NT_AUXV:
-				r = parse_auxv(&c, desc, descsz);
-				break;
-			default:
-				break;
-			}
-		} else if (is_linux) {
-			/* register sets and the like: not ours to read */
-		}
-		if (r < 0)
-			break;
-		off = desc_off + align4(descsz);
-		if (off < desc_off) /* cannot happen with len <= CP_MAX_NOTES_SIZE */
-			break;
+	st->elf = elf_memory((char *)st->image, hdr + len);
+	if (!st->elf) {
+		r = cp_error_set(err, EINVAL, "cannot read notes: %s", elf_errmsg(-1));
+		goto out;
 	}
+	if (len > 0) {
+		Elf_Data *d = elf_getdata_rawchunk(st->elf, (int64_t)hdr, len, ELF_T_NHDR);
+		if (!d) {
+			r = cp_error_set(err, ENOMEM, "cannot read notes: %s", elf_errmsg(-1));
+			goto out;
+		}
+		r = cp_notes_decode(&n, d, elfclass, big_endian, err);
+	}
+out:
 	if (r < 0) {
 		cp_notes_release(&n);
+		storage_free(st);
 		return r;
 	}
+	n.storage = st;
 	*out = n;
 	return 0;
 }
@@ -299,6 +339,7 @@ void cp_notes_release(struct cp_notes *n)
 		return;
 	free(n->files);
 	free(n->threads);
+	storage_free(n->storage);
 	memset(n, 0, sizeof(*n));
 }
 

@@ -7,6 +7,7 @@
 #ifndef COREPACK_CORE_H
 #define COREPACK_CORE_H
 
+#include <libelf.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,9 @@
 #include "corepack/notes.h"
 
 #define CP_MAX_PHNUM (1u << 22)
+/* Section headers: a gcore core has one per mapping and a few more (and
+ * NT_FILE, with its own cap CP_MAX_MAPPINGS, one entry per mapping). */
+#define CP_MAX_SHNUM (CP_MAX_MAPPINGS + 16u)
 
 struct cp_segment {
 	uint64_t vaddr, memsz;
@@ -23,6 +27,7 @@ struct cp_segment {
 struct cp_core {
 	char *path;
 	int fd;
+	Elf *elf; /* libelf's handle on FD; holds the notes' bytes */
 	int is64;
 	int big_endian;
 	uint16_t machine;
@@ -34,16 +39,18 @@ struct cp_core {
 	 * (a core cut short by ulimit or a full disk), and the size promised. */
 	uint64_t missing_bytes;
 	uint64_t expected_size;
-	uint8_t *note_buf; /* concatenated PT_NOTE contents */
-	size_t note_len;
-	struct cp_notes notes;
+	uint64_t notes_size;   /* PT_NOTE bytes, all segments */
+	struct cp_notes notes; /* names point into ELF's copy of the notes */
 };
 
 /*
- * Open and validate PATH as an ELF core and parse its notes.  Errors name
- * the file: "'x': not an ELF file", "'x': not a core file (ELF type EXEC)",
- * "'x': notes are cut off", "'x': is a directory", "'x': empty file".
- * On success *OUT is owned by the caller (cp_core_free()).
+ * Open and validate PATH as an ELF core (framed with libelf, see core.c)
+ * and decode its notes.  Errors name the file: "'x': not an ELF file",
+ * "'x': not a core file (it is an executable)", "'x': program headers are
+ * cut off", "'x': notes are cut off (...)", "'x': core claims N program
+ * headers (limit M)", "'x': is a directory", "'x': empty file".  PT_LOAD
+ * data past the end of the file is not an error (missing_bytes).  On
+ * success *OUT is owned by the caller (cp_core_free()).
  */
 int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err);
 void cp_core_free(struct cp_core *c);

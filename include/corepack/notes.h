@@ -1,14 +1,18 @@
 /*
- * Parsing the notes of an ELF core (NT_FILE, NT_PRPSINFO, NT_PRSTATUS,
- * NT_SIGINFO, NT_AUXV), 32- or 64-bit, either byte order.  The parser works
- * on a byte buffer only, so it can be fuzzed without a file; every count,
- * size and offset in the buffer is checked against the buffer and a cap.
+ * Decoding the notes of an ELF core (NT_FILE, NT_PRPSINFO, NT_PRSTATUS,
+ * NT_SIGINFO, NT_AUXV), 32- or 64-bit, either byte order.  libelf frames
+ * the notes (gelf_getnote over a PT_NOTE segment's Elf_Data); this decodes
+ * their contents, whose layouts come from the kernel's
+ * include/uapi/linux/elfcore.h and fs/binfmt_elf.c.  Every count, size and
+ * offset in a note is checked against the note and a cap.
  */
 #ifndef COREPACK_NOTES_H
 #define COREPACK_NOTES_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <gelf.h>
 
 #include "corepack/error.h"
 
@@ -54,19 +58,39 @@ struct cp_notes {
 	int have_auxv;
 	uint64_t at_phdr, at_phent, at_phnum, at_base, at_entry, at_execfn, at_sysinfo_ehdr,
 	    at_pagesz;
+
+	/* cp_notes_parse() only: the copy of its buffer that the names point
+	 * into, and libelf's handle on it (owned). */
+	void *storage;
 };
 
 /*
- * Parse the concatenated contents of a core's PT_NOTE segments.  ELFCLASS is
- * ELFCLASS32 or ELFCLASS64, BIG_ENDIAN nonzero for ELFDATA2MSB.  Notes the
- * parser does not know are skipped; a malformed known note is an error
- * (-EINVAL with the note named); a note header running past the buffer is
- * -EINVAL ("notes are cut off").  On success *OUT is filled; the names in
- * out->files point into BUF, which must outlive OUT.  Release with
- * cp_notes_release().
+ * Decode the notes of one PT_NOTE segment into N: DATA is what
+ * elf_getdata_rawchunk() gave for the segment, as ELF_T_NHDR (or
+ * ELF_T_NHDR8 when the segment is 8-aligned), headers already in host
+ * order; ELFCLASS is ELFCLASS32 or ELFCLASS64, BIG_ENDIAN nonzero for
+ * ELFDATA2MSB (the contents are still in the file's order).  Call it once
+ * per segment on a zeroed N: threads accumulate, the first NT_FILE,
+ * NT_SIGINFO wins.  Notes the decoder does not know are skipped; a
+ * malformed known note is an error (-EINVAL with the note named), and so
+ * is a note that gelf_getnote() cannot frame ("notes are cut off at offset
+ * N").  The names in n->files point into DATA, which must outlive N.  On
+ * error N may be partly filled: cp_notes_release() it.
+ */
+int cp_notes_decode(struct cp_notes *n, Elf_Data *data, int elfclass, int big_endian,
+                    struct cp_error *err);
+
+/*
+ * The same for a buffer holding the bytes of PT_NOTE segments, 4-aligned
+ * (for the fuzzer and tests): the buffer is copied behind a minimal ELF
+ * header, opened with elf_memory() and framed by libelf as a core's
+ * segment is.  LEN is capped at CP_MAX_NOTES_SIZE.  On success *OUT is
+ * filled and owns that copy (the names point into it); release it with
+ * cp_notes_release().  On error *OUT is untouched.
  */
 int cp_notes_parse(const uint8_t *buf, size_t len, int elfclass, int big_endian,
                    struct cp_notes *out, struct cp_error *err);
+/* Free what N owns and zero it; N may be zeroed already. */
 void cp_notes_release(struct cp_notes *n);
 
 /* "SIGSEGV" for 11; NULL when unknown. */
