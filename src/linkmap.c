@@ -3,6 +3,14 @@
  * Both follow pointers found in the crashed process's memory, so every read
  * goes through the bounds-checked reader, every loop has a cap, and a
  * broken chain ends the walk with a reason instead of an error.
+ *
+ * Written by hand because no kept library gives what we need from it:
+ * libdwfl walks link_map inside dwfl_core_file_report(), but its public API
+ * does not expose l_name (the name the loader opened, which gdb looks
+ * objects up by), and elfutils 0.188 opens each l_name on this machine
+ * with no sysroot hook, accepting a file whose build-id the core did not
+ * dump (unwind.c avoids it for the same reason).  The walk itself
+ * (AT_PHDR -> PT_DYNAMIC -> DT_DEBUG -> r_debug -> r_map) is short.
  */
 #include <elf.h>
 #include <errno.h>

@@ -15,6 +15,13 @@
  * when a piece is planned; the hasher alone touches the digest while the
  * file is active, and the caller in begin() and end(), when no thread is
  * inside a piece.  Everything else is shared under the mutex.
+ *
+ * Hand-written because the libraries at hand read and compress in one
+ * thread: libarchive's archive_read_disk and its writer read a file
+ * through the page cache and feed the compressor in turn, and compute no
+ * digest.  Overlapping direct reads, SHA-256 and compression here took the
+ * benchmark in the README from 1.05x to 0.89x of bsdtar's time; the
+ * hashing itself is nettle's (sha256.c), the compression libarchive's.
  */
 #include <errno.h>
 #include <pthread.h>
