@@ -2,9 +2,10 @@
  * The CRC-32 of a whole file for .gnu_debuglink (gdb's
  * gnu_debuglink_crc32(), which is zlib's crc32()): a candidate debug file
  * is accepted only when its CRC matches the one stored in the object.  The
- * CRC itself is zlib's crc32_z.  Measured here (AMD EPYC, 1 GiB in 1 MiB
- * pieces): zlib 1.2.13 about 2500 MB/s, the former byte-table code
- * 360 MB/s.
+ * CRC itself is zlib's crc32_z.  Measured here (AMD EPYC, medians): zlib
+ * 1.2.13 2200-3100 MB/s in 1 MiB pieces against 345 MB/s for the former
+ * byte-table code; cp_crc32_file() of a cached 525 MB file 0.29 s, was
+ * 1.59 s.
  */
 #include <errno.h>
 #include <fcntl.h>
