@@ -29,6 +29,8 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 
+#include "test_skip.h"
+
 #include "corepack/bundle_write.h"
 #include "corepack/digest.h"
 #include "corepack/sha256.h"
@@ -602,7 +604,7 @@ static void test_extract_with_tar(void **state)
 	write_standard(out, &f, &opts);
 
 	if (!have_program("tar"))
-		skip();
+		cp_test_skip("no tar program to read the bundle back");
 	char *gnu = path_in(s->dir, "gnu");
 	assert_int_equal(mkdir(gnu, 0755), 0);
 	char *tar_argv[] = {"tar", "--zstd", "-xf", out, "-C", gnu, NULL};
@@ -926,7 +928,7 @@ static void test_file_shrinks(void **state)
 	if (!file_has_holes(src)) {
 		free(out);
 		free(src);
-		skip();
+		cp_test_skip("this filesystem keeps no holes");
 	}
 	c = (struct cancel_ctx){.truncate_path = src, .truncate_to = 2 * MIB};
 	cp_error_clear(&err);
@@ -998,7 +1000,7 @@ static void test_dev_full(void **state)
 {
 	struct stat st;
 	if (stat("/dev/full", &st) < 0 || !S_ISCHR(st.st_mode))
-		skip();
+		cp_test_skip("no /dev/full character device");
 	struct cp_bundle_writer *w = NULL;
 	struct cp_error err = {0};
 
@@ -1193,7 +1195,7 @@ static void test_file_over_8gib(void **state)
 		pwrite_random(fd, (off_t)at[i], 4096, i + 1);
 	close(fd);
 	if (!file_has_holes(src))
-		skip(); /* a filesystem without holes would make this 9 GiB */
+		cp_test_skip("this filesystem keeps no holes: the test file would take 9 GiB");
 
 	struct cp_bundle_writer *w = NULL;
 	struct cp_error err = {0};
