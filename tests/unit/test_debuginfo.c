@@ -959,7 +959,8 @@ static void test_system_libc(void **state)
 	char *dbg = build_id_path("/usr/lib/debug", hex);
 	if (access(dbg, R_OK) != 0) {
 		free(dbg);
-		cp_test_skip("libc6-dbg is not installed (no /usr/lib/debug build-id file for libc)");
+		cp_test_skip(
+		    "libc6-dbg is not installed (no /usr/lib/debug build-id file for libc)");
 	}
 
 	struct cp_resolved *rv = NULL;
