@@ -5,28 +5,16 @@
 # wrote when corepack writes one, otherwise from tests/tools/bt-driver.c (the
 # same library calls: cp_scan_core, cp_backtrace_core, cp_report_render).
 # BT_SOURCE=driver or BT_SOURCE=corepack forces one.  The driver is the one
-# CMake built (BUILD/tests/tools/bt-driver) or, when tests/tools is not part
-# of the build, compiled here against BUILD/libcpcore.a.
+# CMake built (BUILD/tests/tools/bt-driver).
 
-# bt_driver_init: set BT_DRIVER.
+# bt_driver_init: set BT_DRIVER (built by CMake with the tests).
 bt_driver_init() {
-	local build cflags=() sanitize
+	local build
 	[[ -n ${BT_DRIVER:-} ]] && return 0
 	build=$(dirname "$COREPACK")
-	if [[ -x $build/tests/tools/bt-driver ]]; then
-		BT_DRIVER=$build/tests/tools/bt-driver
-		return 0
-	fi
-	[[ -f $build/libcpcore.a ]] || cp_skip "no $build/libcpcore.a to build bt-driver with"
-	sanitize=$(sed -n 's/^COREPACK_SANITIZE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-	[[ -n $sanitize ]] && cflags+=("-fsanitize=$sanitize")
-	BT_DRIVER=$CP_WORK/bt-driver
-	# shellcheck disable=SC2046
-	cc -g -D_GNU_SOURCE "${cflags[@]}" -I"$CP_SRC_DIR/include" \
-		-o "$BT_DRIVER" "$CP_SRC_DIR/tests/tools/bt-driver.c" "$build/libcpcore.a" \
-		$(pkg-config --libs libelf libdw libarchive json-c) \
-		2>"$CP_WORK/logs/bt-driver-cc.err" ||
-		cp_fail "cannot build bt-driver" "$CP_WORK/logs/bt-driver-cc.err"
+	[[ -x $build/tests/tools/bt-driver ]] ||
+		cp_fail "no $build/tests/tools/bt-driver (it is built with the tests: cmake --build $build)"
+	BT_DRIVER=$build/tests/tools/bt-driver
 }
 
 # bt_report OUT CORE [OPTION...]: the crash report with every thread's

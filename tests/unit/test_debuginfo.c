@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/debuginfo.c and src/crc32.c.  The fixtures are real
+ * Unit tests for src/pack/debuginfo.c and src/pack/crc32.c.  The fixtures are real
  * ELF files built once per run with cc, objcopy and strip in a temporary
  * directory (known build-ids through -Wl,--build-id=0x...), then copied
  * into a fresh tree for each test: a debug root with .build-id links, a
