@@ -3,7 +3,6 @@
  * when it is a terminal, at most five times a second, and erased when done.
  */
 #include <archive.h>
-#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -97,10 +96,10 @@ void cli_human_size(uint64_t bytes, char *buf, size_t size)
 		snprintf(buf, size, "%.1f %s", v, units[u]);
 }
 
-void cli_print_version(void)
+void cli_print_version(const char *more)
 {
-	printf("%s %s\n%s\nelfutils %s\n", progname, COREPACK_VERSION, archive_version_details(),
-	       dwfl_version(NULL));
+	printf("%s %s\n%s\n%s", progname, COREPACK_VERSION, archive_version_details(),
+	       more ? more : "");
 }
 
 static volatile sig_atomic_t cancelled;

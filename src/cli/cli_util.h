@@ -20,7 +20,9 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_long(const char *s, long min, long max, long *out);
 int cli_is_dir(const char *path);
 void cli_human_size(uint64_t bytes, char *buf, size_t size);
-void cli_print_version(void);
+/* "PROG VERSION", libarchive's versions, then MORE (lines of other
+ * libraries' versions, each ending in a newline; may be NULL). */
+void cli_print_version(const char *more);
 
 /* Catch SIGINT, SIGTERM and SIGHUP into a flag the library polls (its
  * "cancel" options); returns the flag.  No SA_RESTART, so a read blocked on

@@ -103,7 +103,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
 		case 'V':
-			cli_print_version();
+			cli_print_version(NULL);
 			exit(EXIT_OK);
 		default:
 			return cli_usage(NULL);
