@@ -15,8 +15,8 @@ pkgs="build-essential cmake pkg-config libelf-dev libdw-dev libarchive-dev libjs
 libzstd-dev"
 # tests: cmocka; the tools the end-to-end tests run (gdb, eu-readelf and
 # eu-unstrip, tar/bsdtar/zstd/xz to read bundles, dwz, strace, unshare,
-# python3, jq); libc6-dbg for libc's debug files
-pkgs="$pkgs libcmocka-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools binutils
+# python3, jq), groff for the man pages; libc6-dbg for libc's debug files
+pkgs="$pkgs libcmocka-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools binutils groff-base
 dwz strace bsdutils util-linux python3 jq"
 # CI and fuzzing: clang and its sanitizer/libFuzzer runtimes (a Recommends
 # of clang, which --no-install-recommends would skip)

@@ -24,6 +24,11 @@
 #define CP_BUNDLE_RUN_GDB "run-gdb.sh"
 #define CP_BUNDLE_REPORT "report.txt"
 
+/* manifest.json's "manifest_version" (doc/bundle-format.md, "Versioning"):
+ * a reader refuses any version it does not know and ignores fields it does
+ * not know.  New fields leave it alone; it goes up only for a change an old
+ * reader would misread (a field removed, renamed, retyped or redefined, a
+ * new role or status, a layout, path or digest change). */
 #define CP_MANIFEST_VERSION 1
 
 #endif
