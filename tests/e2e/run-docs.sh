@@ -192,12 +192,15 @@ FORMAT=$SRC/doc/bundle-format.md
 grep -q 'doc/bundle-format\.md' "$SRC/README.md" || cp_fail_later "README.md does not link doc/bundle-format.md"
 
 # c_strings FILE FUNCTION-OR-ARRAY: the string literals of one function
-# body or array initialiser in FILE.
+# body or array initialiser in FILE (a file name, anywhere below src/).
 c_strings() {
+	local f
+	f=$(find "$SRC/src" -name "$1" | head -n1)
+	[[ -n $f ]] || cp_fail "no $1 below $SRC/src"
 	awk -v name="$2" '
 		index($0, name) && /[({=]/ { on = 1 }
 		on { print }
-		on && /^}|};/ { exit }' "$SRC/src/$1" | grep -oE '"[a-z][a-z0-9_.-]*"' | tr -d '"' | sort -u
+		on && /^}|};/ { exit }' "$f" | grep -oE '"[a-z][a-z0-9_.-]*"' | tr -d '"' | sort -u
 }
 
 cp_check "the status, role and debug tokens of the code are documented"
