@@ -1,14 +1,26 @@
 #!/bin/sh
-# Installs what corepack needs to build and test on Debian 12 (apt), then
-# builds it in ./build.  Usage: scripts/setup.sh [BUILD_DIR [CMAKE_ARGS...]]
+# Installs what corepack needs to build, test (ctest), run CI (.ci/run: the
+# clang sanitizer builds) and fuzz (the README's recipe) on Debian 12, with
+# apt, then builds it in ./build.
+#   Usage: scripts/setup.sh [BUILD_DIR [CMAKE_ARGS...]]
+# Packages missing are installed as root, or with sudo when there is one;
+# otherwise it stops, naming them.
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
 [ $# -gt 0 ] && shift
 
-pkgs="build-essential cmake pkg-config libelf-dev libdw-dev libarchive-dev libcmocka-dev
-libjson-c-dev libzstd-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools clang binutils dwz strace bsdutils
-util-linux python3 jq"
+# build: compilers, cmake, the libraries corepack links
+pkgs="build-essential cmake pkg-config libelf-dev libdw-dev libarchive-dev libjson-c-dev
+libzstd-dev"
+# tests: cmocka; the tools the end-to-end tests run (gdb, eu-readelf and
+# eu-unstrip, tar/bsdtar/zstd/xz to read bundles, dwz, strace, unshare,
+# python3, jq), groff for the man pages; libc6-dbg for libc's debug files
+pkgs="$pkgs libcmocka-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools binutils groff-base
+dwz strace bsdutils util-linux python3 jq"
+# CI and fuzzing: clang and its sanitizer/libFuzzer runtimes (a Recommends
+# of clang, which --no-install-recommends would skip)
+pkgs="$pkgs clang libclang-rt-14-dev"
 # 32-bit cores are tested where multilib exists.
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && pkgs="$pkgs gcc-multilib"
 
@@ -19,7 +31,14 @@ for p in $pkgs; do
 done
 if [ -n "$missing" ]; then
 	sudo=
-	[ "$(id -u)" = 0 ] || sudo=sudo
+	if [ "$(id -u)" != 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then
+			sudo=sudo
+		else
+			echo "setup: not root and no sudo: as root, run: apt-get install$missing" >&2
+			exit 1
+		fi
+	fi
 	echo "setup: installing$missing"
 	$sudo apt-get update -qq
 	# shellcheck disable=SC2086

@@ -82,7 +82,9 @@ struct cp_entry_checked {
 	                          * "" for the top directory itself.  Valid until the
 	                          * next cp_entry_check() on the same validator. */
 	enum cp_entry_type type; /* FILE, DIR or SYMLINK */
-	unsigned mode;           /* 0644 or 0755 for files, 0755 for directories */
+	unsigned mode;           /* files: 0600 for core, manifest.json and report.txt
+	                          * (layout.h), else 0755 when any x bit is set,
+	                          * else 0644; directories 0755 */
 	size_t node;             /* the name's id in the validator (cp_entry_lookup) */
 };
 
@@ -182,9 +184,12 @@ struct cp_unpack_opts {
 extern const char *const cp_bundle_names[];
 
 /*
- * Unpack: DIR is created when missing (not its parents).  Unless FORCE, if
- * any of cp_bundle_names exists in DIR, fails with -EEXIST before writing
- * anything.  The bundle is extracted into a fresh directory made in DIR
+ * Unpack: the bundle is opened first (an unreadable or missing bundle, or
+ * a directory, fails before DIR is looked at).  DIR is created when
+ * missing (not its parents).  Unless FORCE, if any of cp_bundle_names
+ * exists in DIR, fails with -EEXIST before writing anything.  core,
+ * manifest.json and report.txt are made mode 0600 whatever the umask.  The bundle is extracted into
+ * a fresh directory made in DIR
  * (".coreunpack-XXXXXX") and checked (cp_bundle_read()); the bundle's
  * run-gdb.sh and corepack.gdb are replaced by ones rendered here; then
  * every name is moved into DIR (with FORCE, after moving aside every one of

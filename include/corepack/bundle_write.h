@@ -31,14 +31,23 @@ enum cp_compression {
  * (anything but .tar.zst .tar.xz .tar.gz .tgz .tar). */
 int cp_compression_from_name(const char *output, enum cp_compression *out);
 
+/* "zstd", "xz", "gzip", "none". */
+const char *cp_compression_name(enum cp_compression c);
+
+/* The compression levels C takes, MIN to MAX: zstd 1-19 (default 3), xz
+ * 0-9 and gzip 1-9 (default: the library's, 6).  -EINVAL for
+ * CP_COMPRESS_NONE, which takes no level. */
+int cp_compression_levels(enum cp_compression c, int *min, int *max);
+
 /* The top directory for an output name: basename less ".tar.zst" etc.
  * Caller frees. */
 char *cp_bundle_top_from_name(const char *output);
 
 struct cp_bundle_opts {
-	int level;   /* compression level, 0 for the filter's default */
-	int threads; /* zstd worker threads, 0 for the default (online CPUs) */
-	int force;   /* allow replacing an existing output */
+	int level;     /* compression level (cp_compression_levels()), when level_set */
+	int level_set; /* 0: the compression's default level */
+	int threads;   /* zstd worker threads, 0 for the default (online CPUs) */
+	int force;     /* allow replacing an existing output */
 	const volatile sig_atomic_t *cancel; /* when non-NULL and set: -EINTR */
 	/* Progress, called a few times a second at most; may be NULL.  DONE
 	 * counts the logical bytes (holes included) of every file and buffer
@@ -60,14 +69,26 @@ struct cp_file_digest {
 };
 
 /*
- * Open a writer for OUTPUT.  Fails with -EEXIST when OUTPUT exists and
- * !opts->force, -ENOENT/-ENOTDIR when its directory does not exist,
- * -EINVAL for an unknown suffix, a bad compression level, a TOP that is not
- * one plain path component, or an existing OUTPUT that is neither a regular
- * file, a character device nor a FIFO.  With force, an existing character
- * device or FIFO (/dev/full, /dev/stdout on a pipe) is written directly,
- * with no temporary file, and zstd is used when its name has no known
- * suffix.  The bundle is created mode 0600.  TOP is the top directory name.
+ * Whether OUTPUT may be written: the checks cp_bundle_writer_open() starts
+ * with, for a front end to make before any work.  Errors, the message
+ * naming OUTPUT: -EEXIST when a file of that name exists (even a dangling
+ * symlink) and !FORCE ("'x' already exists"); -ENOENT, -ENOTDIR, -EACCES,
+ * -EROFS & co. when its directory is missing, not a directory or not
+ * writable (the message names the directory); -EINVAL when it exists and
+ * is neither a regular file, a character device nor a FIFO.  *DIRECT (may
+ * be NULL) is set to 1 when OUTPUT is an existing character device or FIFO
+ * (then FORCE was given), to be written in place, else to 0.
+ */
+int cp_bundle_output_check(const char *output, int force, int *direct, struct cp_error *err);
+
+/*
+ * Open a writer for OUTPUT.  Fails as cp_bundle_output_check() does, and
+ * with -EINVAL for an unknown suffix, a compression level the compression
+ * does not take (any level for .tar), or a TOP that is not one plain path
+ * component.  With force, an existing character device or FIFO
+ * (/dev/full, /dev/stdout on a pipe) is written directly, with no
+ * temporary file, and zstd is used when its name has no known suffix.
+ * The bundle is created mode 0600.  TOP is the top directory name.
  */
 int cp_bundle_writer_open(const char *output, const char *top, const struct cp_bundle_opts *opts,
                           struct cp_bundle_writer **out, struct cp_error *err);
@@ -87,15 +108,17 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 int cp_bundle_add_dir(struct cp_bundle_writer *w, const char *name, struct cp_error *err);
 int cp_bundle_add_symlink(struct cp_bundle_writer *w, const char *name, const char *target,
                           struct cp_error *err);
-/* Stream HOST_PATH into entry NAME (mode 0755 when EXECUTABLE, else 0644).
+/* Stream HOST_PATH into entry NAME with permission bits PERM (0644, 0755;
+ * 0600 for what holds the crashed process's memory: layout.h).  PERM must
+ * be within 0777 and readable by its owner (-EINVAL otherwise).
  * DIGEST (may be NULL) receives the size and sha256, only on success; the
  * sha256 (holes hashed as zeros, as sha256sum does) is computed only when
  * DIGEST is given, and costs 0.7-0.9 s of CPU per GiB of holes with the
  * SHA extensions, about 6 s without. */
 int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
-                       int executable, struct cp_file_digest *digest, struct cp_error *err);
+                       unsigned perm, struct cp_file_digest *digest, struct cp_error *err);
 int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf, size_t len,
-                         int executable, struct cp_error *err);
+                         unsigned perm, struct cp_error *err);
 
 /* Finish the archive, fsync, and move it to the output name (refusing to
  * replace an output that appeared meanwhile unless force: -EEXIST).  Frees

@@ -3,11 +3,11 @@
  * when it is a terminal, at most five times a second, and erased when done.
  */
 #include <archive.h>
-#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,10 +97,49 @@ void cli_human_size(uint64_t bytes, char *buf, size_t size)
 		snprintf(buf, size, "%.1f %s", v, units[u]);
 }
 
-void cli_print_version(void)
+void cli_print_version(const char *more)
 {
-	printf("%s %s\n%s\nelfutils %s\n", progname, COREPACK_VERSION, archive_version_details(),
-	       dwfl_version(NULL));
+	printf("%s %s\n%s\n%s", progname, COREPACK_VERSION, archive_version_details(),
+	       more ? more : "");
+}
+
+static int stdout_errno; /* the first failed write's errno, when known */
+
+void cli_puts_stdout(const char *s)
+{
+	if (fputs(s, stdout) == EOF && !stdout_errno)
+		stdout_errno = errno;
+}
+
+void cli_flush_stdout(void)
+{
+	if (fflush(stdout) != 0 && !stdout_errno)
+		stdout_errno = errno;
+}
+
+/* gnulib's close_stdout, in short: a stream that failed, or whose last
+ * flush fails, is an error; a closed descriptor is one only when
+ * something was to be written to it. */
+static void close_stdout(void)
+{
+	int failed_before = ferror(stdout), pending = __fpending(stdout) > 0;
+	errno = 0;
+	int failed = fclose(stdout) != 0;
+	int e = failed ? errno : 0;
+	if (!failed_before && (!failed || (e == EBADF && !pending)))
+		return;
+	if (!e)
+		e = stdout_errno;
+	if (e)
+		fprintf(stderr, "%s: write error on standard output: %s\n", progname, strerror(e));
+	else
+		fprintf(stderr, "%s: write error on standard output\n", progname);
+	_exit(1);
+}
+
+void cli_check_stdout_at_exit(void)
+{
+	atexit(close_stdout);
 }
 
 static volatile sig_atomic_t cancelled;

@@ -20,7 +20,20 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_long(const char *s, long min, long max, long *out);
 int cli_is_dir(const char *path);
 void cli_human_size(uint64_t bytes, char *buf, size_t size);
-void cli_print_version(void);
+/* "PROG VERSION", libarchive's versions, then MORE (lines of other
+ * libraries' versions, each ending in a newline; may be NULL). */
+void cli_print_version(const char *more);
+
+/* Check standard output when the program exits (atexit): whatever could
+ * not be written (a full disk, /dev/full) is reported as "PROG: write
+ * error on standard output: REASON" and the exit status becomes 1.  Call
+ * once, before anything is printed. */
+void cli_check_stdout_at_exit(void);
+/* fputs(S, stdout) and fflush(stdout) that remember why a write failed,
+ * for the message at exit (a failed write inside a long fputs leaves
+ * nothing for fclose to fail on, and so no reason). */
+void cli_puts_stdout(const char *s);
+void cli_flush_stdout(void);
 
 /* Catch SIGINT, SIGTERM and SIGHUP into a flag the library polls (its
  * "cancel" options); returns the flag.  No SA_RESTART, so a read blocked on

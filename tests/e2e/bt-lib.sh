@@ -5,28 +5,16 @@
 # wrote when corepack writes one, otherwise from tests/tools/bt-driver.c (the
 # same library calls: cp_scan_core, cp_backtrace_core, cp_report_render).
 # BT_SOURCE=driver or BT_SOURCE=corepack forces one.  The driver is the one
-# CMake built (BUILD/tests/tools/bt-driver) or, when tests/tools is not part
-# of the build, compiled here against BUILD/libcpcore.a.
+# CMake built (BUILD/tests/tools/bt-driver).
 
-# bt_driver_init: set BT_DRIVER.
+# bt_driver_init: set BT_DRIVER (built by CMake with the tests).
 bt_driver_init() {
-	local build cflags=() sanitize
+	local build
 	[[ -n ${BT_DRIVER:-} ]] && return 0
 	build=$(dirname "$COREPACK")
-	if [[ -x $build/tests/tools/bt-driver ]]; then
-		BT_DRIVER=$build/tests/tools/bt-driver
-		return 0
-	fi
-	[[ -f $build/libcpcore.a ]] || cp_skip "no $build/libcpcore.a to build bt-driver with"
-	sanitize=$(sed -n 's/^COREPACK_SANITIZE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-	[[ -n $sanitize ]] && cflags+=("-fsanitize=$sanitize")
-	BT_DRIVER=$CP_WORK/bt-driver
-	# shellcheck disable=SC2046
-	cc -g -D_GNU_SOURCE "${cflags[@]}" -I"$CP_SRC_DIR/include" \
-		-o "$BT_DRIVER" "$CP_SRC_DIR/tests/tools/bt-driver.c" "$build/libcpcore.a" \
-		$(pkg-config --libs libelf libdw libarchive json-c) \
-		2>"$CP_WORK/logs/bt-driver-cc.err" ||
-		cp_fail "cannot build bt-driver" "$CP_WORK/logs/bt-driver-cc.err"
+	[[ -x $build/tests/tools/bt-driver ]] ||
+		cp_fail "no $build/tests/tools/bt-driver (it is built with the tests: cmake --build $build)"
+	BT_DRIVER=$build/tests/tools/bt-driver
 }
 
 # bt_report OUT CORE [OPTION...]: the crash report with every thread's
@@ -105,13 +93,15 @@ bt_gdb_frames() {
 }
 
 # bt_gdb OUT EXE CORE [GDB-ARGS...]: gdb on the original files (before
-# anything is hidden), with CP_DEBUGROOT and /usr/lib/debug for debug files.
+# anything is hidden), with CP_DEBUGROOT and /usr/lib/debug for debug files;
+# each -ex in GDB-ARGS is marked (cp_gdb_mark).
 bt_gdb() {
 	local out=$1 exe=$2 core=$3 st=0
 	shift 3
+	cp_gdb_mark "$@"
 	gdb -nx -batch -iex 'set debuginfod enabled off' -iex 'set auto-load off' \
 		-iex "set debug-file-directory ${CP_DEBUGROOT:+$CP_DEBUGROOT:}/usr/lib/debug" \
-		-ex "file $exe" -ex "core-file $core" "$@" </dev/null >"$out" 2>&1 || st=$?
+		-ex "file $exe" -ex "core-file $core" "${CP_GDB_ARGS[@]}" </dev/null >"$out" 2>&1 || st=$?
 	((st == 0)) || cp_fail "gdb exited $st" "$out"
 }
 
@@ -119,7 +109,11 @@ bt_gdb() {
 # "thread apply all bt".
 bt_gdb_split() {
 	mkdir -p "$2"
-	awk -v dir="$2" '
+	awk -v dir="$2" -v marked="$(grep -c -E '^@@cp-ex [0-9]+@@$' "$1" || true)" '
+		marked && /^@@cp-ex [0-9]+@@$/ { on = 1; next }
+		marked && /^@@cp-end@@$/ { on = 0; f = ""; next }
+		marked && !on { next }
+		/^warning: / { next }
 		/^Thread [0-9]+ \(/ {
 			lwp = ""
 			if (match($0, /LWP [0-9]+/)) lwp = substr($0, RSTART + 4, RLENGTH - 4)
@@ -143,7 +137,7 @@ bt_compare() {
 	fi
 	for ((i = 0; i < ${#a[@]} && i < ${#b[@]}; i++)); do
 		local fa=${a[i]%%$'\t'*} fb=${b[i]%%$'\t'*} la=${a[i]#*$'\t'} lb=${b[i]#*$'\t'}
-		if [[ $fa != "$fb" ]]; then
+		if [[ $(cp_fn_family "$fa") != "$(cp_fn_family "$fb")" ]]; then
 			bad+="${bad:+; }frame #$i is '$fa', gdb has '$fb'"
 		elif [[ -n $la && -n $lb && $la != "$lb" ]]; then
 			bad+="${bad:+; }frame #$i ($fa) is at $la, gdb has $lb"
@@ -163,4 +157,25 @@ bt_compare() {
 # bt_expect_line REPORT REGEX: a line of the report matches.
 bt_expect_line() {
 	grep -E -- "$2" "$1" >/dev/null || cp_fail_later "report has no line matching /$2/"
+}
+
+# bt_make_sysroot ROOT: after cp_build_trio and cp_crash, a sysroot in ROOT
+# with every file of the core's NT_FILE paths and the trio's build tree
+# (symlinks and debug files beside the objects, for the debuglink lookups);
+# the original build tree is moved away to $CP_WORK/b.away.
+bt_make_sysroot() {
+	local root=$1 f
+	mkdir -p "$root"
+	cp_check "building a sysroot from the core's NT_FILE paths"
+	# (eu-readelf: Debian's readelf cannot decode 64-bit NT_FILE notes)
+	cp_need eu-readelf:elfutils
+	eu-readelf -n "$CP_CORE" | sed -n 's/^ *[0-9a-f]*-[0-9a-f]* [0-9a-f]* [0-9]* *\(\/.*\)$/\1/p' |
+		sort -u >"$CP_WORK/logs/nt-files"
+	[[ -s $CP_WORK/logs/nt-files ]] || cp_fail "no NT_FILE paths in the core"
+	while IFS= read -r f; do
+		[[ -f $f ]] && cp --parents -L -- "$f" "$root/"
+	done <"$CP_WORK/logs/nt-files"
+	mkdir -p "$root$CP_WORK"
+	cp -a "$CP_WORK/b" "$root$CP_WORK/"
+	mv "$CP_WORK/b" "$CP_WORK/b.away"
 }

@@ -297,7 +297,8 @@ cu_run_gdb() {
 	local out=$1 dir=$2 st=0
 	shift 2
 	mkdir -p "$CP_WORK/scratch"
-	(cd "$CP_WORK/scratch" && exec "$dir/run-gdb.sh" -batch -ex bt "$@") </dev/null >"$out" 2>&1 || st=$?
+	cp_gdb_mark -batch -ex bt "$@"
+	(cd "$CP_WORK/scratch" && exec "$dir/run-gdb.sh" "${CP_GDB_ARGS[@]}") </dev/null >"$out" 2>&1 || st=$?
 	((st == 0)) || cp_fail "run-gdb.sh exited $st" "$out"
 	cp_assert_frames "$out" "crash_gamma threads.c:$(cp_line "$CU_SRC" crash_gamma)" \
 		"work_gamma threads.c:$(cp_line "$CU_SRC" work_gamma)"

@@ -30,17 +30,17 @@ crashing=(
 	"thread_gamma threads.c:$(cp_line "$src" thread_gamma)"
 )
 cp_check "bt of the current thread: ${crashing[*]}"
-sed -n '/^Thread 1 /,$!p' "$out" >"$CP_WORK/logs/bt-current"
+cp_gdb_section "$out" 2 >"$CP_WORK/logs/bt-current"
 cp_assert_frames "$CP_WORK/logs/bt-current" "$out" "${crashing[@]}"
 
 cp_check "info threads lists 4 threads"
-n=$(sed -n '/^Thread [0-9]* (/,$!p' "$out" | grep -c -E '^[* ] +[0-9]+ +(Thread|LWP) ' || true)
+n=$(cp_gdb_section "$out" 1 | grep -c -E '^[* ] +[0-9]+ +(Thread|LWP) ' || true)
 [[ $n == 4 ]] || cp_fail "info threads lists $n threads, expected 4" "$out"
 
 # One file per thread of "thread apply all bt".
-awk -v dir="$CP_WORK/logs" '
+cp_gdb_section "$out" 3 | awk -v dir="$CP_WORK/logs" '
 	/^Thread [0-9]+ \(/ { f = dir "/thread-" $2; printf "" > f }
-	f { print > f }' "$out"
+	f { print > f }' 
 sections=("$CP_WORK"/logs/thread-[0-9]*)
 n=${#sections[@]}
 [[ $n == 4 ]] || cp_fail "thread apply all bt shows $n threads, expected 4" "$out"

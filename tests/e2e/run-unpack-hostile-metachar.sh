@@ -43,7 +43,8 @@ cu_expect_no_marker "after ./run-gdb.sh"
 (cd "$CP_WORK/scratch" && cu_expect_no_marker "after ./run-gdb.sh, in its working directory")
 grep -q -F "$CP_UNPACK/u/sysroot$dir/threads" "$CP_WORK/logs/gdb.out" ||
 	cp_fail "gdb did not name the executable under sysroot/" "$CP_WORK/logs/gdb.out"
-(cd "$CP_UNPACK/u" && gdb -nx -batch -x corepack.gdb -ex bt) </dev/null >"$CP_WORK/logs/gdb-x.out" 2>&1 ||
+cp_gdb_mark -ex bt
+(cd "$CP_UNPACK/u" && gdb -nx -batch -x corepack.gdb "${CP_GDB_ARGS[@]}") </dev/null >"$CP_WORK/logs/gdb-x.out" 2>&1 ||
 	cp_fail "gdb -nx -x corepack.gdb failed" "$CP_WORK/logs/gdb-x.out"
 cp_assert_frames "$CP_WORK/logs/gdb-x.out" "crash_gamma threads.c:$(cp_line "$CU_SRC" crash_gamma)"
 cu_expect_no_marker "after gdb -x corepack.gdb"

@@ -36,7 +36,8 @@ fi
 
 cu_run_gdb "$CP_WORK/logs/gdb.out" "$CP_UNPACK/u"
 cu_expect_no_marker "after ./run-gdb.sh"
-(cd "$CP_UNPACK/u" && gdb -nx -batch -x corepack.gdb -ex bt) </dev/null >"$CP_WORK/logs/gdb-x.out" 2>&1 ||
+cp_gdb_mark -ex bt
+(cd "$CP_UNPACK/u" && gdb -nx -batch -x corepack.gdb "${CP_GDB_ARGS[@]}") </dev/null >"$CP_WORK/logs/gdb-x.out" 2>&1 ||
 	cp_fail "gdb -nx -x corepack.gdb failed" "$CP_WORK/logs/gdb-x.out"
 cp_assert_frames "$CP_WORK/logs/gdb-x.out" "crash_gamma threads.c:$(cp_line "$CU_SRC" crash_gamma)"
 cu_expect_no_marker "after gdb -nx -x corepack.gdb"

@@ -27,8 +27,9 @@ for w in --directory --force --list --trust --quiet --verbose --version "200000 
 	grep -q -F -- "$w" "$log.out" || cp_fail "--help does not mention '$w'" "$log.out"
 done
 cu_run "$log" "$CU_BOX" -V
+# (coreunpack does not link elfutils: it has no version of it to print)
 [[ $CU_ST == 0 ]] && grep -q '^coreunpack [0-9]' "$log.out" && grep -q libarchive "$log.out" &&
-	grep -q elfutils "$log.out" || cp_fail "-V" "$log.out"
+	! grep -q elfutils "$log.out" || cp_fail "-V" "$log.out"
 
 # A bundle with something to say: warnings, a mismatched object, one
 # without a debug file, one with, a report.

@@ -49,16 +49,15 @@ for mode in plain trusted; do
 			cp_fail "plain: not the host's libthread_db: $tdb_line" "$out"
 	fi
 	cp_check "$mode: bt of the current thread: ${crashing[*]}"
-	sed -n '/^Thread 1 /,$!p' "$out" >"$CP_WORK/logs/bt-$mode"
+	cp_gdb_section "$out" 2 >"$CP_WORK/logs/bt-$mode"
 	cp_assert_frames "$CP_WORK/logs/bt-$mode" "$out" "${crashing[@]}"
 	cp_check "$mode: info threads lists 4 threads"
-	n=$(sed -n '/^Thread [0-9]* (/,$!p' "$out" | grep -c -E '^[* ] +[0-9]+ +Thread 0x' || true)
+	n=$(cp_gdb_section "$out" 1 | grep -c -E '^[* ] +[0-9]+ +Thread 0x' || true)
 	[[ $n == 4 ]] || cp_fail "$mode: info threads lists $n threads (as 'Thread 0x...'), expected 4" "$out"
 	rm -f "$CP_WORK"/logs/thread-[0-9]*
-	awk -v dir="$CP_WORK/logs" '
+	cp_gdb_section "$out" 3 | awk -v dir="$CP_WORK/logs" '
 		/^Thread [0-9]+ \(/ { f = dir "/thread-" $2; printf "" > f }
-		/^From +To/ { f = "" }
-		f { print > f }' "$out"
+		f { print > f }' 
 	for want in "park_alpha threads.c:* thread_alpha threads.c:$(cp_line "$src" thread_alpha)" \
 		"park_beta threads.c:* thread_beta threads.c:$(cp_line "$src" thread_beta)" \
 		"park_main threads.c:* main threads.c:$(cp_line "$src" main)"; do

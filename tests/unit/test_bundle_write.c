@@ -29,6 +29,8 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 
+#include "test_skip.h"
+
 #include "corepack/bundle_write.h"
 #include "corepack/digest.h"
 #include "corepack/sha256.h"
@@ -354,13 +356,13 @@ static void write_standard(const char *output, struct fixture *f, const struct c
 	OK(cp_bundle_add_dir(w, "sysroot/usr/bin", &err));
 	OK(cp_bundle_add_symlink(w, "sysroot/bin", "usr/bin", &err));
 	OK(cp_bundle_add_symlink(w, "sysroot/usr/bin/alias", "../../usr/bin/prog", &err));
-	OK(cp_bundle_add_buffer(w, "manifest.json", manifest, strlen(manifest), 0, &err));
-	OK(cp_bundle_add_buffer(w, "run-gdb.sh", script, strlen(script), 1, &err));
-	OK(cp_bundle_add_buffer(w, "empty-buffer", "", 0, 0, &err));
-	OK(cp_bundle_add_file(w, "sysroot/usr/bin/prog", f->prog, 1, &f->d_prog, &err));
-	OK(cp_bundle_add_file(w, "core", f->sparse, 0, &f->d_sparse, &err));
-	OK(cp_bundle_add_file(w, "holes", f->hole_only, 0, &f->d_hole_only, &err));
-	OK(cp_bundle_add_file(w, "empty", f->empty, 0, &f->d_empty, &err));
+	OK(cp_bundle_add_buffer(w, "manifest.json", manifest, strlen(manifest), 0644, &err));
+	OK(cp_bundle_add_buffer(w, "run-gdb.sh", script, strlen(script), 0755, &err));
+	OK(cp_bundle_add_buffer(w, "empty-buffer", "", 0, 0644, &err));
+	OK(cp_bundle_add_file(w, "sysroot/usr/bin/prog", f->prog, 0755, &f->d_prog, &err));
+	OK(cp_bundle_add_file(w, "core", f->sparse, 0644, &f->d_sparse, &err));
+	OK(cp_bundle_add_file(w, "holes", f->hole_only, 0644, &f->d_hole_only, &err));
+	OK(cp_bundle_add_file(w, "empty", f->empty, 0644, &f->d_empty, &err));
 	OK(cp_bundle_writer_commit(w, &err));
 #undef OK
 }
@@ -496,18 +498,20 @@ static void test_roundtrip_every_compression(void **state)
 	static const struct {
 		const char *name;
 		int filter;
-		int level;
+		int level, level_set;
 	} outs[] = {
-	    {"b.tar.zst", ARCHIVE_FILTER_ZSTD, 0}, {"b3.tar.zst", ARCHIVE_FILTER_ZSTD, 3},
-	    {"b.tar.xz", ARCHIVE_FILTER_XZ, 1},    {"b.tar.gz", ARCHIVE_FILTER_GZIP, 0},
-	    {"b9.tgz", ARCHIVE_FILTER_GZIP, 9},    {"b.tar", ARCHIVE_FILTER_NONE, 0},
+	    {"b.tar.zst", ARCHIVE_FILTER_ZSTD, 0, 0}, {"b3.tar.zst", ARCHIVE_FILTER_ZSTD, 3, 1},
+	    {"b.tar.xz", ARCHIVE_FILTER_XZ, 1, 1},    {"b0.tar.xz", ARCHIVE_FILTER_XZ, 0, 1},
+	    {"b.tar.gz", ARCHIVE_FILTER_GZIP, 0, 0},  {"b9.tgz", ARCHIVE_FILTER_GZIP, 9, 1},
+	    {"b.tar", ARCHIVE_FILTER_NONE, 0, 0},
 	};
 	struct fixture f = {0};
 	make_sources(s->dir, &f);
 
 	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
 		char *out = path_in(s->dir, outs[i].name);
-		struct cp_bundle_opts opts = {.level = outs[i].level, .threads = 2};
+		struct cp_bundle_opts opts = {
+		    .level = outs[i].level, .level_set = outs[i].level_set, .threads = 2};
 		write_standard(out, &f, &opts);
 		check_standard(out, &f, outs[i].filter);
 		check_digest(f.prog, &f.d_prog);
@@ -598,11 +602,11 @@ static void test_extract_with_tar(void **state)
 	struct fixture f = {0};
 	make_sources(s->dir, &f);
 	char *out = path_in(s->dir, "b.tar.zst");
-	struct cp_bundle_opts opts = {.level = 3, .threads = 2};
+	struct cp_bundle_opts opts = {.level = 3, .level_set = 1, .threads = 2};
 	write_standard(out, &f, &opts);
 
 	if (!have_program("tar"))
-		skip();
+		cp_test_skip("no tar program to read the bundle back");
 	char *gnu = path_in(s->dir, "gnu");
 	assert_int_equal(mkdir(gnu, 0755), 0);
 	char *tar_argv[] = {"tar", "--zstd", "-xf", out, "-C", gnu, NULL};
@@ -637,8 +641,8 @@ static void test_long_and_binary_names(void **state)
 	const char *odd = "lib/caf\xc3\xa9-\xff\xfe.so";
 
 	assert_int_equal(cp_bundle_writer_open(out, "t", NULL, &w, &err), 0);
-	assert_int_equal(cp_bundle_add_buffer(w, long_name, "L", 1, 0, &err), 0);
-	assert_int_equal(cp_bundle_add_buffer(w, odd, "O", 1, 0, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, long_name, "L", 1, 0644, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, odd, "O", 1, 0644, &err), 0);
 	assert_int_equal(cp_bundle_add_symlink(w, "lib/link", "caf\xc3\xa9-\xff\xfe.so", &err), 0);
 	assert_int_equal(cp_bundle_writer_commit(w, &err), 0);
 
@@ -693,7 +697,7 @@ static void test_refuses_existing_output(void **state)
 	struct cp_bundle_opts opts = {.force = 1};
 	cp_error_clear(&err);
 	assert_int_equal(cp_bundle_writer_open(out, "t", &opts, &w, &err), 0);
-	assert_int_equal(cp_bundle_add_buffer(w, "f", "new", 3, 0, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, "f", "new", 3, 0644, &err), 0);
 	assert_int_equal(cp_bundle_writer_commit(w, &err), 0);
 	struct rd_bundle b;
 	read_bundle(out, &b);
@@ -721,7 +725,7 @@ static void test_commit_does_not_replace_new_output(void **state)
 	struct cp_error err = {0};
 
 	assert_int_equal(cp_bundle_writer_open(out, "t", NULL, &w, &err), 0);
-	assert_int_equal(cp_bundle_add_buffer(w, "f", "data", 4, 0, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, "f", "data", 4, 0644, &err), 0);
 	write_file(out, "someone else's", 14);
 	assert_int_equal(cp_bundle_writer_commit(w, &err), -EEXIST);
 	assert_non_null(strstr(err.msg, out));
@@ -735,7 +739,7 @@ static void test_commit_does_not_replace_new_output(void **state)
 	struct cp_bundle_opts opts = {.force = 1};
 	unlink(out);
 	assert_int_equal(cp_bundle_writer_open(out, "t", &opts, &w, &err), 0);
-	assert_int_equal(cp_bundle_add_buffer(w, "f", "data", 4, 0, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, "f", "data", 4, 0644, &err), 0);
 	write_file(out, "someone else's", 14);
 	assert_int_equal(cp_bundle_writer_commit(w, &err), 0);
 	struct rd_bundle b;
@@ -788,7 +792,7 @@ static void test_abort_leaves_nothing(void **state)
 	/* The temporary file lives beside the output while writing. */
 	assert_int_equal(count_dir(s->dir), 1);
 	assert_int_equal(cp_bundle_add_dir(w, "d", &err), 0);
-	assert_int_equal(cp_bundle_add_buffer(w, "d/f", "abc", 3, 0, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, "d/f", "abc", 3, 0644, &err), 0);
 	cp_bundle_writer_abort(w);
 	assert_int_equal(count_dir(s->dir), 0);
 	cp_bundle_writer_abort(NULL);
@@ -811,10 +815,10 @@ static void test_invalid_entries(void **state)
 	                     "a/..", "a//b",        "a/", "./a",  "a/./b"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cp_error_clear(&err);
-		assert_int_equal(cp_bundle_add_buffer(w, bad[i], "x", 1, 0, &err), -EINVAL);
+		assert_int_equal(cp_bundle_add_buffer(w, bad[i], "x", 1, 0644, &err), -EINVAL);
 		assert_int_equal(cp_bundle_add_dir(w, bad[i], &err), -EINVAL);
 		assert_int_equal(cp_bundle_add_symlink(w, bad[i], "x", &err), -EINVAL);
-		assert_int_equal(cp_bundle_add_file(w, bad[i], "/bin/true", 0, NULL, &err),
+		assert_int_equal(cp_bundle_add_file(w, bad[i], "/bin/true", 0644, NULL, &err),
 		                 -EINVAL);
 	}
 	const char *bad_targets[][2] = {
@@ -828,12 +832,13 @@ static void test_invalid_entries(void **state)
 
 	/* Unpackable sources fail the call but not the bundle. */
 	cp_error_clear(&err);
-	assert_int_equal(cp_bundle_add_file(w, "x", "/nonexistent/file", 0, NULL, &err), -ENOENT);
+	assert_int_equal(cp_bundle_add_file(w, "x", "/nonexistent/file", 0644, NULL, &err),
+	                 -ENOENT);
 	assert_non_null(strstr(err.msg, "/nonexistent/file"));
 	cp_error_clear(&err);
-	assert_int_equal(cp_bundle_add_file(w, "x", s->dir, 0, NULL, &err), -EINVAL);
+	assert_int_equal(cp_bundle_add_file(w, "x", s->dir, 0644, NULL, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "not a regular file"));
-	assert_int_equal(cp_bundle_add_buffer(w, "ok", "fine", 4, 0, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, "ok", "fine", 4, 0644, &err), 0);
 	assert_int_equal(cp_bundle_writer_commit(w, &err), 0);
 
 	struct rd_bundle b;
@@ -882,12 +887,12 @@ static void test_cancel(void **state)
 	struct cp_file_digest d = {.size = 42};
 
 	assert_int_equal(cp_bundle_writer_open(out, "t", &opts, &w, &err), 0);
-	assert_int_equal(cp_bundle_add_file(w, "src", src, 0, &d, &err), -EINTR);
+	assert_int_equal(cp_bundle_add_file(w, "src", src, 0644, &d, &err), -EINTR);
 	assert_string_equal(err.msg, "interrupted");
 	assert_int_equal(d.size, 42);
 	assert_int_equal(c.calls, 1);
 	/* The archive is unusable now; so is committing it. */
-	assert_int_equal(cp_bundle_add_buffer(w, "x", "x", 1, 0, &err), -EIO);
+	assert_int_equal(cp_bundle_add_buffer(w, "x", "x", 1, 0644, &err), -EIO);
 	assert_true(cp_bundle_writer_commit(w, &err) < 0);
 	assert_int_equal(count_dir(s->dir), 1);
 	free(out);
@@ -911,7 +916,7 @@ static void test_file_shrinks(void **state)
 	struct cp_bundle_writer *w;
 	struct cp_error err = {0};
 	assert_int_equal(cp_bundle_writer_open(out, "t", &opts, &w, &err), 0);
-	assert_int_equal(cp_bundle_add_file(w, "src", src, 0, NULL, &err), -EIO);
+	assert_int_equal(cp_bundle_add_file(w, "src", src, 0644, NULL, &err), -EIO);
 	assert_non_null(strstr(err.msg, src));
 	assert_non_null(strstr(err.msg, "shrank"));
 	assert_true(cp_bundle_writer_commit(w, &err) < 0);
@@ -926,12 +931,12 @@ static void test_file_shrinks(void **state)
 	if (!file_has_holes(src)) {
 		free(out);
 		free(src);
-		skip();
+		cp_test_skip("this filesystem keeps no holes");
 	}
 	c = (struct cancel_ctx){.truncate_path = src, .truncate_to = 2 * MIB};
 	cp_error_clear(&err);
 	assert_int_equal(cp_bundle_writer_open(out, "t", &opts, &w, &err), 0);
-	assert_int_equal(cp_bundle_add_file(w, "src", src, 0, NULL, &err), -EIO);
+	assert_int_equal(cp_bundle_add_file(w, "src", src, 0644, NULL, &err), -EIO);
 	assert_non_null(strstr(err.msg, "shrank"));
 	cp_bundle_writer_abort(w);
 	assert_int_equal(count_dir(s->dir), 1);
@@ -968,7 +973,7 @@ static void test_progress_rate_limited(void **state)
 	for (int i = 0; i < 4; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "f%d", i);
-		assert_int_equal(cp_bundle_add_file(w, name, src, 0, NULL, &err), 0);
+		assert_int_equal(cp_bundle_add_file(w, name, src, 0644, NULL, &err), 0);
 	}
 	assert_int_equal(cp_bundle_writer_commit(w, &err), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -998,7 +1003,7 @@ static void test_dev_full(void **state)
 {
 	struct stat st;
 	if (stat("/dev/full", &st) < 0 || !S_ISCHR(st.st_mode))
-		skip();
+		cp_test_skip("no /dev/full character device");
 	struct cp_bundle_writer *w = NULL;
 	struct cp_error err = {0};
 
@@ -1010,7 +1015,7 @@ static void test_dev_full(void **state)
 	uint8_t *buf = malloc(MIB);
 	assert_non_null(buf);
 	fill_random(buf, MIB, 7);
-	int r = cp_bundle_add_buffer(w, "f", buf, MIB, 0, &err);
+	int r = cp_bundle_add_buffer(w, "f", buf, MIB, 0644, &err);
 	if (r == 0)
 		r = cp_bundle_writer_commit(w, &err);
 	else
@@ -1048,7 +1053,7 @@ static void test_fifo_output(void **state)
 	struct cp_bundle_writer *w;
 	struct cp_error err = {0};
 	assert_int_equal(cp_bundle_writer_open(fifo, "t", &opts, &w, &err), 0);
-	assert_int_equal(cp_bundle_add_buffer(w, "f", "through a pipe", 14, 0, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, "f", "through a pipe", 14, 0644, &err), 0);
 	assert_int_equal(cp_bundle_writer_commit(w, &err), 0);
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -1065,18 +1070,59 @@ static void test_fifo_output(void **state)
 	free(copy);
 }
 
+/* Each compression takes its own range of levels; .tar takes none. */
 static void test_bad_level(void **state)
 {
 	struct scratch *s = *state;
-	char *out = path_in(s->dir, "b.tar.gz");
-	struct cp_bundle_opts opts = {.level = 42};
+	static const struct {
+		const char *name;
+		int level;
+		const char *why;
+	} bad[] = {
+	    {"b.tar.gz", 42, "gzip's range (1-9)"},
+	    {"b.tar.gz", 0, "gzip's range (1-9)"},
+	    {"b.tar.zst", 20, "zstd's range (1-19)"},
+	    {"b.tar.zst", 0, "zstd's range (1-19)"},
+	    {"b.tar.xz", -1, "xz's range (0-9)"},
+	    {"b.tar", 1, "none takes no compression level"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *out = path_in(s->dir, bad[i].name);
+		struct cp_bundle_opts opts = {.level = bad[i].level, .level_set = 1};
+		struct cp_bundle_writer *w = NULL;
+		struct cp_error err = {0};
+		assert_int_equal(cp_bundle_writer_open(out, "t", &opts, &w, &err), -EINVAL);
+		if (!strstr(err.msg, bad[i].why))
+			fail_msg("%s level %d: '%s'", bad[i].name, bad[i].level, err.msg);
+		assert_null(w);
+		assert_int_equal(count_dir(s->dir), 0);
+		free(out);
+	}
+	int min, max;
+	assert_int_equal(cp_compression_levels(CP_COMPRESS_XZ, &min, &max), 0);
+	assert_int_equal(min, 0);
+	assert_int_equal(max, 9);
+	assert_int_equal(cp_compression_levels(CP_COMPRESS_NONE, &min, &max), -EINVAL);
+}
+
+/* Entry modes are the caller's, within 0777 and readable by the owner. */
+static void test_entry_modes(void **state)
+{
+	struct scratch *s = *state;
+	char *out = path_in(s->dir, "m.tar");
 	struct cp_bundle_writer *w = NULL;
 	struct cp_error err = {0};
-
-	assert_int_equal(cp_bundle_writer_open(out, "t", &opts, &w, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "compression-level"));
-	assert_null(w);
-	assert_int_equal(count_dir(s->dir), 0);
+	assert_int_equal(cp_bundle_writer_open(out, "t", NULL, &w, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, "core", "c", 1, 0600, &err), 0);
+	assert_int_equal(cp_bundle_add_buffer(w, "x", "x", 1, 1, &err), -EINVAL);
+	assert_int_equal(cp_bundle_add_buffer(w, "y", "y", 1, 04755, &err), -EINVAL);
+	assert_int_equal(cp_bundle_add_file(w, "z", "/bin/true", 0, NULL, &err), -EINVAL);
+	assert_int_equal(cp_bundle_writer_commit(w, &err), 0);
+	struct rd_bundle b = {0};
+	read_bundle(out, &b);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(find(&b, "t/core")->perm, 0600);
+	free_bundle(&b);
 	free(out);
 }
 
@@ -1142,7 +1188,7 @@ static void test_large_file_leaves_cache_alone(void **state)
 	struct cp_error err = {0};
 	struct cp_file_digest d;
 	if (cp_bundle_writer_open(out, "t", NULL, &w, &err) != 0 ||
-	    cp_bundle_add_file(w, "big", src, 0, &d, &err) != 0 ||
+	    cp_bundle_add_file(w, "big", src, 0644, &d, &err) != 0 ||
 	    cp_bundle_writer_commit(w, &err) != 0)
 		fail_msg("%s", err.msg);
 
@@ -1193,7 +1239,7 @@ static void test_file_over_8gib(void **state)
 		pwrite_random(fd, (off_t)at[i], 4096, i + 1);
 	close(fd);
 	if (!file_has_holes(src))
-		skip(); /* a filesystem without holes would make this 9 GiB */
+		cp_test_skip("this filesystem keeps no holes: the test file would take 9 GiB");
 
 	struct cp_bundle_writer *w = NULL;
 	struct cp_error err = {0};
@@ -1204,7 +1250,7 @@ static void test_file_over_8gib(void **state)
 			fail_msg("%s: %s", #call, err.msg);                                        \
 	} while (0)
 	MUST(cp_bundle_writer_open(out, "t", NULL, &w, &err));
-	MUST(cp_bundle_add_file(w, "core", src, 0, &d, &err));
+	MUST(cp_bundle_add_file(w, "core", src, 0644, &d, &err));
 	MUST(cp_bundle_writer_commit(w, &err));
 	assert_int_equal(d.size, size);
 	assert_true(d.sparse);
@@ -1268,6 +1314,7 @@ int main(void)
 	    cmocka_unit_test(test_dev_full),
 	    cmocka_unit_test_setup_teardown(test_fifo_output, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_level, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_entry_modes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_over_8gib, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_file_leaves_cache_alone, setup, teardown),
 	};

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/debuginfo.c and src/crc32.c.  The fixtures are real
+ * Unit tests for src/pack/debuginfo.c and src/pack/crc32.c.  The fixtures are real
  * ELF files built once per run with cc, objcopy and strip in a temporary
  * directory (known build-ids through -Wl,--build-id=0x...), then copied
  * into a fresh tree for each test: a debug root with .build-id links, a
@@ -26,6 +26,8 @@
 #include <zlib.h>
 
 #include <cmocka.h>
+
+#include "test_skip.h"
 
 #include "corepack/debuginfo.h"
 #include "corepack/resolve.h"
@@ -959,19 +961,20 @@ static void test_system_libc(void **state)
 		if (access(libcs[i], R_OK) == 0)
 			libc = libcs[i];
 	if (!libc)
-		skip();
+		cp_test_skip("no libc.so.6 at the Debian paths");
 
 	uint8_t id[CP_BUILD_ID_MAX];
 	size_t id_len = 0;
 	assert_int_equal(cp_file_build_id(libc, id, sizeof(id), &id_len, NULL), 0);
 	if (id_len == 0)
-		skip();
+		cp_test_skip("libc.so.6 has no build-id");
 	char hex[2 * CP_BUILD_ID_MAX + 1];
 	cp_hex(id, id_len, hex);
 	char *dbg = build_id_path("/usr/lib/debug", hex);
 	if (access(dbg, R_OK) != 0) {
 		free(dbg);
-		skip(); /* libc6-dbg not installed */
+		cp_test_skip(
+		    "libc6-dbg is not installed (no /usr/lib/debug build-id file for libc)");
 	}
 
 	struct cp_resolved *rv = NULL;

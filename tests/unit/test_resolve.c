@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/resolve.c: the lexical path helpers, and cp_resolve()
+ * Unit tests for src/pack/resolve.c: the lexical path helpers, and cp_resolve()
  * on symlink trees built in a fresh temporary directory for each test (the
  * usr-merge layout, absolute links, loops, links escaping the sysroot), so
  * the results do not depend on the host's own /lib.

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "test_skip.h"
+
 #include "corepack/template.h"
 
 /* Runs ARGV with stdout and stderr captured into *OUT (malloc'd); returns
@@ -269,7 +271,7 @@ static int have_gdb(void)
 static void test_quote_gdb_with_gdb(void **state)
 {
 	if (!have_gdb())
-		skip();
+		cp_test_skip("gdb is not installed");
 
 	char top[] = "/tmp/cp-test-gdb.XXXXXX";
 	assert_non_null(mkdtemp(top));

@@ -4,7 +4,8 @@
  * packable object at its canonical origin path under sysroot/, every
  * symlink that leads to one, the debug files under debug/.build-id/, the
  * generated gdb command file and run-gdb.sh, and last the manifest, which
- * lists every other file with its digest.
+ * lists every other file with its digest.  The core, report.txt and the
+ * manifest (memory, command line, environment) are stored mode 0600.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -151,7 +152,8 @@ static int record_file(struct cp_packer *p, const char *path, uint64_t size, int
 /* Add a file once; a second request for the same bundle path reuses the
  * first digest. */
 static int add_file_once(struct cp_packer *p, struct cp_bundle_writer *w, const char *name,
-                         const char *host, int exec, struct cp_file_digest *d, struct cp_error *err)
+                         const char *host, unsigned perm, struct cp_file_digest *d,
+                         struct cp_error *err)
 {
 	const struct cp_bundle_file *f = find_file(p, name);
 	if (f) {
@@ -161,16 +163,17 @@ static int add_file_once(struct cp_packer *p, struct cp_bundle_writer *w, const 
 		memcpy(d->sha256, f->sha256, 32);
 		return 0;
 	}
-	int r = cp_bundle_add_file(w, name, host, exec, d, err);
+	int r = cp_bundle_add_file(w, name, host, perm, d, err);
 	if (r == 0 && record_file(p, name, d->size, d->sparse, d->sha256) < 0)
 		r = cp_error_set(err, ENOMEM, "out of memory");
 	return r;
 }
 
-static int is_executable(const char *host)
+/* 0755 for a file anyone may execute here, else 0644. */
+static unsigned object_perm(const char *host)
 {
 	struct stat st;
-	return stat(host, &st) == 0 && (st.st_mode & 0111);
+	return stat(host, &st) == 0 && (st.st_mode & 0111) ? 0755 : 0644;
 }
 
 /* An earlier packed module that is the same file as M (a hardlink, a bind
@@ -238,7 +241,7 @@ static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 			r = link_to_packed(p, w, m, o, err);
 		else
 			r = add_file_once(p, w, m->bundle_path, m->host_path,
-			                  is_executable(m->host_path), &m->digest, err);
+			                  object_perm(m->host_path), &m->digest, err);
 		if (r < 0)
 			return r;
 	}
@@ -296,7 +299,7 @@ static int add_debug_file(struct cp_packer *p, struct cp_bundle_writer *w, size_
 	p->debug = d;
 	d = &p->debug[p->n_debug++];
 	*d = (struct cp_packed_debug){mod, f, kind, bundle_path, {0}};
-	return add_file_once(p, w, bundle_path, f->host_path, 0, &d->digest, err);
+	return add_file_once(p, w, bundle_path, f->host_path, 0644, &d->digest, err);
 }
 
 static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
@@ -350,7 +353,7 @@ static char *dir_of(const char *path)
 }
 
 static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const char *name,
-                      const char *text, int exec, struct cp_error *err)
+                      const char *text, unsigned perm, struct cp_error *err)
 {
 	struct cp_sha256 s;
 	uint8_t digest[32];
@@ -358,7 +361,7 @@ static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const cha
 	cp_sha256_init(&s);
 	cp_sha256_update(&s, text, len);
 	cp_sha256_final(&s, digest);
-	int r = cp_bundle_add_buffer(w, name, text, len, exec, err);
+	int r = cp_bundle_add_buffer(w, name, text, len, perm, err);
 	if (r == 0 && record_file(p, name, len, 0, digest) < 0)
 		r = cp_error_set(err, ENOMEM, "out of memory");
 	return r;
@@ -378,8 +381,8 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	struct cp_scripts s = {0};
 	int r = tdb && !tdb_dir ? cp_error_set(err, ENOMEM, "out of memory")
 	                        : cp_scripts_render(&in, &s, err);
-	if (r == 0 && (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0, err)) == 0)
-		r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, s.run_gdb, 1, err);
+	if (r == 0 && (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0644, err)) == 0)
+		r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err);
 	cp_scripts_free(&s);
 	free(tdb_dir);
 	return r;
@@ -393,7 +396,7 @@ static int add_report(struct cp_packer *p, struct cp_bundle_writer *w, struct cp
 		return 0;
 	int r = cp_report_render(p->core, p->scan, p->bt, 1, &text, err);
 	if (r == 0)
-		r = add_buffer(p, w, CP_BUNDLE_REPORT, text, 0, err);
+		r = add_buffer(p, w, CP_BUNDLE_REPORT, text, CP_BUNDLE_PRIVATE_MODE, err);
 	free(text);
 	return r;
 }
@@ -421,7 +424,8 @@ static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
 	char *text = NULL;
 	int r = cp_manifest_build(&in, &text, err);
 	if (r == 0)
-		r = cp_bundle_add_buffer(w, CP_BUNDLE_MANIFEST, text, strlen(text), 0, err);
+		r = cp_bundle_add_buffer(w, CP_BUNDLE_MANIFEST, text, strlen(text),
+		                         CP_BUNDLE_PRIVATE_MODE, err);
 	free(text);
 	free(tdb_dir);
 	return r;
@@ -440,8 +444,8 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 	free(top);
 	if (r < 0)
 		return r;
-	if ((r = cp_bundle_add_file(w, CP_BUNDLE_CORE, p->opts.core_path, 0, &core_digest, err)) <
-	        0 ||
+	if ((r = cp_bundle_add_file(w, CP_BUNDLE_CORE, p->opts.core_path, CP_BUNDLE_PRIVATE_MODE,
+	                            &core_digest, err)) < 0 ||
 	    (r = record_file(p, CP_BUNDLE_CORE, core_digest.size, core_digest.sparse,
 	                     core_digest.sha256)) < 0 ||
 	    (r = add_objects(p, w, err)) < 0 || (r = add_links(p, w, err)) < 0 ||

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "corepack/listing.h"
 #include "corepack/manifest.h"
 #include "corepack/pack.h"
 #include "corepack/report.h"
@@ -34,7 +35,7 @@ static const char usage_text[] =
     "script that starts gdb on it (run-gdb.sh).\n"
     "\n"
     "  -o, --output FILE      the bundle (default: CORE's name + .tar.zst here);\n"
-    "                         .tar.zst, .tar.xz, .tar.gz or .tar\n"
+    "                         .tar.zst, .tar.xz, .tar.gz (.tgz) or .tar\n"
     "  -e, --executable FILE  the executable, when the core's record is wrong\n"
     "      --sysroot DIR      resolve the core's paths under DIR (a container's\n"
     "                         root, a mounted image of the crashed machine)\n"
@@ -43,11 +44,14 @@ static const char usage_text[] =
     "      --no-debug         leave separate debug files out\n"
     "      --no-backtrace     do not unwind the threads (no summary, no report.txt)\n"
     "      --strict           fail if any object is missing or mismatched\n"
-    "      --list             write nothing; print one line per mapped object:\n"
-    "                         address range, build-id, file found, status,\n"
-    "                         debug file found, name; and the totals\n"
-    "      --json             with --list: the same as JSON\n"
-    "      --level N          compression level (zstd 1-19, xz 0-9, gzip 1-9)\n"
+    "      --list             write nothing; print one line per mapped object\n"
+    "      --format FORMAT    with --list: table (the default: address range,\n"
+    "                         build-id, file found, status, debug file found,\n"
+    "                         name; and the totals), unstrip (eu-unstrip -n's\n"
+    "                         START+SIZE BUILDID FILE DEBUGFILE NAME) or json\n"
+    "      --json             with --list: the same as --format json\n"
+    "      --level N          compression level: zstd 1-19 (default 3), xz 0-9\n"
+    "                         and gzip 1-9 (default 6); .tar takes none\n"
     "  -j, --threads N        compression threads (default: online CPUs)\n"
     "      --nice             lowest CPU and idle I/O priority, for packing on a\n"
     "                         busy production machine\n"
@@ -57,25 +61,34 @@ static const char usage_text[] =
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show versions and exit\n"
     "\n"
+    "The command line is checked before any work: a bundle name without a known\n"
+    "suffix or a level its compression cannot take is a usage error; an existing\n"
+    "bundle (without -f) or a missing output directory fails at once.\n"
+    "\n"
     "Output: a crash summary (signal, fault address, the crashing thread's\n"
     "backtrace, unwound here with the files being packed); one line per\n"
     "object (build-id, status, debug file, path); a total.  Status is ok,\n"
-    "mismatch (the file on this machine is not the one\n"
-    "that ran: not packed), missing, no-build-id or unverified (the core\n"
-    "holds no copy of the build-id).  Warnings go to stderr.\n"
+    "mismatch (the file on this machine is not the one that ran: not packed),\n"
+    "missing, no-build-id or unverified (the core holds no copy of the\n"
+    "build-id); --list also shows the vDSO as in-core.  Warnings go to stderr.\n"
     "\n"
     "Limits on what a core may ask: "
     "1048576 mappings, 256 MiB of notes,\n"
     "4096-byte paths, 65536 link_map entries, 40 symlinks per path.\n"
     "\n"
-    "Exit status: 0 bundle written (warnings allowed), 1 failure, 2 usage.\n";
+    "Exit status: 0 bundle written (warnings allowed), 1 failure (also when\n"
+    "standard output cannot be written; a bundle written stays), 2 usage.\n";
+
+enum list_format { LIST_TABLE, LIST_UNSTRIP, LIST_JSON };
 
 struct cli {
 	struct cp_pack_opts pack;
 	const char **debug_dirs;
 	size_t n_debug_dirs;
 	char *default_output;
-	int quiet, verbose, strict, list, json, nice, no_backtrace;
+	const char *format_opt; /* "--json" or "--format" when given */
+	enum list_format format;
+	int quiet, verbose, strict, list, nice, no_backtrace;
 };
 
 static int parse_args(int argc, char **argv, struct cli *c)
@@ -87,6 +100,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		OPT_STRICT,
 		OPT_LEVEL,
 		OPT_LIST,
+		OPT_FORMAT,
 		OPT_JSON,
 		OPT_NICE,
 		OPT_NO_BACKTRACE,
@@ -99,6 +113,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	    {"no-debug", no_argument, NULL, OPT_NO_DEBUG},
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    {"list", no_argument, NULL, OPT_LIST},
+	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"nice", no_argument, NULL, OPT_NICE},
 	    {"no-backtrace", no_argument, NULL, OPT_NO_BACKTRACE},
@@ -141,8 +156,21 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case OPT_LIST:
 			c->list = 1;
 			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "table") == 0)
+				c->format = LIST_TABLE;
+			else if (strcmp(optarg, "unstrip") == 0)
+				c->format = LIST_UNSTRIP;
+			else if (strcmp(optarg, "json") == 0)
+				c->format = LIST_JSON;
+			else
+				return cli_usage("invalid --format '%s' (table, unstrip or json)",
+				                 optarg);
+			c->format_opt = "--format";
+			break;
 		case OPT_JSON:
-			c->json = 1;
+			c->format = LIST_JSON;
+			c->format_opt = "--json";
 			break;
 		case OPT_NICE:
 			c->nice = 1;
@@ -151,9 +179,11 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->no_backtrace = 1;
 			break;
 		case OPT_LEVEL:
-			if (cli_parse_long(optarg, 0, 22, &n) < 0)
-				return cli_usage("invalid compression level '%s' (0-22)", optarg);
+			/* The range depends on the format: see check_usage(). */
+			if (cli_parse_long(optarg, -1000, 1000, &n) < 0)
+				return cli_usage("invalid compression level '%s'", optarg);
 			c->pack.bundle.level = (int)n;
+			c->pack.bundle.level_set = 1;
 			break;
 		case 'j':
 			if (cli_parse_long(optarg, 1, 256, &n) < 0)
@@ -173,7 +203,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
 		case 'V':
-			cli_print_version();
+			cli_print_version(NULL);
+			printf("elfutils %s\n", dwfl_version(NULL));
 			exit(EXIT_OK);
 		default:
 			return cli_usage(NULL);
@@ -184,11 +215,74 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	if (argc - optind > 1)
 		return cli_usage("more than one core file given ('%s')", argv[optind + 1]);
 	c->pack.core_path = argv[optind];
-	if (c->json && !c->list)
-		return cli_usage("--json goes with --list");
+	return EXIT_OK;
+}
+
+/* The bundle's format from its name; a device or FIFO given with -f
+ * (/dev/stdout on a pipe) takes zstd, as the writer does. */
+static int output_format(const char *output, enum cp_compression *comp)
+{
+	struct stat st;
+	if (cp_compression_from_name(output, comp) == 0)
+		return 0;
+	if (stat(output, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		*comp = CP_COMPRESS_ZSTD;
+		return 0;
+	}
+	return cli_usage("'%s': unknown bundle format; the name must end in .tar.zst, .tar.xz, "
+	                 ".tar.gz, .tgz or .tar",
+	                 output);
+}
+
+/* Options that contradict each other, a bundle name without a format, a
+ * level its compression cannot take: exit 2, before anything is opened. */
+static int check_usage(struct cli *c)
+{
+	if (c->format_opt && !c->list)
+		return cli_usage("%s goes with --list", c->format_opt);
 	if (c->list && c->pack.output)
 		return cli_usage("--list writes nothing; -o makes no sense with it");
+	if (c->list && c->pack.bundle.level_set)
+		return cli_usage("--list writes nothing; --level makes no sense with it");
+	if (c->list)
+		return EXIT_OK;
+	if (!c->pack.output) {
+		const char *base = strrchr(c->pack.core_path, '/');
+		base = base ? base + 1 : c->pack.core_path;
+		if (!*base || asprintf(&c->default_output, "%s.tar.zst", base) < 0) {
+			c->default_output = NULL;
+			return cli_usage("cannot name a bundle after '%s'; use -o",
+			                 c->pack.core_path);
+		}
+		c->pack.output = c->default_output;
+	}
+	enum cp_compression comp;
+	int min, max;
+	if (output_format(c->pack.output, &comp) != 0)
+		return EXIT_USAGE;
+	if (!c->pack.bundle.level_set)
+		return EXIT_OK;
+	if (cp_compression_levels(comp, &min, &max) < 0)
+		return cli_usage("'%s' is not compressed: --level does not apply", c->pack.output);
+	if (c->pack.bundle.level < min || c->pack.bundle.level > max)
+		return cli_usage("invalid compression level %d for %s (%d-%d)",
+		                 c->pack.bundle.level, cp_compression_name(comp), min, max);
+	return EXIT_OK;
+}
+
+/* The bundle can be written (not there yet, or -f; its directory exists
+ * and takes files), then the inputs other than the core exist: exit 1,
+ * before the core is opened. */
+static int check_files(struct cli *c)
+{
+	struct cp_error err = {0};
 	struct stat st;
+	int r;
+	if (!c->list &&
+	    (r = cp_bundle_output_check(c->pack.output, c->pack.bundle.force, NULL, &err)) < 0) {
+		cli_fail("%s%s", err.msg, r == -EEXIST ? "; use -f to overwrite" : "");
+		return EXIT_FAIL;
+	}
 	if (c->pack.executable && stat(c->pack.executable, &st) < 0)
 		return cli_fail("cannot open '%s': %s", c->pack.executable, strerror(errno)),
 		       EXIT_FAIL;
@@ -204,14 +298,6 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			return cli_fail("cannot use debug directory '%s': not a directory",
 			                c->debug_dirs[i]),
 			       EXIT_FAIL;
-	if (!c->pack.output && !c->list) {
-		const char *base = strrchr(c->pack.core_path, '/');
-		base = base ? base + 1 : c->pack.core_path;
-		if (!*base || asprintf(&c->default_output, "%s.tar.zst", base) < 0)
-			return cli_usage("cannot name a bundle after '%s'; use -o",
-			                 c->pack.core_path);
-		c->pack.output = c->default_output;
-	}
 	c->pack.debug_roots = c->debug_dirs;
 	c->pack.n_debug_roots = c->n_debug_dirs;
 	return EXIT_OK;
@@ -298,34 +384,20 @@ static void print_total(const struct cp_packer *p, const struct cp_pack_stats *s
 	       by_status[CP_STATUS_MISSING], st->n_debug_files, st->n_links, in, out, output);
 }
 
-static void list_text(const struct cp_packer *p)
+/* The table (listing.h) and a closing line with the totals. */
+static int list_table(const struct cp_packer *p, struct cp_error *err)
 {
 	const struct cp_scan *s = cp_packer_scan(p);
 	size_t by_status[5] = {0}, debug = 0;
-	char id[2 * CP_BUILD_ID_MAX + 1];
+	char *text = NULL;
+	int r = cp_listing_table(s, &text, err);
+	if (r < 0)
+		return r;
+	cli_puts_stdout(text);
+	free(text);
 	for (size_t i = 0; i < s->n_modules; i++) {
-		const struct cp_module *m = &s->modules[i];
-		const uint8_t *b = m->core_build_id_len ? m->core_build_id : m->file_build_id;
-		size_t len = m->core_build_id_len ? m->core_build_id_len : m->file_build_id_len;
-		strcpy(id, "-");
-		if (len)
-			cp_hex(b, len, id);
-		const char *dbg = m->debug && m->debug->file ? m->debug->file->host_path : "-";
-		by_status[m->status]++;
-		debug += m->debug && m->debug->file;
-		char range[48] = "-"; /* libthread_db is packed but was not mapped */
-		if (m->end)
-			snprintf(range, sizeof(range), "0x%llx-0x%llx",
-			         (unsigned long long)m->start, (unsigned long long)m->end);
-		printf("%s %s %s %s %s %s\n", range, id, m->host_path ? m->host_path : "-",
-		       cp_status_name(m->status), dbg, m->origin_path);
-	}
-	if (s->vdso) {
-		strcpy(id, "-");
-		if (s->vdso_build_id_len)
-			cp_hex(s->vdso_build_id, s->vdso_build_id_len, id);
-		printf("0x%llx-0x%llx %s - in-core - [vdso]\n", (unsigned long long)s->vdso,
-		       (unsigned long long)s->vdso_end, id);
+		by_status[s->modules[i].status]++;
+		debug += s->modules[i].debug && s->modules[i].debug->file;
 	}
 	char est[32];
 	cli_human_size(cp_packer_estimate_bytes(p), est, sizeof(est));
@@ -334,6 +406,7 @@ static void list_text(const struct cp_packer *p)
 	       s->n_modules, by_status[CP_STATUS_OK], by_status[CP_STATUS_MISMATCH],
 	       by_status[CP_STATUS_MISSING], by_status[CP_STATUS_NO_BUILD_ID],
 	       by_status[CP_STATUS_UNVERIFIED], debug, est);
+	return 0;
 }
 
 /* Unwind the threads (in a child process: see backtrace.h) and print the
@@ -349,28 +422,38 @@ static int unwind(struct cp_packer *p, int quiet, struct cp_error *err)
 	char *text = NULL;
 	if (!quiet && cp_report_render(cp_packer_core(p), cp_packer_scan(p), cp_packer_backtrace(p),
 	                               0, &text, err) == 0) {
-		fputs(text, stdout);
-		fputc('\n', stdout);
-		fflush(stdout);
+		cli_puts_stdout(text);
+		cli_puts_stdout("\n");
+		cli_flush_stdout();
 	}
 	free(text);
 	return 0;
 }
 
-static int list_core(const struct cp_packer *p, int json)
+static int list_core(const struct cp_packer *p, enum list_format format)
 {
-	if (!json) {
-		list_text(p);
-		return EXIT_OK;
-	}
 	struct cp_error err = {0};
 	char *text = NULL;
-	if (cp_listing_json(cp_packer_core(p), cp_packer_scan(p), cp_packer_estimate_bytes(p),
-	                    &text, &err) < 0) {
+	int r;
+	switch (format) {
+	case LIST_TABLE:
+		r = list_table(p, &err);
+		break;
+	case LIST_UNSTRIP:
+		r = cp_listing_unstrip(cp_packer_core(p), cp_packer_scan(p), &text, &err);
+		break;
+	case LIST_JSON:
+	default:
+		r = cp_listing_json(cp_packer_core(p), cp_packer_scan(p),
+		                    cp_packer_estimate_bytes(p), &text, &err);
+		break;
+	}
+	if (r < 0) {
 		cli_fail("%s", err.msg);
 		return EXIT_FAIL;
 	}
-	fputs(text, stdout);
+	if (text)
+		cli_puts_stdout(text);
 	free(text);
 	return EXIT_OK;
 }
@@ -380,9 +463,17 @@ int main(int argc, char **argv)
 	struct cli c;
 	memset(&c, 0, sizeof(c));
 	cli_init("corepack");
+	cli_check_stdout_at_exit();
 	int rc = parse_args(argc, argv, &c);
-	if (rc != EXIT_OK)
+	if (rc == EXIT_OK)
+		rc = check_usage(&c);
+	if (rc == EXIT_OK)
+		rc = check_files(&c);
+	if (rc != EXIT_OK) {
+		free(c.debug_dirs);
+		free(c.default_output);
 		return rc;
+	}
 
 	if (c.nice)
 		be_nice();
@@ -404,7 +495,7 @@ int main(int argc, char **argv)
 	if (!c.quiet)
 		print_warnings(p);
 	if (c.list) {
-		rc = list_core(p, c.json);
+		rc = list_core(p, c.format);
 		goto out;
 	}
 	const struct cp_scan *s = cp_packer_scan(p);
@@ -426,7 +517,10 @@ int main(int argc, char **argv)
 	int r = cp_packer_write(p, &st, &err);
 	cli_progress_done(c.pack.bundle.progress ? &prog : NULL);
 	if (r < 0) {
-		cli_fail("%s", r == -EINTR ? "interrupted; no bundle written" : err.msg);
+		if (r == -EINTR)
+			cli_fail("interrupted; no bundle written");
+		else
+			cli_fail("%s%s", err.msg, r == -EEXIST ? "; use -f to overwrite" : "");
 		rc = EXIT_FAIL;
 		goto out;
 	}

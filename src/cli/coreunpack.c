@@ -52,7 +52,8 @@ static const char usage_text[] =
     "paths and symlink targets, 255-byte name components, 1 TiB of files (holes\n"
     "included), a 64 MiB manifest with at most 65536 objects.\n"
     "\n"
-    "Exit status: 0 unpacked (warnings allowed), 1 failure, 2 usage.\n";
+    "Exit status: 0 unpacked (warnings allowed), 1 failure (also when standard\n"
+    "output cannot be written), 2 usage.\n";
 
 struct cli {
 	const char *bundle;
@@ -103,7 +104,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
 		case 'V':
-			cli_print_version();
+			cli_print_version(NULL);
 			exit(EXIT_OK);
 		default:
 			return cli_usage(NULL);
@@ -122,8 +123,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 /* ---- printing what came from the bundle ------------------------------- */
 
 /* S (LEN bytes, NUL-free) made safe for a terminal, line breaks and tabs
- * kept. */
-static void put_safe(FILE *f, const char *s, size_t len)
+ * kept, on stdout. */
+static void put_safe(const char *s, size_t len)
 {
 	char *tmp = malloc(len + 1), *buf = malloc(4 * len + 8);
 	if (tmp && buf) {
@@ -133,9 +134,9 @@ static void put_safe(FILE *f, const char *s, size_t len)
 			size_t n = strcspn(p, "\t\n");
 			char sep = p[n];
 			p[n] = '\0';
-			fputs(cp_bundle_printable(p, buf, 4 * len + 8), f);
+			cli_puts_stdout(cp_bundle_printable(p, buf, 4 * len + 8));
 			if (sep)
-				fputc(sep, f);
+				putchar(sep);
 			p = sep ? p + n + 1 : NULL;
 		}
 	}
@@ -277,7 +278,7 @@ static void print_list(const struct cli *c, const struct cp_bundle_contents *bc)
 	each_warning(m, list_line);
 	if (bc->report) {
 		printf("report.txt:\n");
-		put_safe(stdout, bc->report, strlen(bc->report));
+		put_safe(bc->report, strlen(bc->report));
 		if (bc->report_size > strlen(bc->report))
 			printf("\n[report.txt continues: %llu bytes in all]\n",
 			       (unsigned long long)bc->report_size);
@@ -366,6 +367,7 @@ int main(int argc, char **argv)
 	struct cli c;
 	memset(&c, 0, sizeof(c));
 	cli_init("coreunpack");
+	cli_check_stdout_at_exit();
 	int rc = parse_args(argc, argv, &c);
 	if (rc != EXIT_OK)
 		return rc;
@@ -418,13 +420,9 @@ int main(int argc, char **argv)
 		if (c.trust && !bc->manifest->thread_db_dir)
 			cli_warn(
 			    "--trust: the bundle has no libthread_db; gdb will use the host's");
-		fflush(stdout);
+		cli_flush_stdout();
 		print_next(c.dir);
 	}
 	cp_bundle_contents_free(bc);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_fail("cannot write to standard output");
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return EXIT_OK; /* and standard output checked at exit */
 }

@@ -28,7 +28,10 @@
  *    a truncated archive.  Any other non-regular output (a directory, a
  *    socket) is refused.
  *  - The bundle is created mode 0600 (mkstemp's), as the kernel creates a
- *    core: it holds the crashed process's memory.
+ *    core: it holds the crashed process's memory.  Entry modes are the
+ *    caller's (pack.c stores the core, manifest and report 0600).
+ *  - Levels: zstd 1-19, xz 0-9, gzip 1-9, none for .tar; checked here and
+ *    by the front end before any work (cp_compression_levels()).
  *  - Names keep their bytes.  libarchive converts them from the locale's
  *    charset to UTF-8 for pax headers and, where it cannot (non-ASCII in
  *    the C locale, invalid UTF-8), stores them raw with hdrcharset=BINARY;
@@ -142,6 +145,58 @@ int cp_compression_from_name(const char *output, enum cp_compression *out)
 	return 0;
 }
 
+const char *cp_compression_name(enum cp_compression c)
+{
+	switch (c) {
+	case CP_COMPRESS_ZSTD:
+		return "zstd";
+	case CP_COMPRESS_XZ:
+		return "xz";
+	case CP_COMPRESS_GZIP:
+		return "gzip";
+	case CP_COMPRESS_NONE:
+		break;
+	}
+	return "none";
+}
+
+/* zstd stops at 19: 20-22 ("ultra") need a window, and so memory on both
+ * sides, far beyond what a bundle is worth. */
+int cp_compression_levels(enum cp_compression c, int *min, int *max)
+{
+	switch (c) {
+	case CP_COMPRESS_ZSTD:
+		*min = 1, *max = 19;
+		return 0;
+	case CP_COMPRESS_XZ:
+		*min = 0, *max = 9;
+		return 0;
+	case CP_COMPRESS_GZIP:
+		*min = 1, *max = 9;
+		return 0;
+	case CP_COMPRESS_NONE:
+		break;
+	}
+	return -EINVAL;
+}
+
+static int check_level(const char *output, enum cp_compression c, const struct cp_bundle_opts *o,
+                       struct cp_error *err)
+{
+	int min, max;
+	if (!o->level_set)
+		return 0;
+	if (cp_compression_levels(c, &min, &max) < 0)
+		return cp_error_set(err, EINVAL, "cannot write '%s': %s takes no compression level",
+		                    output, cp_compression_name(c));
+	if (o->level < min || o->level > max)
+		return cp_error_set(err, EINVAL,
+		                    "cannot write '%s': compression level %d is not in %s's range "
+		                    "(%d-%d)",
+		                    output, o->level, cp_compression_name(c), min, max);
+	return 0;
+}
+
 char *cp_bundle_top_from_name(const char *output)
 {
 	const char *base = strrchr(output, '/');
@@ -232,6 +287,8 @@ static int valid_link_target(const char *name, const char *target)
 	}
 }
 
+/* The output's directory exists, is one, and we may create files in it
+ * (the temporary file and the link to the output name). */
 static int check_output_dir(const char *output, struct cp_error *err)
 {
 	const char *slash = strrchr(output, '/');
@@ -248,8 +305,37 @@ static int check_output_dir(const char *output, struct cp_error *err)
 	else if (!S_ISDIR(st.st_mode))
 		r = cp_error_set(err, ENOTDIR, "cannot write '%s': '%s' is not a directory", output,
 		                 dir);
+	else if (access(dir, W_OK | X_OK) < 0)
+		r = cp_error_set(err, errno, "cannot write '%s': directory '%s': %s", output, dir,
+		                 strerror(errno));
 	free(dir);
 	return r;
+}
+
+int cp_bundle_output_check(const char *output, int force, int *direct, struct cp_error *err)
+{
+	struct stat st;
+	if (direct)
+		*direct = 0;
+	/* lstat: a dangling symlink is a name taken too (link() would fail
+	 * on it after all the work). */
+	if (lstat(output, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return check_output_dir(output, err);
+		return cp_error_set(err, errno, "cannot write '%s': %s", output, strerror(errno));
+	}
+	if (!force)
+		return cp_error_set(err, EEXIST, "'%s' already exists", output);
+	if (S_ISLNK(st.st_mode) && stat(output, &st) < 0)
+		return check_output_dir(output, err); /* replaced by rename() */
+	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		if (direct)
+			*direct = 1;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return cp_error_set(err, EINVAL, "cannot write '%s': not a regular file", output);
+	return check_output_dir(output, err);
 }
 
 static int create_temp(struct cp_bundle_writer *w, struct cp_error *err)
@@ -406,7 +492,7 @@ static int setup_zstd(struct cp_bundle_writer *w, const struct cp_bundle_opts *o
 		threads = 1;
 	if (threads > 256)
 		threads = 256;
-	int level = opts->level ? opts->level : 3;
+	int level = opts->level_set ? opts->level : 3;
 	w->zc = ZSTD_createCCtx();
 	w->zout_size = ZSTD_CStreamOutSize();
 	w->zout = malloc(w->zout_size);
@@ -472,7 +558,7 @@ static int setup_archive(struct cp_bundle_writer *w, enum cp_compression comp,
 	if (r != ARCHIVE_OK)
 		return archive_failed(w, err, "compression filter");
 
-	if (module && opts->level != 0 &&
+	if (module && opts->level_set &&
 	    (r = set_filter_option(w, module, "compression-level", opts->level, err)) < 0)
 		return r;
 
@@ -527,24 +613,10 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 		return cp_error_set(err, EINVAL, "cannot write '%s': invalid top directory '%s'",
 		                    output, top ? top : "");
 
-	struct stat st;
 	int direct = 0;
-	if (stat(output, &st) == 0) {
-		if (!opts->force)
-			return cp_error_set(err, EEXIST, "cannot write '%s': %s", output,
-			                    strerror(EEXIST));
-		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
-			direct = 1;
-		else if (!S_ISREG(st.st_mode))
-			return cp_error_set(err, EINVAL, "cannot write '%s': not a regular file",
-			                    output);
-	} else if (errno == ENOENT || errno == ENOTDIR) {
-		int r = check_output_dir(output, err);
-		if (r < 0)
-			return r;
-	} else {
-		return cp_error_set(err, errno, "cannot write '%s': %s", output, strerror(errno));
-	}
+	int r = cp_bundle_output_check(output, opts->force, &direct, err);
+	if (r < 0)
+		return r;
 
 	enum cp_compression comp;
 	if (cp_compression_from_name(output, &comp) < 0) {
@@ -555,6 +627,8 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 			                    output);
 		comp = CP_COMPRESS_ZSTD;
 	}
+	if ((r = check_level(output, comp, opts, err)) < 0)
+		return r;
 
 	struct cp_bundle_writer *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -568,7 +642,6 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 	w->now = time(NULL);
 	w->output = strdup(output);
 	w->top = strdup(top);
-	int r;
 	if (!w->output || !w->top) {
 		r = cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
 		goto fail;
@@ -685,6 +758,9 @@ static int start_entry(struct cp_bundle_writer *w, const char *name, unsigned ty
 	if (!is_top && !valid_name(name))
 		return cp_error_set(err, EINVAL, "invalid bundle entry name '%s'",
 		                    name ? name : "");
+	if ((perm & ~0777u) || !(perm & 0400))
+		return cp_error_set(err, EINVAL, "invalid mode %04o for bundle entry '%s'", perm,
+		                    name);
 	int r = check_writable(w, err);
 	if (r < 0)
 		return r;
@@ -729,10 +805,10 @@ int cp_bundle_add_symlink(struct cp_bundle_writer *w, const char *name, const ch
 }
 
 int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf, size_t len,
-                         int executable, struct cp_error *err)
+                         unsigned perm, struct cp_error *err)
 {
 	struct archive_entry *e;
-	int r = start_entry(w, name, AE_IFREG, executable ? 0755 : 0644, &e, err);
+	int r = start_entry(w, name, AE_IFREG, perm, &e, err);
 	if (r < 0)
 		return r;
 	archive_entry_set_size(e, (la_int64_t)len);
@@ -863,10 +939,10 @@ static int feed_file(struct cp_bundle_writer *w, const char *host_path, const ch
 }
 
 int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
-                       int executable, struct cp_file_digest *digest, struct cp_error *err)
+                       unsigned perm, struct cp_file_digest *digest, struct cp_error *err)
 {
 	struct archive_entry *e;
-	int r = start_entry(w, name, AE_IFREG, executable ? 0755 : 0644, &e, err);
+	int r = start_entry(w, name, AE_IFREG, perm, &e, err);
 	if (r < 0)
 		return r;
 

@@ -622,6 +622,10 @@ int cp_entry_check(struct cp_entry_validator *v, const struct cp_entry *e,
 	v->rel[len - off] = '\0';
 	out->path = v->rel;
 	out->node = id;
+	/* What holds the process's memory stays private whatever the
+	 * header says. */
+	if (e->type == CP_ENTRY_FILE && cp_bundle_private(out->path))
+		out->mode = CP_BUNDLE_PRIVATE_MODE;
 	return 0;
 }
 
@@ -837,6 +841,11 @@ static int finish_entry(struct reader *r, const struct cp_entry_checked *c, stru
 	if (archive_write_finish_entry(r->disk) != ARCHIVE_OK)
 		return fail(r, EIO, "cannot write '%s': %s", r->entry,
 		            archive_error_string(r->disk));
+	/* archive_write_disk applied the umask, which may take more than
+	 * group and other bits away. */
+	if (c->type == CP_ENTRY_FILE && c->mode == CP_BUNDLE_PRIVATE_MODE &&
+	    fchmodat(AT_FDCWD, c->path, CP_BUNDLE_PRIVATE_MODE, 0) < 0)
+		return fail(r, EIO, "cannot set the mode of '%s': %s", r->entry, strerror(errno));
 	if (lstat(c->path, &st) < 0)
 		return fail(r, EIO, "cannot find '%s' after writing it: %s", r->entry,
 		            strerror(errno));
@@ -1046,20 +1055,35 @@ static int check_objects(struct reader *r, const struct cp_manifest *m)
 	return 0;
 }
 
-static int open_archive(struct reader *r)
+/* Open the bundle file PATH (SHOWN for messages) into *FD; *SIZE is its
+ * size when it is a regular file, else 0 (a pipe, a FIFO). */
+static int open_bundle(const char *path, const char *shown, int *fd, uint64_t *size,
+                       struct cp_error *err)
 {
 	struct stat st;
-	r->fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (r->fd < 0)
-		return cp_error_set(r->err, errno, "cannot open '%s': %s", r->shown,
-		                    strerror(errno));
-	if (fstat(r->fd, &st) < 0)
-		return cp_error_set(r->err, errno, "cannot open '%s': %s", r->shown,
-		                    strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return fail(r, EISDIR, "not a bundle: is a directory");
-	if (S_ISREG(st.st_mode))
-		r->file_size = (uint64_t)st.st_size;
+	int f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (f < 0)
+		return cp_error_set(err, errno, "cannot open '%s': %s", shown, strerror(errno));
+	if (fstat(f, &st) < 0) {
+		int e = errno;
+		close(f);
+		return cp_error_set(err, e, "cannot open '%s': %s", shown, strerror(e));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(f);
+		return cp_error_set(err, EISDIR, "'%s': not a bundle: is a directory", shown);
+	}
+	*size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	*fd = f;
+	return 0;
+}
+
+/* R->fd is open already when the caller opened the bundle. */
+static int open_archive(struct reader *r)
+{
+	int rc;
+	if (r->fd < 0 && (rc = open_bundle(r->path, r->shown, &r->fd, &r->file_size, r->err)) < 0)
+		return rc;
 	if (!(r->buf = malloc(READ_BLOCK)) || !(r->a = archive_read_new()))
 		return cp_error_set(r->err, ENOMEM, "out of memory");
 	/* Only what corepack writes: less code facing the input. */
@@ -1119,10 +1143,13 @@ static int read_entries(struct reader *r)
 	return 0;
 }
 
-int cp_bundle_read(const char *path, const struct cp_bundle_read_opts *opts,
-                   struct cp_bundle_contents **out, struct cp_error *err)
+/* cp_bundle_read() of PATH, open as FD (and of FILE_SIZE) when FD >= 0;
+ * FD is closed whatever happens. */
+static int read_bundle(const char *path, int fd, uint64_t file_size,
+                       const struct cp_bundle_read_opts *opts, struct cp_bundle_contents **out,
+                       struct cp_error *err)
 {
-	struct reader r = {.path = path, .o = opts, .err = err, .fd = -1};
+	struct reader r = {.path = path, .o = opts, .err = err, .fd = fd, .file_size = file_size};
 	int cwd = -1, rc;
 	cp_bundle_printable(path, r.shown, sizeof(r.shown));
 	if (!(r.c = calloc(1, sizeof(*r.c))) || !(r.dg = malloc(sizeof(*r.dg))) ||
@@ -1171,6 +1198,12 @@ out:
 	}
 	*out = r.c;
 	return 0;
+}
+
+int cp_bundle_read(const char *path, const struct cp_bundle_read_opts *opts,
+                   struct cp_bundle_contents **out, struct cp_error *err)
+{
+	return read_bundle(path, -1, 0, opts, out, err);
 }
 
 void cp_bundle_contents_free(struct cp_bundle_contents *c)
@@ -1340,10 +1373,15 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 	struct install in = {.dfd = -1, .sfd = -1, .oldfd = -1, .dir = dshown};
 	struct cp_bundle_contents *c = NULL;
 	char *staging = NULL;
-	int created = 0, r;
+	int created = 0, r, bfd = -1;
+	uint64_t bsize = 0;
 
 	cp_bundle_printable(o->bundle, shown, sizeof(shown));
 	cp_bundle_printable(dir, dshown, sizeof(dshown));
+	/* The bundle first: "cannot open 'x'" says more than "'./core'
+	 * already exists" when x is a typo. */
+	if ((r = open_bundle(o->bundle, shown, &bfd, &bsize, err)) < 0)
+		goto out;
 	in.dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (in.dfd < 0 && errno == ENOENT) {
 		if (mkdir(dir, 0777) < 0) {
@@ -1387,7 +1425,9 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 	    .on_entry = o->on_entry,
 	    .entry_ctx = o->entry_ctx,
 	};
-	if ((r = cp_bundle_read(o->bundle, &ro, &c, err)) < 0)
+	r = read_bundle(o->bundle, bfd, bsize, &ro, &c, err);
+	bfd = -1; /* closed by read_bundle() */
+	if (r < 0)
 		goto out;
 	if ((in.sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = cp_error_set(err, errno, "cannot open '%s': %s", staging, strerror(errno));
@@ -1401,6 +1441,8 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 	}
 	r = install(&in, o->force, err);
 out:
+	if (bfd >= 0)
+		close(bfd);
 	if (in.oldfd >= 0)
 		close(in.oldfd);
 	if (in.sfd >= 0)
