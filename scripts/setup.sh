@@ -12,7 +12,7 @@ build=${1:-build}
 
 # build: compilers, cmake, the libraries corepack links
 pkgs="build-essential cmake pkg-config libelf-dev libdw-dev libarchive-dev libjson-c-dev
-libzstd-dev"
+libzstd-dev nettle-dev zlib1g-dev"
 # tests: cmocka; the tools the end-to-end tests run (gdb, eu-readelf and
 # eu-unstrip, tar/bsdtar/zstd/xz to read bundles, dwz, strace, unshare,
 # python3, jq), groff for the man pages; libc6-dbg for libc's debug files
