@@ -23,35 +23,12 @@
 #include <stdint.h>
 
 #include "corepack/error.h"
+#include "corepack/escape.h"
+#include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 
-/* What a bundle may ask of coreunpack; past a cap it is refused. */
-#define CP_BUNDLE_MAX_NAMES 200000       /* entries, and the directories their names imply */
-#define CP_BUNDLE_MAX_PATH 4096          /* bytes in an entry name or symlink target */
-#define CP_BUNDLE_MAX_COMPONENT 255      /* bytes in one component of a name */
-#define CP_BUNDLE_MAX_TOTAL (1ULL << 40) /* 1 TiB: files' logical sizes, holes included */
-#define CP_BUNDLE_MAX_REPORT_SHOWN (1024 * 1024) /* report.txt kept for display */
-
-/* ---- names ------------------------------------------------------------ */
-
-/* The names a bundle's top directory may hold (layout.h), and whether NAME
- * (one component, LEN bytes) is one of them.  *IS_DIR tells sysroot/debug
- * from the files. */
-int cp_bundle_top_name(const char *name, size_t len, int *is_dir);
-
-/*
- * Check PATH as a normalised path: not empty, no empty, "." or ".."
- * component, no trailing '/', no control character (bytes below 0x20 and
- * 0x7f), components of at most CP_BUNDLE_MAX_COMPONENT bytes, the whole at
- * most CP_BUNDLE_MAX_PATH.  ABSOLUTE: must start with one '/' ("/" itself
- * is refused); otherwise must not start with '/'.  Returns 0, or -EINVAL
- * with *WHY set to a static phrase ("has a '..' component").
- */
-int cp_bundle_path_check(const char *path, int absolute, const char **why);
-
-/* S for a message: control characters and bytes >= 0x7f as \xNN, cut to
- * fit SIZE (with "..." when cut).  Returns BUF. */
-char *cp_bundle_printable(const char *s, char *buf, size_t size);
+/* report.txt kept for display (bytes). */
+#define CP_BUNDLE_MAX_REPORT_SHOWN (1024 * 1024)
 
 /* ---- the entry validator ---------------------------------------------- */
 
@@ -179,9 +156,6 @@ struct cp_unpack_opts {
 	void (*on_entry)(void *ctx, const char *path, enum cp_entry_type type, uint64_t size);
 	void *entry_ctx;
 };
-
-/* The names coreunpack creates in the target directory, NULL-terminated. */
-extern const char *const cp_bundle_names[];
 
 /*
  * Unpack: the bundle is opened first (an unreadable or missing bundle, or

@@ -53,145 +53,6 @@
 
 #define READ_BLOCK (1024 * 1024)
 
-const char *const cp_bundle_names[] = {
-    CP_BUNDLE_CORE,    CP_BUNDLE_SYSROOT,    CP_BUNDLE_DEBUG,  CP_BUNDLE_MANIFEST,
-    CP_BUNDLE_RUN_GDB, CP_BUNDLE_GDB_SCRIPT, CP_BUNDLE_REPORT, NULL,
-};
-
-/* ---- names ------------------------------------------------------------ */
-
-int cp_bundle_top_name(const char *name, size_t len, int *is_dir)
-{
-	for (const char *const *n = cp_bundle_names; *n; n++) {
-		if (strlen(*n) == len && memcmp(*n, name, len) == 0) {
-			*is_dir =
-			    strcmp(*n, CP_BUNDLE_SYSROOT) == 0 || strcmp(*n, CP_BUNDLE_DEBUG) == 0;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int is_control(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-static int has_control(const char *s)
-{
-	for (; *s; s++)
-		if (is_control((unsigned char)*s))
-			return 1;
-	return 0;
-}
-
-/* The problem with component C (LEN bytes), or NULL. */
-static const char *component_problem(const char *c, size_t len)
-{
-	if (len == 0)
-		return "has an empty component";
-	if (len == 1 && c[0] == '.')
-		return "has a '.' component";
-	if (len == 2 && c[0] == '.' && c[1] == '.')
-		return "has a '..' component";
-	if (len > CP_BUNDLE_MAX_COMPONENT)
-		return "has a component longer than 255 bytes";
-	return NULL;
-}
-
-int cp_bundle_path_check(const char *path, int absolute, const char **why)
-{
-	size_t len = strlen(path);
-	const char *p = path;
-	*why = NULL;
-	if (len == 0)
-		*why = "is empty";
-	else if (len > CP_BUNDLE_MAX_PATH)
-		*why = "is longer than 4096 bytes";
-	else if (has_control(path))
-		*why = "has a control character";
-	else if (absolute && path[0] != '/')
-		*why = "is not an absolute path";
-	else if (!absolute && path[0] == '/')
-		*why = "is an absolute path";
-	else if (path[len - 1] == '/')
-		*why = len == 1 ? "is the root directory" : "ends in '/'";
-	if (*why)
-		return -EINVAL;
-	if (absolute)
-		p++;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-		if ((*why = component_problem(p, n)) != NULL)
-			return -EINVAL;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return 0;
-}
-
-/* Length of the UTF-8 sequence at S that encodes a printable character
- * (U+00A0 and up, well-formed, shortest form), or 0. */
-static size_t utf8_printable(const unsigned char *s)
-{
-	size_t n;
-	unsigned cp;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-char *cp_bundle_printable(const char *s, char *buf, size_t size)
-{
-	size_t o = 0;
-	if (size == 0)
-		return buf;
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		char piece[8];
-		size_t n, adv = *p >= 0x80 ? utf8_printable(p) : 0;
-		if (adv) {
-			memcpy(piece, p, adv);
-			n = adv;
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			snprintf(piece, sizeof(piece), "\\x%02x", *p);
-			n = 4;
-			adv = 1;
-		} else {
-			piece[0] = (char)*p;
-			n = adv = 1;
-		}
-		if (o + n + 4 > size) { /* keep room for "..." and the NUL */
-			if (o + 4 <= size)
-				memcpy(buf + o, "...", 3), o += 3;
-			break;
-		}
-		memcpy(buf + o, piece, n);
-		o += n;
-		p += adv;
-	}
-	buf[o < size ? o : size - 1] = '\0';
-	return buf;
-}
-
 /* ---- the entry validator ---------------------------------------------- */
 
 struct node {
@@ -438,7 +299,7 @@ static int check_symlink(const struct cp_entry *e, size_t depth, struct cp_error
 	cp_bundle_printable(t, shown, sizeof(shown));
 	if (strlen(t) > CP_BUNDLE_MAX_PATH)
 		return refuse(e, err, EINVAL, "symlink target longer than 4096 bytes");
-	if (has_control(t))
+	if (cp_bundle_has_control(t))
 		return refuse(e, err, EINVAL, "symlink target '%s' has a control character", shown);
 	if (t[0] == '/')
 		return refuse(e, err, EINVAL, "symlink to the absolute path '%s'", shown);
@@ -497,7 +358,7 @@ int cp_entry_check(struct cp_entry_validator *v, const struct cp_entry *e,
 		return refuse(e, err, EINVAL, "empty name");
 	if (len > CP_BUNDLE_MAX_PATH)
 		return refuse(e, err, EINVAL, "name longer than %d bytes", CP_BUNDLE_MAX_PATH);
-	if (has_control(name))
+	if (cp_bundle_has_control(name))
 		return refuse(e, err, EINVAL, "control character in the name");
 	if (name[0] == '/')
 		return refuse(e, err, EINVAL, "absolute name");
@@ -525,7 +386,7 @@ int cp_entry_check(struct cp_entry_validator *v, const struct cp_entry *e,
 		size_t k = i;
 		while (k < len && name[k] != '/')
 			k++;
-		if ((why = component_problem(name + i, k - i)) != NULL)
+		if ((why = cp_bundle_component_problem(name + i, k - i)) != NULL)
 			return refuse(e, err, EINVAL, "%s", why);
 		comp[n] = name + i;
 		clen[n++] = k - i;

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corepack/bundle_read.h"
+#include "corepack/escape.h"
 #include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 
