@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "corepack/bundle_read.h"
+#include "corepack/escape.h"
+#include "corepack/unpack.h"
 #include "corepack/layout.h"
 #include "corepack/template.h"
 #include "cli_util.h"

@@ -24,6 +24,8 @@
 #include <cmocka.h>
 
 #include "corepack/bundle_read.h"
+#include "corepack/entry_check.h"
+#include "corepack/unpack.h"
 #include "corepack/digest.h"
 #include "corepack/scripts.h"
 #include "corepack/sha256.h"
