@@ -1,5 +1,5 @@
 /*
- * Running the unwinder (unwind.c) in a forked child, so that a core whose
+ * Running the unwinder (bt_walk.c) in a forked child, so that a core whose
  * stack makes libdw assert, crash or loop cannot take corepack down: the
  * child resets the front end's signal handlers, dumps no core, limits its
  * memory, and dies with the parent; the parent reads its records (wire

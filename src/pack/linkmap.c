@@ -9,7 +9,7 @@
  * does not expose l_name (the name the loader opened, which gdb looks
  * objects up by), and elfutils 0.188 opens each l_name on this machine
  * with no sysroot hook, accepting a file whose build-id the core did not
- * dump (unwind.c avoids it for the same reason).  The walk itself
+ * dump (bt_session.c avoids it for the same reason).  The walk itself
  * (AT_PHDR -> PT_DYNAMIC -> DT_DEBUG -> r_debug -> r_map) is short.
  */
 #include <elf.h>
