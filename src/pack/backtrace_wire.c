@@ -107,12 +107,12 @@ int cp_backtrace_encode(const struct cp_backtrace *bt, uint8_t **buf, size_t *le
 		cp_wire_put_thread_end(&w, t->frames_cut, t->why);
 	}
 	cp_wire_put_end(&w, bt->threads_cut, bt->why);
-	if (w.oom) {
-		free(w.d);
+	size_t n = w.len;
+	char *d = cp_buf_steal(&w);
+	if (!d)
 		return -ENOMEM;
-	}
-	*buf = (uint8_t *)w.d;
-	*len = w.len;
+	*buf = (uint8_t *)d;
+	*len = n;
 	return 0;
 }
 

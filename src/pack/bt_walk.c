@@ -54,7 +54,7 @@ void cp_bt_send_frame(struct bt_child *c, const struct cp_frame *f)
 	if (w.oom)
 		_exit(4);
 	write_all(c->out_fd, w.d, w.len);
-	free(w.d);
+	cp_buf_done(&w);
 }
 
 static void send_record(struct bt_child *c, int type, int32_t tid, int flag, const char *why)
@@ -71,7 +71,7 @@ static void send_record(struct bt_child *c, int type, int32_t tid, int flag, con
 	if (w.oom)
 		_exit(4);
 	write_all(c->out_fd, w.d, w.len);
-	free(w.d);
+	cp_buf_done(&w);
 }
 
 static int frame_cb(Dwfl_Frame *state, void *arg)
