@@ -136,7 +136,7 @@ static void put_safe(const char *s, size_t len)
 			size_t n = strcspn(p, "\t\n");
 			char sep = p[n];
 			p[n] = '\0';
-			cli_puts_stdout(cp_bundle_printable(p, buf, 4 * len + 8));
+			cli_puts_stdout(cp_escape(p, buf, 4 * len + 8));
 			if (sep)
 				putchar(sep);
 			p = sep ? p + n + 1 : NULL;
@@ -148,7 +148,7 @@ static void put_safe(const char *s, size_t len)
 
 static const char *safe(const char *s, char *buf, size_t size)
 {
-	return s ? cp_bundle_printable(s, buf, size) : "-";
+	return s ? cp_escape(s, buf, size) : "-";
 }
 
 static const char *object_build_id(const struct cp_manifest_object *o)
@@ -203,11 +203,10 @@ static void each_warning(const struct cp_manifest *m, void (*emit)(const char *l
 		emit(line);
 	}
 	for (size_t i = 0; i < m->n_warnings; i++) {
-		char *w = malloc(4 * strlen(m->warnings[i]) + 8);
+		char *w = cp_escape_dup(m->warnings[i]);
 		if (!w)
 			continue;
-		snprintf(line, sizeof(line), "%s",
-		         cp_bundle_printable(m->warnings[i], w, 4 * strlen(m->warnings[i]) + 8));
+		snprintf(line, sizeof(line), "%s", w);
 		free(w);
 		emit(line);
 	}
@@ -308,7 +307,7 @@ static void print_next(const char *dir)
 	                         "0123456789_./+-,:@%") == strlen(path);
 	char *q = plain ? NULL : cp_quote_sh(path);
 	char buf[4 * 4096 + 8];
-	printf("next: %s\n", cp_bundle_printable(q ? q : path, buf, sizeof(buf)));
+	printf("next: %s\n", cp_escape(q ? q : path, buf, sizeof(buf)));
 	free(q);
 	free(path);
 }
@@ -357,9 +356,9 @@ static void print_entry(void *ctx, const char *path, enum cp_entry_type type, ui
 	(void)ctx;
 	if (type == CP_ENTRY_FILE) {
 		cli_human_size(size, s, sizeof(s));
-		printf("  %s (%s)\n", cp_bundle_printable(path, buf, sizeof(buf)), s);
+		printf("  %s (%s)\n", cp_escape(path, buf, sizeof(buf)), s);
 	} else {
-		printf("  %s%s\n", cp_bundle_printable(path, buf, sizeof(buf)),
+		printf("  %s%s\n", cp_escape(path, buf, sizeof(buf)),
 		       type == CP_ENTRY_DIR ? "/" : " (symlink)");
 	}
 }
@@ -406,7 +405,7 @@ int main(int argc, char **argv)
 		char shown[600];
 		if (r == -EINTR)
 			cli_fail("'%s': interrupted; nothing was unpacked",
-			         cp_bundle_printable(c.bundle, shown, sizeof(shown)));
+			         cp_escape(c.bundle, shown, sizeof(shown)));
 		else if (r == -EEXIST)
 			cli_fail("%s (-f replaces it)", err.msg);
 		else

@@ -1,60 +1,42 @@
 /*
- * Text from a core or a bundle made safe to show (see
- * include/corepack/escape.h).
+ * Text from a core or a bundle made safe to show (include/corepack/escape.h):
+ * one rule, applied one byte at a time by escape_one(), behind the
+ * three ways of getting the result (bounded, into a buffer, allocated).
  */
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "corepack/escape.h"
 
-/* Length of the UTF-8 sequence at S that encodes a printable character
- * (U+00A0 and up, well-formed, shortest form), or 0. */
-static size_t utf8_printable(const unsigned char *s)
+/* The escaped form of the byte at P into PIECE (at most 4 bytes); returns
+ * its length. */
+static size_t escape_one(const unsigned char *p, char piece[4])
 {
-	size_t n;
-	unsigned cp;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
+	static const char hex[] = "0123456789abcdef";
+	if (*p == '\\') {
+		piece[0] = piece[1] = '\\';
+		return 2;
 	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
+	if (*p >= 0x20 && *p < 0x7f) {
+		piece[0] = (char)*p;
+		return 1;
 	}
-	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
+	piece[0] = '\\';
+	piece[1] = 'x';
+	piece[2] = hex[*p >> 4];
+	piece[3] = hex[*p & 15];
+	return 4;
 }
 
-char *cp_bundle_printable(const char *s, char *buf, size_t size)
+char *cp_escape(const char *s, char *buf, size_t size)
 {
 	size_t o = 0;
 	if (size == 0)
 		return buf;
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		char piece[8];
-		size_t n, adv = *p >= 0x80 ? utf8_printable(p) : 0;
-		if (adv) {
-			memcpy(piece, p, adv);
-			n = adv;
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			snprintf(piece, sizeof(piece), "\\x%02x", *p);
-			n = 4;
-			adv = 1;
-		} else {
-			piece[0] = (char)*p;
-			n = adv = 1;
-		}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char piece[4];
+		size_t n = escape_one(p, piece);
 		if (o + n + 4 > size) { /* keep room for "..." and the NUL */
 			if (o + 4 <= size)
 				memcpy(buf + o, "...", 3), o += 3;
@@ -62,8 +44,22 @@ char *cp_bundle_printable(const char *s, char *buf, size_t size)
 		}
 		memcpy(buf + o, piece, n);
 		o += n;
-		p += adv;
 	}
 	buf[o < size ? o : size - 1] = '\0';
 	return buf;
+}
+
+void cp_escape_buf(struct cp_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char piece[4];
+		cp_buf_add(b, piece, escape_one(p, piece));
+	}
+}
+
+char *cp_escape_dup(const char *s)
+{
+	struct cp_buf b = {0};
+	cp_escape_buf(&b, s);
+	return cp_buf_steal(&b);
 }

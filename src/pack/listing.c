@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "corepack/escape.h"
 #include "corepack/listing.h"
 
 /* Program headers looked at; real objects have about a dozen. */
@@ -30,18 +31,6 @@
 /* Bytes of an object read from the core's memory: its headers and notes
  * lie in the first page or two; the vDSO is read whole. */
 #define MAX_MEMORY_IMAGE (1u << 20)
-
-/* S with control characters as \xNN, so a name from the core can neither
- * break a line nor reach the terminal as an escape sequence. */
-static void put_name(struct cp_buf *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			cp_buf_printf(f, "\\x%02x", *p);
-		else
-			cp_buf_add(f, p, 1);
-	}
-}
 
 static void put_hex(struct cp_buf *f, const uint8_t *b, size_t len)
 {
@@ -80,11 +69,11 @@ int cp_listing_table(const struct cp_scan *s, char **out, struct cp_error *err)
 			cp_buf_puts(f, "- "); /* libthread_db: packed, but was not mapped */
 		put_hex(f, b, n);
 		cp_buf_puts(f, " ");
-		put_name(f, m->host_path ? m->host_path : "-");
+		cp_escape_buf(f, m->host_path ? m->host_path : "-");
 		cp_buf_printf(f, " %s ", cp_status_name(m->status));
-		put_name(f, m->debug && m->debug->file ? m->debug->file->host_path : "-");
+		cp_escape_buf(f, m->debug && m->debug->file ? m->debug->file->host_path : "-");
 		cp_buf_puts(f, " ");
-		put_name(f, m->origin_path);
+		cp_escape_buf(f, m->origin_path);
 		cp_buf_puts(f, "\n");
 	}
 	if (s->vdso) {
@@ -349,18 +338,18 @@ static int unstrip_module(struct cp_buf *f, const struct cp_core *core, const st
 	}
 	put_extent(f, &x);
 	cp_buf_puts(f, " ");
-	put_name(f, use_file ? m->host_path : "-");
+	cp_escape_buf(f, use_file ? m->host_path : "-");
 	cp_buf_puts(f, " ");
 	if (use_file && m->debug && m->debug->has_own_debug_info)
 		cp_buf_puts(f, ".");
 	else
-		put_name(f, m->debug && m->debug->file ? m->debug->file->host_path : "-");
+		cp_escape_buf(f, m->debug && m->debug->file ? m->debug->file->host_path : "-");
 	cp_buf_puts(f, " ");
 	const char *lm = linkmap_name(m);
 	if (use_file || !m->end) {
-		put_name(f, base_name(lm ? lm : m->origin_path));
+		cp_escape_buf(f, base_name(lm ? lm : m->origin_path));
 	} else {
-		put_name(f, m->origin_path);
+		cp_escape_buf(f, m->origin_path);
 		if (m->deleted)
 			cp_buf_puts(f, " (deleted)");
 	}
@@ -407,7 +396,7 @@ static void unstrip_vdso(struct cp_buf *f, const struct cp_core *core, const str
 	}
 	put_extent(f, &x);
 	cp_buf_puts(f, " . - ");
-	put_name(f, name ? name : "[vdso]");
+	cp_escape_buf(f, name ? name : "[vdso]");
 	cp_buf_puts(f, "\n");
 	image_done(&im);
 }

@@ -1,8 +1,8 @@
 /*
  * Rendering the crash report from the core's notes, the scan and the
  * backtrace (see include/corepack/report.h).  Everything that came from the
- * core or from a file (command line, paths, function names) is escaped to
- * printable ASCII, so a hostile core cannot put terminal escapes or newlines
+ * core or from a file (command line, paths, function names) is escaped
+ * (escape.h), so a hostile core cannot put terminal escapes or newlines
  * into corepack's output.
  */
 #include <errno.h>
@@ -14,23 +14,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "corepack/escape.h"
 #include "corepack/report.h"
-
-/* Untrusted text: printable ASCII stays, '\\' doubles, the rest is \xNN. */
-static void sb_escaped(struct cp_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\\') {
-			cp_buf_add(b, "\\\\", 2);
-		} else if (*p >= 0x20 && *p < 0x7f) {
-			cp_buf_add(b, (const char *)p, 1);
-		} else {
-			char e[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
-			cp_buf_add(b, e, 4);
-		}
-	}
-}
 
 const char *cp_si_code_name(int signo, int code)
 {
@@ -144,7 +129,7 @@ static void render_frame(struct cp_buf *b, const struct cp_core *core, const str
 {
 	cp_buf_printf(b, "#%-2zu 0x%0*" PRIx64 " ", i, core->is64 ? 16 : 8, f->pc);
 	if (f->function) {
-		sb_escaped(b, f->function);
+		cp_escape_buf(b, f->function);
 		if (f->has_offset)
 			cp_buf_printf(b, "+0x%" PRIx64, f->offset);
 	} else {
@@ -153,14 +138,14 @@ static void render_frame(struct cp_buf *b, const struct cp_core *core, const str
 	if (f->module) {
 		const struct cp_module *m = module_by_name(scan, f->module);
 		cp_buf_add(b, " (", 2);
-		sb_escaped(b, base_name(f->module));
+		cp_escape_buf(b, base_name(f->module));
 		if (m && !cp_module_packable(m))
 			cp_buf_printf(b, ", %s: not symbolized", cp_status_name(m->status));
 		cp_buf_add(b, ")", 1);
 	}
 	if (f->file) {
 		cp_buf_add(b, " ", 1);
-		sb_escaped(b, f->file);
+		cp_escape_buf(b, f->file);
 		if (f->line > 0)
 			cp_buf_printf(b, ":%d", f->line);
 	}
@@ -181,7 +166,7 @@ static void render_thread(struct cp_buf *b, const struct cp_core *core, const st
 		cp_buf_printf(b, "... more frames not shown (cut at %zu)\n", t->n_frames);
 	if (t->why) {
 		cp_buf_add(b, "(", 1);
-		sb_escaped(b, t->why);
+		cp_escape_buf(b, t->why);
 		cp_buf_add(b, ")\n", 2);
 	}
 }
@@ -196,13 +181,13 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 
 	cp_buf_add(&b, "executable: ", 12);
 	if (exe && exe->origin_path) {
-		sb_escaped(&b, exe->origin_path);
+		cp_escape_buf(&b, exe->origin_path);
 		if (exe->deleted)
 			cp_buf_add(&b, " (deleted)", 10);
 		if (!cp_module_packable(exe))
 			cp_buf_printf(&b, " (%s)", cp_status_name(exe->status));
 	} else if (n->have_prpsinfo && n->fname[0]) {
-		sb_escaped(&b, n->fname);
+		cp_escape_buf(&b, n->fname);
 		cp_buf_add(&b, " (name only)", 12);
 	} else {
 		cp_buf_add(&b, "unknown", 7);
@@ -210,7 +195,7 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 	cp_buf_add(&b, "\n", 1);
 	if (n->have_prpsinfo) {
 		cp_buf_add(&b, "command line: ", 14);
-		sb_escaped(&b, n->psargs);
+		cp_escape_buf(&b, n->psargs);
 		/* the kernel keeps ELF_PRARGSZ - 1 bytes of the arguments */
 		if (strlen(n->psargs) >= sizeof(n->psargs) - 2)
 			cp_buf_add(&b, " (maybe cut: the kernel keeps 79 bytes)", 39);
@@ -226,7 +211,7 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 	} else {
 		if (bt->why) {
 			cp_buf_add(&b, "backtrace: ", 11);
-			sb_escaped(&b, bt->why);
+			cp_escape_buf(&b, bt->why);
 			cp_buf_add(&b, "\n", 1);
 		}
 		size_t shown = 0;

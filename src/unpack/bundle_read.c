@@ -276,7 +276,7 @@ static int read_entry(struct reader *r, struct archive_entry *ae)
 	e.link = e.type == CP_ENTRY_HARDLINK  ? archive_entry_hardlink(ae)
 	         : e.type == CP_ENTRY_SYMLINK ? archive_entry_symlink(ae)
 	                                      : NULL;
-	cp_bundle_printable(e.name ? e.name : "", r->entry, sizeof(r->entry));
+	cp_escape(e.name ? e.name : "", r->entry, sizeof(r->entry));
 
 	struct cp_entry_checked c;
 	int rc = cp_entry_check(r->v, &e, &c, &verr);
@@ -358,7 +358,7 @@ static int check_disk(struct reader *r)
 			return fail(r, EINVAL,
 			            "'%s' was replaced by a later entry with another name (a "
 			            "case-insensitive file system?)",
-			            cp_bundle_printable(path, shown, sizeof(shown)));
+			            cp_escape(path, shown, sizeof(shown)));
 	}
 	return 0;
 }
@@ -404,7 +404,7 @@ static int check_files(struct reader *r, const struct cp_manifest *m, int verify
 		const struct cp_manifest_file *f = &m->files[i];
 		enum cp_entry_type type;
 		long node = cp_entry_lookup(r->v, f->path, &type);
-		cp_bundle_printable(f->path, shown, sizeof(shown));
+		cp_escape(f->path, shown, sizeof(shown));
 		if (node < 0 || type != CP_ENTRY_FILE || (size_t)node >= r->n_recs)
 			return fail(r, EINVAL, "'%s' is listed in the manifest but %s", shown,
 			            node < 0 ? "not in the bundle" : "is not a file in it");
@@ -437,7 +437,7 @@ static int check_files(struct reader *r, const struct cp_manifest *m, int verify
 		if (rc < 0)
 			return rc;
 		return fail(r, EINVAL, "'%s' is in the bundle but not listed in the manifest",
-		            cp_bundle_printable(path, shown, sizeof(shown)));
+		            cp_escape(path, shown, sizeof(shown)));
 	}
 	return 0;
 }
@@ -457,8 +457,8 @@ static int check_objects(struct reader *r, const struct cp_manifest *m)
 				continue;
 			return fail(r, EINVAL,
 			            "'%s' (object '%s') is in the manifest but not in the bundle",
-			            cp_bundle_printable(bp, shown, sizeof(shown)),
-			            cp_bundle_printable(o->path, oshown, sizeof(oshown)));
+			            cp_escape(bp, shown, sizeof(shown)),
+			            cp_escape(o->path, oshown, sizeof(oshown)));
 		}
 	}
 	return 0;
@@ -557,7 +557,7 @@ int cp_bundle_read_fd(const char *path, int fd, uint64_t file_size,
 {
 	struct reader r = {.path = path, .o = opts, .err = err, .fd = fd, .file_size = file_size};
 	int cwd = -1, rc;
-	cp_bundle_printable(path, r.shown, sizeof(r.shown));
+	cp_escape(path, r.shown, sizeof(r.shown));
 	if (!(r.c = calloc(1, sizeof(*r.c))) || !(r.dg = malloc(sizeof(*r.dg))) ||
 	    cp_entry_validator_new(&r.v) < 0) {
 		rc = cp_error_set(err, ENOMEM, "out of memory");

@@ -255,7 +255,7 @@ static int refuse(const struct cp_entry *e, struct cp_error *err, int code, cons
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	return cp_error_set(err, code, "refused entry '%s': %s",
-	                    cp_bundle_printable(e->name ? e->name : "", name, sizeof(name)), why);
+	                    cp_escape(e->name ? e->name : "", name, sizeof(name)), why);
 }
 
 /* The symlink target T of an entry whose path below the top has DEPTH
@@ -266,7 +266,7 @@ static int check_symlink(const struct cp_entry *e, size_t depth, struct cp_error
 	char shown[300];
 	if (!t || !*t)
 		return refuse(e, err, EINVAL, "symlink with an empty target");
-	cp_bundle_printable(t, shown, sizeof(shown));
+	cp_escape(t, shown, sizeof(shown));
 	if (strlen(t) > CP_BUNDLE_MAX_PATH)
 		return refuse(e, err, EINVAL, "symlink target longer than 4096 bytes");
 	if (cp_bundle_has_control(t))
@@ -335,7 +335,7 @@ int cp_entry_check(struct cp_entry_validator *v, const struct cp_entry *e,
 	if (e->type == CP_ENTRY_HARDLINK) {
 		char shown[300];
 		return refuse(e, err, EINVAL, "hard link (to '%s')",
-		              cp_bundle_printable(e->link ? e->link : "", shown, sizeof(shown)));
+		              cp_escape(e->link ? e->link : "", shown, sizeof(shown)));
 	}
 	if (e->type != CP_ENTRY_FILE && e->type != CP_ENTRY_DIR && e->type != CP_ENTRY_SYMLINK)
 		return refuse(e, err, EINVAL, "%s", type_noun(e->type));
@@ -368,7 +368,7 @@ int cp_entry_check(struct cp_entry_validator *v, const struct cp_entry *e,
 	} else if (strlen(v->top) != clen[0] || memcmp(v->top, comp[0], clen[0]) != 0) {
 		char shown[300];
 		return refuse(e, err, EINVAL, "outside the top directory '%s/'",
-		              cp_bundle_printable(v->top, shown, sizeof(shown)));
+		              cp_escape(v->top, shown, sizeof(shown)));
 	}
 
 	out->type = e->type;

@@ -77,14 +77,6 @@ static int is_token(const char *s, size_t len)
 	return 1;
 }
 
-static int has_control(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 1;
-	return 0;
-}
-
 /* A path below one of the bundle's names, as "files" and "bundle_path"
  * give them: "core", "sysroot/usr/lib/libc.so.6".  Returns a reason or NULL. */
 static const char *rel_problem(const char *s)
@@ -125,7 +117,7 @@ static int take_str(struct parser *p, const char *key, json_object *v, enum kind
 			why = "is empty";
 		else if (len > CP_BUNDLE_MAX_PATH)
 			why = "is longer than 4096 bytes";
-		else if (has_control(s, len))
+		else if (cp_bundle_has_control(s))
 			why = "has a control character";
 		break;
 	case K_TOKEN:
@@ -150,8 +142,7 @@ static int take_str(struct parser *p, const char *key, json_object *v, enum kind
 	}
 	if (why) {
 		char shown[160];
-		return fail(p, EINVAL, key, "'%s' %s", cp_bundle_printable(s, shown, sizeof(shown)),
-		            why);
+		return fail(p, EINVAL, key, "'%s' %s", cp_escape(s, shown, sizeof(shown)), why);
 	}
 	if (!(*out = strdup(s)))
 		return cp_error_set(p->err, ENOMEM, "out of memory");
@@ -384,7 +375,7 @@ static int index_files(struct parser *p, struct cp_manifest *m)
 		if (strcmp(a, m->files[m->files_sorted[i]].path) == 0) {
 			char shown[256];
 			return fail(p, EINVAL, "files", "lists '%s' twice",
-			            cp_bundle_printable(a, shown, sizeof(shown)));
+			            cp_escape(a, shown, sizeof(shown)));
 		}
 	}
 	return 0;

@@ -90,12 +90,12 @@ static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int 
 	if (exe && (why = cp_scripts_executable_problem(exe->real_path)))
 		return cp_error_set(err, EINVAL,
 		                    "'%s': the executable '%s' cannot be handed to gdb: %s", shown,
-		                    cp_bundle_printable(exe->real_path, s, sizeof(s)), why);
+		                    cp_escape(exe->real_path, s, sizeof(s)), why);
 	if (tdb && (why = cp_scripts_thread_db_dir_problem(tdb)))
 		return cp_error_set(
 		    err, EINVAL,
 		    "'%s': the libthread_db directory '%s' cannot be handed to gdb: %s", shown,
-		    cp_bundle_printable(tdb, s, sizeof(s)), why);
+		    cp_escape(tdb, s, sizeof(s)), why);
 
 	struct cp_scripts_input in = {
 	    .executable = exe ? exe->real_path : NULL,
@@ -179,8 +179,8 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 	int created = 0, r, bfd = -1;
 	uint64_t bsize = 0;
 
-	cp_bundle_printable(o->bundle, shown, sizeof(shown));
-	cp_bundle_printable(dir, dshown, sizeof(dshown));
+	cp_escape(o->bundle, shown, sizeof(shown));
+	cp_escape(dir, dshown, sizeof(dshown));
 	/* The bundle first: "cannot open 'x'" says more than "'./core'
 	 * already exists" when x is a typo. */
 	if ((r = cp_bundle_open(o->bundle, shown, &bfd, &bsize, err)) < 0)

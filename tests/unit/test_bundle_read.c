@@ -371,22 +371,20 @@ static void test_path_check(void **state)
 static void test_printable(void **state)
 {
 	char buf[64];
-	assert_string_equal(cp_bundle_printable("plain/path", buf, sizeof(buf)), "plain/path");
-	assert_string_equal(cp_bundle_printable("a\nb\x1b[2J", buf, sizeof(buf)),
-	                    "a\\x0ab\\x1b[2J");
-	assert_string_equal(cp_bundle_printable("caf\xc3\xa9", buf, sizeof(buf)), "caf\xc3\xa9");
+	assert_string_equal(cp_escape("plain/path", buf, sizeof(buf)), "plain/path");
+	assert_string_equal(cp_escape("a\nb\x1b[2J", buf, sizeof(buf)), "a\\x0ab\\x1b[2J");
+	assert_string_equal(cp_escape("caf\xc3\xa9", buf, sizeof(buf)), "caf\\xc3\\xa9");
+	assert_string_equal(cp_escape("a\\x1b", buf, sizeof(buf)), "a\\\\x1b");
 	/* C1 controls (CSI as U+009B), bad UTF-8, overlong forms. */
-	assert_string_equal(cp_bundle_printable("\xc2\x9b"
-	                                        "1m",
-	                                        buf, sizeof(buf)),
+	assert_string_equal(cp_escape("\xc2\x9b"
+	                              "1m",
+	                              buf, sizeof(buf)),
 	                    "\\xc2\\x9b1m");
-	assert_string_equal(cp_bundle_printable("\xff\xc3", buf, sizeof(buf)), "\\xff\\xc3");
-	assert_string_equal(cp_bundle_printable("\xe0\x80\xaf", buf, sizeof(buf)),
-	                    "\\xe0\\x80\\xaf");
+	assert_string_equal(cp_escape("\xff\xc3", buf, sizeof(buf)), "\\xff\\xc3");
+	assert_string_equal(cp_escape("\xe0\x80\xaf", buf, sizeof(buf)), "\\xe0\\x80\\xaf");
 	char small[10];
-	assert_string_equal(cp_bundle_printable("0123456789abc", small, sizeof(small)),
-	                    "012345...");
-	assert_string_equal(cp_bundle_printable("\n\n\n", small, sizeof(small)), "\\x0a...");
+	assert_string_equal(cp_escape("0123456789abc", small, sizeof(small)), "012345...");
+	assert_string_equal(cp_escape("\n\n\n", small, sizeof(small)), "\\x0a...");
 }
 
 /* ---- reading archives ---------------------------------------------------- */
