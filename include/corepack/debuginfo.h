@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "corepack/error.h"
+#include "corepack/hex.h"
 
 #define CP_BUILD_ID_MAX 64
 
@@ -77,9 +78,6 @@ void cp_debug_result_free(struct cp_debug_result *r);
  * set only on success.  Errors: errno from open()/read(), -EINVAL: not a
  * regular file. */
 int cp_crc32_file(const char *path, uint32_t *out, struct cp_error *err);
-
-/* Lowercase hex of a build-id into BUF (2*len+1 bytes). */
-void cp_hex(const uint8_t *bytes, size_t len, char *buf);
 
 /* The build-id of an ELF file on disk; *LEN is 0 when it has none.
  * Errors: errno from open(), -EINVAL: not a regular file, -ENOEXEC: not

@@ -8,12 +8,12 @@
 
 #include "buf.h"
 #include "corepack/escape.h"
+#include "corepack/hex.h"
 
-/* The escaped form of the byte at P into PIECE (at most 4 bytes); returns
- * its length. */
-static size_t escape_one(const unsigned char *p, char piece[4])
+/* The escaped form of the byte at P into PIECE (at most 4 bytes and a
+ * NUL); returns its length. */
+static size_t escape_one(const unsigned char *p, char piece[5])
 {
-	static const char hex[] = "0123456789abcdef";
 	if (*p == '\\') {
 		piece[0] = piece[1] = '\\';
 		return 2;
@@ -24,8 +24,7 @@ static size_t escape_one(const unsigned char *p, char piece[4])
 	}
 	piece[0] = '\\';
 	piece[1] = 'x';
-	piece[2] = hex[*p >> 4];
-	piece[3] = hex[*p & 15];
+	cp_hex(p, 1, piece + 2);
 	return 4;
 }
 
@@ -35,7 +34,7 @@ char *cp_escape(const char *s, char *buf, size_t size)
 	if (size == 0)
 		return buf;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char piece[4];
+		char piece[5];
 		size_t n = escape_one(p, piece);
 		if (o + n + 4 > size) { /* keep room for "..." and the NUL */
 			if (o + 4 <= size)
@@ -52,7 +51,7 @@ char *cp_escape(const char *s, char *buf, size_t size)
 void cp_escape_buf(struct cp_buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char piece[4];
+		char piece[5];
 		cp_buf_add(b, piece, escape_one(p, piece));
 	}
 }

@@ -52,16 +52,6 @@ const char *cp_debug_how_name(enum cp_debug_how how)
 	return "unknown";
 }
 
-void cp_hex(const uint8_t *bytes, size_t len, char *buf)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < len; i++) {
-		buf[2 * i] = digits[bytes[i] >> 4];
-		buf[2 * i + 1] = digits[bytes[i] & 0xf];
-	}
-	buf[2 * len] = '\0';
-}
-
 /*
  * Open PATH read-only as a regular file.  O_NONBLOCK keeps open() from
  * waiting on a FIFO; fstat() then refuses anything that is not a file.

@@ -36,8 +36,11 @@ static void put_hex(struct cp_buf *f, const uint8_t *b, size_t len)
 {
 	if (len == 0)
 		cp_buf_puts(f, "-");
-	for (size_t i = 0; i < len; i++)
-		cp_buf_printf(f, "%02x", b[i]);
+	char hex[2 * CP_BUILD_ID_MAX + 1];
+	if (len > CP_BUILD_ID_MAX)
+		len = CP_BUILD_ID_MAX;
+	cp_hex(b, len, hex);
+	cp_buf_puts(f, hex);
 }
 
 static int finish(struct cp_buf *f, char **out, struct cp_error *err)

@@ -83,7 +83,7 @@ static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d
 static json_object *jsha(const uint8_t d[32])
 {
 	char hex[65];
-	cp_sha256_hex(d, hex);
+	cp_hex(d, 32, hex);
 	return json_object_new_string(hex);
 }
 

@@ -422,8 +422,8 @@ static int check_files(struct reader *r, const struct cp_manifest *m, int verify
 			           ? cp_error_set(r->err, EINTR, "interrupted")
 			           : fail(r, -rc, "cannot check '%s': %s", shown, strerror(-rc));
 		if (memcmp(rec->digest, f->sha256, 32) != 0) {
-			cp_sha256_hex(rec->digest, hex);
-			cp_sha256_hex(f->sha256, want);
+			cp_hex(rec->digest, 32, hex);
+			cp_hex(f->sha256, 32, want);
 			return fail(r, EINVAL,
 			            "'%s' does not match the manifest: %s %s, expected %s", shown,
 			            f->sparse ? "sparse_sha256" : "sha256", hex, want);

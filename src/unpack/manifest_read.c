@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "corepack/escape.h"
+#include "corepack/hex.h"
 #include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 
@@ -54,14 +55,6 @@ static int fail(struct parser *p, int code, const char *key, const char *fmt, ..
 		return cp_error_set(p->err, code, "manifest.json: %s", why);
 	return cp_error_set(p->err, code, "manifest.json: %s%s%s: %s", p->where, dot,
 	                    key ? key : "", why);
-}
-
-static int is_hex(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
 }
 
 static int is_token(const char *s, size_t len)
@@ -132,11 +125,11 @@ static int take_str(struct parser *p, const char *key, json_object *v, enum kind
 		why = rel_problem(s);
 		break;
 	case K_HEX:
-		if (len == 0 || len % 2 || len > 128 || !is_hex(s, len))
+		if (len == 0 || len > 128 || cp_unhex(s, len, NULL) < 0)
 			why = "is not a build-id (lowercase hex, at most 128 digits)";
 		break;
 	case K_SHA:
-		if (len != 64 || !is_hex(s, len))
+		if (len != 64 || cp_unhex(s, len, NULL) < 0)
 			why = "is not a sha256 (64 lowercase hex digits)";
 		break;
 	}
@@ -345,11 +338,7 @@ static int parse_file(struct parser *p, json_object *o, size_t i, struct cp_mani
 	f->sparse = sparse != NULL;
 	if (sparse)
 		sha = sparse;
-	for (size_t k = 0; k < 32; k++) {
-		unsigned v;
-		sscanf(sha + 2 * k, "%2x", &v);
-		f->sha256[k] = (uint8_t)v;
-	}
+	cp_unhex(sha, 64, f->sha256); /* checked as K_SHA */
 	free(sha);
 	if (strcmp(f->path, CP_BUNDLE_MANIFEST) == 0)
 		return fail(p, EINVAL, "path", "the manifest cannot list itself");

@@ -488,7 +488,7 @@ static char *make_manifest(const struct aentry *es, size_t n, const char *object
 		digest_of(e, d);
 		if (e->tamper)
 			d[5] ^= 1;
-		cp_sha256_hex(d, hex);
+		cp_hex(d, 32, hex);
 		len += (size_t)snprintf(m + len, cap - len,
 		                        "%s{\"path\":\"%s\",\"size\":%llu,\"%s\":\"%s\"}", sep,
 		                        rel + 1, (unsigned long long)(e->hole + strlen(e->data)),

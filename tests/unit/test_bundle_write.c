@@ -450,11 +450,11 @@ static void check_digest(const char *path, const struct cp_file_digest *d)
 		uint8_t ref[32];
 		uint64_t size;
 		assert_int_equal(cp_digest_file(path, 1, ref, &size, NULL), 0);
-		cp_sha256_hex(ref, want);
+		cp_hex(ref, 32, want);
 	} else {
 		sha256sum_of(path, want);
 	}
-	cp_sha256_hex(d->sha256, got);
+	cp_hex(d->sha256, 32, got);
 	assert_string_equal(got, want);
 }
 

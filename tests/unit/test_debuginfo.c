@@ -45,13 +45,8 @@ static char g_art[64];
 
 static void hex_to_bytes(const char *hex, uint8_t *out, size_t *len)
 {
-	size_t n = strlen(hex) / 2;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		sscanf(hex + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-	*len = n;
+	assert_int_equal(cp_unhex(hex, strlen(hex), out), 0);
+	*len = strlen(hex) / 2;
 }
 
 /* Run a shell command built from FMT; only fixture paths (mkdtemp names)
