@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "bt_child.h"
+#include "corepack/io.h"
 
 /* The vDSO is a few pages; refuse absurd segments. */
 #define VDSO_MAX (1u << 20)
@@ -41,7 +42,7 @@ static bool same_build_id(Elf *elf, const uint8_t *want, size_t want_len)
 static int open_verified(const char *path, const uint8_t *id, size_t id_len, int check, Elf **elfp)
 {
 	*elfp = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = cp_open_regular(path, 0, NULL);
 	if (fd < 0)
 		return -1;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -116,7 +117,7 @@ const Dwfl_Callbacks cp_bt_callbacks = {
 static int file_range(const char *path, int is_exe, const struct cp_notes *n, uint64_t bias,
                       uint64_t *low, uint64_t *high)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = cp_open_regular(path, 0, NULL);
 	if (fd < 0)
 		return -1;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);

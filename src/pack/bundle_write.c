@@ -47,6 +47,7 @@
 
 #include "corepack/bundle_write.h"
 #include "corepack/digest.h"
+#include "corepack/io.h"
 #include "file_reader.h"
 #include "outfile.h"
 #include "read_pipe.h"
@@ -614,59 +615,6 @@ int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const voi
 	return r;
 }
 
-/*
- * The data regions of FD (SIZE bytes), in order.  Filesystems without
- * SEEK_DATA report EINVAL (or EOPNOTSUPP through some FUSE servers): then
- * the whole file is one region and holes are read as the zeros they are.
- */
-static int find_data_regions(int fd, const char *path, uint64_t size, struct cp_region **out,
-                             size_t *n_out, struct cp_error *err)
-{
-	struct cp_region *v = NULL;
-	size_t n = 0, cap = 0;
-	uint64_t pos = 0;
-
-	while (pos < size) {
-		off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
-		if (data < 0 && errno == ENXIO)
-			break; /* only a hole is left */
-		off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
-		if (data < 0 || hole < 0) {
-			if (errno == EINVAL || errno == EOPNOTSUPP) {
-				free(v);
-				if (!(v = malloc(sizeof(*v))))
-					goto nomem;
-				v[0] = (struct cp_region){0, size};
-				n = 1;
-				break;
-			}
-			int e = errno;
-			free(v);
-			return cp_error_set(err, e, "cannot read '%s': %s", path, strerror(e));
-		}
-		if ((uint64_t)data >= size)
-			break;
-		if ((uint64_t)hole > size)
-			hole = (off_t)size;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct cp_region *nv = reallocarray(v, cap, sizeof(*v));
-			if (!nv)
-				goto nomem;
-			v = nv;
-		}
-		v[n++] = (struct cp_region){(uint64_t)data, (uint64_t)(hole - data)};
-		pos = (uint64_t)hole;
-	}
-	*out = v;
-	*n_out = n;
-	return 0;
-
-nomem:
-	free(v);
-	return cp_error_set(err, ENOMEM, "cannot read '%s': %s", path, strerror(ENOMEM));
-}
-
 /* A hole: zeros into libarchive, which stores none of them but must see
  * them to keep its place in the sparse map. */
 static int feed_hole(struct cp_bundle_writer *w, uint64_t len, const char *name,
@@ -742,26 +690,23 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	struct stat st;
 	struct cp_file_reader rd = {.fd = -1, .dfd = -1};
 	int reading = 0; /* the read pipe has the file */
-	/* O_NONBLOCK: a FIFO put where a file was must fail the S_ISREG
-	 * check below, not hang in open(); regular files ignore the flag. */
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		r = cp_error_set(err, errno, "cannot open '%s': %s", host_path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = cp_error_set(err, errno, "cannot stat '%s': %s", host_path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	/* A FIFO put where a file was must be refused, not hang in open(). */
+	int fd = cp_open_regular(host_path, 0, &st);
+	if (fd == -EINVAL) {
 		r = cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
+		goto out;
+	}
+	if (fd < 0) {
+		r = cp_error_set(err, -fd, "cannot open '%s': %s", host_path, strerror(-fd));
 		goto out;
 	}
 	uint64_t size = (uint64_t)st.st_size;
 	/* Read once, front to back: ask for read-ahead. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if ((r = find_data_regions(fd, host_path, size, &regions, &n_regions, err)) < 0)
+	if ((r = cp_data_regions(fd, size, &regions, &n_regions)) < 0) {
+		r = cp_error_set(err, -r, "cannot read '%s': %s", host_path, strerror(-r));
 		goto out;
+	}
 
 	archive_entry_set_size(e, (la_int64_t)size);
 	archive_entry_set_mtime(e, st.st_mtim.tv_sec, 0);

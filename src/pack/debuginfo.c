@@ -27,6 +27,7 @@
 #include <elfutils/libdwelf.h>
 
 #include "corepack/debuginfo.h"
+#include "corepack/io.h"
 #include "corepack/resolve.h"
 
 const char *cp_debug_how_name(enum cp_debug_how how)
@@ -50,28 +51,6 @@ const char *cp_debug_how_name(enum cp_debug_how how)
 		return "dwz-dir";
 	}
 	return "unknown";
-}
-
-/*
- * Open PATH read-only as a regular file.  O_NONBLOCK keeps open() from
- * waiting on a FIFO; fstat() then refuses anything that is not a file.
- * Returns the descriptor or a negative errno (-EINVAL: not a regular file).
- */
-static int open_regular(const char *path, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
 }
 
 /* An open ELF file; elf_end() and close() on the way out. */
@@ -101,7 +80,7 @@ static int elf_file_open(struct elf_file *f, const char *path, const char *what,
 		return cp_error_set(err, EINVAL, "cannot %s '%s': libelf: %s", what, path,
 		                    elf_errmsg(-1));
 
-	int fd = open_regular(path, &f->st);
+	int fd = cp_open_regular(path, 0, &f->st);
 	if (fd == -EINVAL)
 		return cp_error_set(err, EINVAL, "cannot %s '%s': not a regular file", what, path);
 	if (fd < 0)

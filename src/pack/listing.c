@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "corepack/escape.h"
+#include "corepack/io.h"
 #include "corepack/listing.h"
 
 /* Program headers looked at; real objects have about a dozen. */
@@ -109,9 +110,9 @@ static void image_done(struct image *im)
 
 static int image_from_file(const char *path, struct image *im)
 {
-	im->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	im->fd = cp_open_regular(path, 0, NULL);
 	if (im->fd < 0)
-		return -errno;
+		return im->fd;
 	im->elf = elf_begin(im->fd, ELF_C_READ_MMAP, NULL);
 	if (!im->elf || elf_kind(im->elf) != ELF_K_ELF) {
 		image_done(im);

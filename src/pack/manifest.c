@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "corepack/io.h"
 #include "corepack/layout.h"
 #include "corepack/manifest.h"
 #include "corepack/sha256.h"
@@ -92,22 +93,30 @@ static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d
 	put(b, o, sparse ? "sparse_sha256" : "sha256", jsha(d));
 }
 
-/* The values of /etc/os-release that identify the system. */
+/* os-release is a few hundred bytes; anything past this is not one. */
+#define OS_RELEASE_MAX (64 * 1024)
+
+/* The values of /etc/os-release that identify the system.  Read whole
+ * (io.h): a FIFO there is refused rather than waited on, and a long line
+ * stays one line instead of being split into a KEY=value of its own. */
 static json_object *os_release(struct jb *b)
 {
 	static const char *const keys[] = {"ID", "VERSION_ID", "PRETTY_NAME", "VERSION_CODENAME"};
 	json_object *o = json_object_new_object();
-	FILE *f = fopen("/etc/os-release", "re");
-	if (!f)
-		f = fopen("/usr/lib/os-release", "re");
-	char line[512];
-	while (f && fgets(line, sizeof(line), f)) {
+	char *text = NULL;
+	size_t len;
+	if (cp_read_file_capped("/etc/os-release", OS_RELEASE_MAX, &text, &len, NULL) < 0 &&
+	    cp_read_file_capped("/usr/lib/os-release", OS_RELEASE_MAX, &text, &len, NULL) < 0)
+		return o;
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		char *eq = strchr(line, '=');
 		if (!eq)
 			continue;
 		*eq = '\0';
 		char *v = eq + 1;
-		v[strcspn(v, "\n")] = '\0';
 		size_t n = strlen(v);
 		if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
 			v[n - 1] = '\0';
@@ -117,8 +126,7 @@ static json_object *os_release(struct jb *b)
 			if (strcmp(line, keys[i]) == 0)
 				put(b, o, keys[i], json_object_new_string(v));
 	}
-	if (f)
-		fclose(f);
+	free(text);
 	return o;
 }
 

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "corepack/io.h"
 #include "corepack/modules.h"
 
 static const char deleted_suffix[] = " (deleted)";
@@ -153,12 +154,10 @@ static int cmp_mapping_name(const void *a, const void *b)
 static int has_elf_magic_file(const char *host_path)
 {
 	unsigned char b[4];
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = cp_open_regular(host_path, 0, NULL);
 	if (fd < 0)
 		return 0;
-	struct stat st;
-	int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && pread(fd, b, 4, 0) == 4 &&
-	         memcmp(b, "\177ELF", 4) == 0;
+	int ok = cp_pread_full(fd, b, 4, 0) == 0 && memcmp(b, "\177ELF", 4) == 0;
 	close(fd);
 	return ok;
 }
@@ -274,7 +273,7 @@ static struct cp_module *module_at(struct cp_scan *s, uint64_t addr)
 /* PT_INTERP of an ELF file on disk, or NULL. */
 static char *read_pt_interp(const char *host_path)
 {
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	int fd = cp_open_regular(host_path, 0, NULL);
 	if (fd < 0)
 		return NULL;
 	char *interp = NULL;

@@ -35,6 +35,7 @@
 
 #include "corepack/bundle_read.h"
 #include "corepack/digest.h"
+#include "corepack/io.h"
 #include "corepack/layout.h"
 #include "corepack/sha256.h"
 
@@ -369,9 +370,9 @@ static int check_disk(struct reader *r)
  * file can take a while as zeros. */
 static int digest_again(struct reader *r, const char *path, int sparse, uint8_t out[32])
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY), rc = 0;
+	int fd = cp_open_regular(path, O_NOFOLLOW, NULL), rc = 0;
 	if (fd < 0)
-		return -errno;
+		return fd;
 	cp_any_digest_init(r->dg, sparse);
 	for (;;) {
 		if (cancelled(r)) {

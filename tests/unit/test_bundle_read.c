@@ -25,6 +25,7 @@
 
 #include "corepack/bundle_read.h"
 #include "corepack/entry_check.h"
+#include "corepack/io.h"
 #include "corepack/unpack.h"
 #include "corepack/digest.h"
 #include "corepack/scripts.h"
@@ -840,14 +841,10 @@ static int unpack(const char *bundle, const char *dir, int force, int trust,
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	char *buf = calloc(1, 65536);
-	assert_non_null(buf);
-	size_t n = fread(buf, 1, 65535, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	char *text;
+	size_t len;
+	assert_int_equal(cp_read_file_capped(path, 1 << 20, &text, &len, NULL), 0);
+	return text;
 }
 
 static size_t count_entries(const char *dir)

@@ -30,6 +30,7 @@
 #include "test_skip.h"
 
 #include "corepack/debuginfo.h"
+#include "corepack/io.h"
 #include "corepack/resolve.h"
 
 /* Build-ids given to the linker, so the .build-id names are known. */
@@ -105,16 +106,9 @@ static void write_file(const char *path, const void *data, size_t len)
 
 static void *read_all(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	struct stat st;
-	assert_int_equal(fstat(fd, &st), 0);
-	char *buf = malloc((size_t)st.st_size + 1);
-	assert_non_null(buf);
-	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
+	char *text;
+	assert_int_equal(cp_read_file_capped(path, 1u << 30, &text, len, NULL), 0);
+	return text;
 }
 
 /* Copy artifact NAME to DST (directories made). */
