@@ -15,6 +15,7 @@
 #include "corepack/backtrace.h"
 #include "corepack/core.h"
 #include "corepack/modules.h"
+#include "corepack/schema.h"
 
 /* A file written to the bundle, for the "files" list. */
 struct cp_bundle_file {
@@ -27,7 +28,7 @@ struct cp_bundle_file {
 struct cp_packed_debug {
 	size_t module; /* index into scan->modules */
 	const struct cp_debug_file *file;
-	const char *kind; /* "debug" or "dwz" */
+	enum cp_debug_kind kind;
 	char *bundle_path;
 	struct cp_file_digest digest;
 };

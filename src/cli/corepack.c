@@ -333,14 +333,14 @@ static void print_object(const struct cp_module *m, int verbose)
 	if (m->debug && m->debug->file)
 		debug = cp_debug_how_name(m->debug->file->how);
 	else if (m->debug && m->debug->has_own_debug_info)
-		debug = "in-object";
+		debug = cp_debug_status_name(CP_DEBUG_STATUS_IN_OBJECT);
 	printf("%-40s %-11s %-16s %s\n", id, cp_status_name(m->status), debug,
 	       cp_escape(m->origin_path, a, sizeof(a)));
 	if (!verbose)
 		return;
 	for (size_t i = 0; i < m->n_names; i++)
 		printf("    name %s (%s)\n", cp_escape(m->names[i].path, a, sizeof(a)),
-		       m->names[i].source);
+		       cp_name_source_name(m->names[i].source));
 	for (size_t i = 0; i < m->n_links; i++)
 		printf("    link %s -> %s\n", cp_escape(m->links[i].path, a, sizeof(a)),
 		       cp_escape(m->links[i].target, b2, sizeof(b2)));
@@ -381,7 +381,7 @@ static void print_total(const struct cp_packer *p, const struct cp_pack_stats *s
                         const char *output)
 {
 	const struct cp_scan *s = cp_packer_scan(p);
-	size_t by_status[5] = {0};
+	size_t by_status[CP_STATUS_COUNT] = {0};
 	for (size_t i = 0; i < s->n_modules; i++)
 		by_status[s->modules[i].status]++;
 	char in[32], out[32];
@@ -398,7 +398,7 @@ static void print_total(const struct cp_packer *p, const struct cp_pack_stats *s
 static int list_table(const struct cp_packer *p, struct cp_error *err)
 {
 	const struct cp_scan *s = cp_packer_scan(p);
-	size_t by_status[5] = {0}, debug = 0;
+	size_t by_status[CP_STATUS_COUNT] = {0}, debug = 0;
 	char *text = NULL;
 	int r = cp_listing_table(s, &text, err);
 	if (r < 0)

@@ -174,18 +174,18 @@ static void print_objects(const struct cp_manifest *m)
 			               sizeof(size));
 		else
 			strcpy(size, "-");
-		printf("%-40s %-11s %9s %s\n", object_build_id(o), o->status, size,
+		printf("%-40s %-11s %9s %s\n", object_build_id(o), cp_status_name(o->status), size,
 		       safe(o->path, a, sizeof(a)));
 		for (size_t k = 0; k < o->n_debug; k++) {
 			const struct cp_manifest_debug *d = &o->debug[k];
 			cli_human_size(d->size ? d->size : file_size(m, d->bundle_path), size,
 			               sizeof(size));
 			printf("    %s %s (%s, found by %s)\n",
-			       d->kind && strcmp(d->kind, "dwz") == 0 ? "dwz  " : "debug",
+			       d->kind == CP_DEBUG_KIND_DWZ ? "dwz  " : "debug",
 			       safe(d->bundle_path, a, sizeof(a)), size,
 			       safe(d->found_by, b, sizeof(b)));
 		}
-		if (!o->n_debug && o->debug_status && strcmp(o->debug_status, "in-object") == 0)
+		if (!o->n_debug && o->debug_status == CP_DEBUG_STATUS_IN_OBJECT)
 			printf("    debug in the object itself\n");
 	}
 }
@@ -213,8 +213,8 @@ static void each_warning(const struct cp_manifest *m, void (*emit)(const char *l
 	for (size_t i = 0; i < m->n_objects; i++) {
 		const struct cp_manifest_object *o = &m->objects[i];
 		safe(o->path, a, sizeof(a));
-		if (strcmp(o->status, "ok") != 0) {
-			snprintf(line, sizeof(line), "'%s': %s%s%s%s", a, o->status,
+		if (o->status != CP_STATUS_OK) {
+			snprintf(line, sizeof(line), "'%s': %s%s%s%s", a, cp_status_name(o->status),
 			         o->detail ? " (" : "",
 			         o->detail ? safe(o->detail, b, sizeof(b)) : "",
 			         o->detail ? ")" : "");
@@ -223,8 +223,7 @@ static void each_warning(const struct cp_manifest *m, void (*emit)(const char *l
 				        sizeof(line) - strlen(line) - 1);
 			emit(line);
 		}
-		if (o->bundle_path && !o->n_debug &&
-		    !(o->debug_status && strcmp(o->debug_status, "in-object") == 0)) {
+		if (o->bundle_path && !o->n_debug && o->debug_status != CP_DEBUG_STATUS_IN_OBJECT) {
 			snprintf(line, sizeof(line),
 			         "'%s': no debug file in the bundle: no source lines or local "
 			         "variables in its frames",
@@ -322,7 +321,7 @@ static void print_summary(const struct cli *c, const struct cp_bundle_contents *
 		const struct cp_manifest_object *o = &m->objects[i];
 		if (o->bundle_path) {
 			n_packed++;
-			n_ok += strcmp(o->status, "ok") == 0;
+			n_ok += o->status == CP_STATUS_OK;
 			obj_bytes += file_size(m, o->bundle_path);
 		}
 	}

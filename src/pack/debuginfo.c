@@ -30,29 +30,6 @@
 #include "corepack/io.h"
 #include "corepack/resolve.h"
 
-const char *cp_debug_how_name(enum cp_debug_how how)
-{
-	switch (how) {
-	case CP_DEBUG_NONE:
-		return "none";
-	case CP_DEBUG_BUILD_ID:
-		return "build-id";
-	case CP_DEBUG_LINK_SAME_DIR:
-		return "debuglink";
-	case CP_DEBUG_LINK_DOT_DEBUG:
-		return "debuglink-.debug";
-	case CP_DEBUG_LINK_ROOT:
-		return "debuglink-root";
-	case CP_DEBUG_ALT_PATH:
-		return "dwz-path";
-	case CP_DEBUG_ALT_BUILD_ID:
-		return "dwz-build-id";
-	case CP_DEBUG_ALT_DWZ_DIR:
-		return "dwz-dir";
-	}
-	return "unknown";
-}
-
 /* An open ELF file; elf_end() and close() on the way out. */
 struct elf_file {
 	int fd;

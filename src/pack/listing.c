@@ -292,7 +292,7 @@ static const char *base_name(const char *p)
 static const char *linkmap_name(const struct cp_module *m)
 {
 	for (size_t i = 0; i < m->n_names; i++)
-		if (strcmp(m->names[i].source, "link_map") == 0)
+		if (m->names[i].source == CP_NAME_LINK_MAP)
 			return m->names[i].path;
 	return NULL;
 }

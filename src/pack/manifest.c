@@ -190,7 +190,7 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 		if (d->module != mod)
 			continue;
 		json_object *o = json_object_new_object();
-		put(b, o, "kind", jstr(d->kind));
+		put(b, o, "kind", jstr(cp_debug_kind_name(d->kind)));
 		put(b, o, "found_by", jstr(cp_debug_how_name(d->file->how)));
 		put(b, o, "origin", jstr(d->file->host_path));
 		put(b, o, "build_id", jhex(d->file->build_id, d->file->build_id_len));
@@ -202,13 +202,15 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 	return a;
 }
 
-static const char *debug_status(const struct cp_module *m)
+static enum cp_debug_status debug_status(const struct cp_module *m)
 {
 	if (!m->debug)
-		return cp_module_packable(m) ? "not-searched" : "not-packed";
+		return cp_module_packable(m) ? CP_DEBUG_STATUS_NOT_SEARCHED
+		                             : CP_DEBUG_STATUS_NOT_PACKED;
 	if (m->debug->file)
-		return m->debug->alt_missing ? "found-without-dwz" : "found";
-	return m->debug->has_own_debug_info ? "in-object" : "none";
+		return m->debug->alt_missing ? CP_DEBUG_STATUS_FOUND_WITHOUT_DWZ
+		                             : CP_DEBUG_STATUS_FOUND;
+	return m->debug->has_own_debug_info ? CP_DEBUG_STATUS_IN_OBJECT : CP_DEBUG_STATUS_NONE;
 }
 
 static json_object *module_object(struct jb *b, const struct cp_manifest_input *in, size_t i)
@@ -221,7 +223,7 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	for (size_t k = 0; k < m->n_names; k++) {
 		json_object *nm = json_object_new_object();
 		put(b, nm, "path", jstr(m->names[k].path));
-		put(b, nm, "source", jstr(m->names[k].source));
+		put(b, nm, "source", jstr(cp_name_source_name(m->names[k].source)));
 		append(b, names, nm);
 	}
 	put(b, o, "names", names);
@@ -241,7 +243,7 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 		put(b, o, "size", json_object_new_int64((int64_t)m->digest.size));
 		put_digest(b, o, m->digest.sparse, m->digest.sha256);
 	}
-	put(b, o, "debug_status", jstr(debug_status(m)));
+	put(b, o, "debug_status", jstr(cp_debug_status_name(debug_status(m))));
 	put(b, o, "debuglink", jstr(m->debug ? m->debug->debuglink : NULL));
 	put(b, o, "debug", debug_array(b, in, i));
 	return o;
@@ -411,7 +413,7 @@ int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint
 	for (size_t i = 0; i < scan->n_warnings; i++)
 		append(&b, warnings, jstr(scan->warnings[i]));
 	put(&b, root, "warnings", warnings);
-	size_t counts[5] = {0}, packed = 0, debug = 0;
+	size_t counts[CP_STATUS_COUNT] = {0}, packed = 0, debug = 0;
 	for (size_t i = 0; i < scan->n_modules; i++) {
 		const struct cp_module *m = &scan->modules[i];
 		counts[m->status]++;
@@ -420,7 +422,7 @@ int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint
 	}
 	json_object *t = json_object_new_object();
 	put(&b, t, "objects", json_object_new_int64((int64_t)scan->n_modules));
-	for (int st = 0; st < 5; st++)
+	for (int st = 0; st < CP_STATUS_COUNT; st++)
 		put(&b, t, cp_status_name(st), json_object_new_int64((int64_t)counts[st]));
 	put(&b, t, "packable", json_object_new_int64((int64_t)packed));
 	put(&b, t, "debug_files", json_object_new_int64((int64_t)debug));

@@ -288,7 +288,7 @@ static char *build_id_path(const uint8_t *id, size_t len)
 }
 
 static int add_debug_file(struct cp_packer *p, struct cp_bundle_writer *w, size_t mod,
-                          const struct cp_debug_file *f, const char *kind, char *bundle_path,
+                          const struct cp_debug_file *f, enum cp_debug_kind kind, char *bundle_path,
                           struct cp_error *err)
 {
 	struct cp_packed_debug *d = realloc(p->debug, (p->n_debug + 1) * sizeof(*d));
@@ -323,12 +323,12 @@ static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_
 		}
 		if (!path)
 			continue;
-		int r = add_debug_file(p, w, i, m->debug->file, "debug", path, err);
+		int r = add_debug_file(p, w, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path, err);
 		if (r == 0 && m->debug->alt) {
 			const struct cp_debug_file *alt = m->debug->alt;
 			char *ap = build_id_path(alt->build_id, alt->build_id_len);
 			if (ap)
-				r = add_debug_file(p, w, i, alt, "dwz", ap, err);
+				r = add_debug_file(p, w, i, alt, CP_DEBUG_KIND_DWZ, ap, err);
 		}
 		if (r < 0)
 			return r;

@@ -204,10 +204,11 @@ c_strings() {
 }
 
 cp_check "the status, role and debug tokens of the code are documented"
-statuses=$(c_strings manifest_read.c 'statuses[]')
-roles=$(c_strings manifest_read.c 'roles[]')
-hows=$(c_strings debuginfo.c 'cp_debug_how_name(enum' | grep -vxE 'none|unknown')
-dstatus=$(c_strings manifest.c 'debug_status(const')
+# One table each in src/common/schema.c, shared by writer and reader.
+statuses=$(c_strings schema.c 'module_statuses[]')
+roles=$(c_strings schema.c 'roles[]')
+hows=$(c_strings schema.c 'debug_hows[]' | grep -vxE 'none|unknown')
+dstatus=$(c_strings schema.c 'debug_statuses[]')
 [[ $(wc -w <<<"$statuses") -ge 5 && $(wc -w <<<"$roles") -ge 4 && $(wc -w <<<"$hows") -ge 4 &&
 	$(wc -w <<<"$dstatus") -ge 4 ]] ||
 	cp_fail "could not read the tokens from the sources: statuses '$statuses' roles '$roles' how '$hows' debug_status '$dstatus'"
