@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "corepack/bundle_write.h"
 #include "corepack/core.h"
 #include "corepack/debuginfo.h"
 #include "corepack/linkmap.h"
@@ -45,9 +44,8 @@ struct cp_module {
 	struct cp_link *links; /* symlinks leading to it, from every name */
 	size_t n_links;
 	struct cp_debug_result *debug; /* NULL with --no-debug or when not packed */
-	/* Set by the packer. */
-	char *bundle_path;
-	struct cp_file_digest digest;
+	/* What the packer makes of it (its path in the bundle, its digest) is
+	 * the packer's: struct cp_packed_object, manifest.h. */
 };
 
 /* A module is packed when its file is the one that ran, or cannot be told apart. */

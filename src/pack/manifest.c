@@ -238,10 +238,11 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	put(b, o, "file", jstr(m->host_path));
 	put(b, o, "debug_file",
 	    jstr(m->debug && m->debug->file ? m->debug->file->host_path : NULL));
-	put(b, o, "bundle_path", jstr(m->bundle_path));
-	if (m->bundle_path) {
-		put(b, o, "size", json_object_new_int64((int64_t)m->digest.size));
-		put_digest(b, o, m->digest.sparse, m->digest.sha256);
+	const struct cp_packed_object *po = in->objects ? &in->objects[i] : NULL;
+	put(b, o, "bundle_path", jstr(po ? po->bundle_path : NULL));
+	if (po && po->bundle_path) {
+		put(b, o, "size", json_object_new_int64((int64_t)po->digest.size));
+		put_digest(b, o, po->digest.sparse, po->digest.sha256);
 	}
 	put(b, o, "debug_status", jstr(cp_debug_status_name(debug_status(m))));
 	put(b, o, "debuglink", jstr(m->debug ? m->debug->debuglink : NULL));
@@ -318,10 +319,11 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	put(&b, root, "crash", crash_object(&b, in->backtrace));
 
 	const struct cp_module *exe = cp_scan_executable(in->scan);
+	int exe_packed = exe && in->objects && in->objects[exe - in->scan->modules].bundle_path;
 	json_object *gdb = json_object_new_object();
 	put(&b, gdb, "sysroot", jstr(CP_BUNDLE_SYSROOT));
 	put(&b, gdb, "debug_file_directory", jstr(CP_BUNDLE_DEBUG));
-	put(&b, gdb, "executable", jstr(exe && exe->bundle_path ? exe->origin_path : NULL));
+	put(&b, gdb, "executable", jstr(exe_packed ? exe->origin_path : NULL));
 	put(&b, gdb, "core", jstr(CP_BUNDLE_CORE));
 	put(&b, gdb, "thread_db_dir", jstr(in->thread_db_dir));
 	put(&b, root, "gdb", gdb);

@@ -665,7 +665,6 @@ static void module_release(struct cp_module *m)
 	}
 	free(m->links);
 	cp_debug_result_free(m->debug);
-	free(m->bundle_path);
 }
 
 void cp_scan_free(struct cp_scan *s)
