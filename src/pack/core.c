@@ -282,7 +282,7 @@ void cp_core_free(struct cp_core *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
-	cp_notes_release(&c->notes);
+	cp_notes_done(&c->notes);
 	if (c->elf)
 		elf_end(c->elf);
 	free(c->loads);

@@ -37,7 +37,7 @@ struct elf_file {
 	struct stat st;
 };
 
-static void elf_file_close(struct elf_file *f)
+static void elf_file_done(struct elf_file *f)
 {
 	if (f->elf)
 		elf_end(f->elf);
@@ -68,7 +68,7 @@ static int elf_file_open(struct elf_file *f, const char *path, const char *what,
 	 * error, not SIGBUS. */
 	f->elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
-		elf_file_close(f);
+		elf_file_done(f);
 		return cp_error_set(err, ENOEXEC, "cannot %s '%s': not an ELF file", what, path);
 	}
 	return 0;
@@ -102,7 +102,7 @@ int cp_file_build_id(const char *path, uint8_t *buf, size_t bufsize, size_t *len
 		return r;
 	size_t n;
 	r = elf_build_id(f.elf, path, buf, bufsize, &n, err);
-	elf_file_close(&f);
+	elf_file_done(&f);
 	if (r < 0)
 		return r;
 	*len = n;
@@ -119,7 +119,7 @@ struct elf_links {
 	int has_debug_info; /* a .debug_info (or .zdebug_info) with contents */
 };
 
-static void elf_links_free(struct elf_links *l)
+static void elf_links_done(struct elf_links *l)
 {
 	free(l->debuglink);
 	free(l->altlink);
@@ -213,7 +213,7 @@ static int elf_links_read(Elf *elf, struct elf_links *l)
 			l->has_debug_info = 1;
 	}
 	if (r < 0) {
-		elf_links_free(l);
+		elf_links_done(l);
 		memset(l, 0, sizeof(*l));
 	}
 	return r;
@@ -334,12 +334,12 @@ static int try_by_build_id(char *path, enum cp_debug_how how, const uint8_t *id,
 	if (elf_file_open(&f, path, "read", NULL) < 0)
 		goto reject;
 	if (avoid && f.st.st_dev == avoid->st_dev && f.st.st_ino == avoid->st_ino) {
-		elf_file_close(&f);
+		elf_file_done(&f);
 		goto reject;
 	}
 	ok = elf_build_id(f.elf, path, got, sizeof(got), &got_len, NULL) == 0 &&
 	     got_len == id_len && memcmp(got, id, id_len) == 0;
-	elf_file_close(&f);
+	elf_file_done(&f);
 	if (!ok)
 		goto reject;
 
@@ -525,7 +525,7 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
 	struct stat obj_st = obj.st;
 	struct elf_links links;
 	r = elf_links_read(obj.elf, &links);
-	elf_file_close(&obj);
+	elf_file_done(&obj);
 	if (r < 0)
 		return cp_error_set(err, -r, "cannot read '%s': %s", object_host_path,
 		                    strerror(-r));
@@ -576,7 +576,7 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
 		struct elf_file dbg;
 		if (elf_file_open(&dbg, res->file->host_path, "read", NULL) == 0) {
 			r = elf_links_read(dbg.elf, &dlinks);
-			elf_file_close(&dbg);
+			elf_file_done(&dbg);
 			if (r < 0)
 				goto out;
 		}
@@ -601,8 +601,8 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
 
 out:
 	free(objdir);
-	elf_links_free(&links);
-	elf_links_free(&dlinks);
+	elf_links_done(&links);
+	elf_links_done(&dlinks);
 	if (r < 0) {
 		cp_debug_result_free(res);
 		return cp_error_set(err, -r, "cannot find debug files of '%s': %s",

@@ -650,7 +650,7 @@ int cp_scan_core(const struct cp_core *core, const struct cp_scan_opts *opts, st
 	return 0;
 }
 
-static void module_release(struct cp_module *m)
+static void module_done(struct cp_module *m)
 {
 	free(m->origin_path);
 	for (size_t i = 0; i < m->n_names; i++)
@@ -672,7 +672,7 @@ void cp_scan_free(struct cp_scan *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_modules; i++)
-		module_release(&s->modules[i]);
+		module_done(&s->modules[i]);
 	free(s->modules);
 	for (size_t i = 0; i < s->n_others; i++)
 		free(s->others[i].path);

@@ -391,7 +391,7 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	                        : cp_scripts_render(&in, &s, err);
 	if (r == 0 && (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0644, err)) == 0)
 		r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err);
-	cp_scripts_free(&s);
+	cp_scripts_done(&s);
 	free(tdb_dir);
 	return r;
 }

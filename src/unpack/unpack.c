@@ -108,7 +108,7 @@ static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int 
 	if (r == 0 && ((r = write_at(sfd, CP_BUNDLE_GDB_SCRIPT, sc.gdb_script, 0644)) < 0 ||
 	               (r = write_at(sfd, CP_BUNDLE_RUN_GDB, sc.run_gdb, 0755)) < 0))
 		cp_error_set(err, -r, "cannot write the gdb scripts: %s", strerror(-r));
-	cp_scripts_free(&sc);
+	cp_scripts_done(&sc);
 	return r;
 }
 
