@@ -165,11 +165,8 @@ static int read_notes(struct cp_core *c, const GElf_Phdr *ph, struct cp_error *e
 		                    elf_errmsg(-1));
 	int r =
 	    cp_notes_decode(&c->notes, d, c->is64 ? ELFCLASS64 : ELFCLASS32, c->big_endian, err);
-	if (r < 0 && err) {
-		/* Prefix the file name to the decoder's message. */
-		struct cp_error tmp = *err;
-		cp_error_reset(err, -r, "'%s': %s", c->path, tmp.msg);
-	}
+	if (r < 0)
+		cp_error_prefix(err, "'%s': ", c->path);
 	return r;
 }
 

@@ -267,7 +267,6 @@ static int finish_entry(struct reader *r, const struct cp_entry_checked *c, stru
 
 static int read_entry(struct reader *r, struct archive_entry *ae)
 {
-	struct cp_error verr = {0};
 	struct cp_entry e = {
 	    .name = archive_entry_pathname(ae),
 	    .type = entry_type(ae),
@@ -280,10 +279,12 @@ static int read_entry(struct reader *r, struct archive_entry *ae)
 	cp_escape(e.name ? e.name : "", r->entry, sizeof(r->entry));
 
 	struct cp_entry_checked c;
-	int rc = cp_entry_check(r->v, &e, &c, &verr);
-	if (rc < 0)
-		return rc == -ENOMEM ? cp_error_set(r->err, ENOMEM, "out of memory")
-		                     : fail(r, -rc, "%s", verr.msg);
+	int rc = cp_entry_check(r->v, &e, &c, r->err);
+	if (rc < 0) {
+		if (rc != -ENOMEM)
+			cp_error_prefix(r->err, "'%s': ", r->shown);
+		return rc;
+	}
 	if (!c.path[0])
 		return 0; /* the top directory: the staging directory stands for it */
 	struct rec *rec = rec_for(r, c.node);
@@ -539,11 +540,12 @@ static int read_entries(struct reader *r)
 	if (!r->have_manifest)
 		return fail(r, EINVAL, "not a corepack bundle: no %s", CP_BUNDLE_MANIFEST);
 
-	struct cp_error merr = {0};
-	rc = cp_manifest_parse(r->manifest, r->manifest_len, &r->c->manifest, &merr);
-	if (rc < 0)
-		return rc == -ENOMEM ? cp_error_set(r->err, ENOMEM, "out of memory")
-		                     : fail(r, -rc, "%s", merr.msg);
+	rc = cp_manifest_parse(r->manifest, r->manifest_len, &r->c->manifest, r->err);
+	if (rc < 0) {
+		if (rc != -ENOMEM)
+			cp_error_prefix(r->err, "'%s': ", r->shown);
+		return rc;
+	}
 	if ((r->disk && (rc = check_disk(r)) < 0) ||
 	    (rc = check_files(r, r->c->manifest, r->disk != NULL)) < 0 ||
 	    (rc = check_objects(r, r->c->manifest)) < 0)

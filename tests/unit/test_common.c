@@ -3,7 +3,8 @@
  * reading files under the project's rules (a FIFO is refused at once, a
  * file over its cap is refused rather than cut, a short read is an error),
  * the data regions of a file with holes, lowercase hex both ways, the one
- * escape for text from a core or a bundle, and the growing buffer.
+ * escape for text from a core or a bundle, the growing buffer, and adding
+ * context to an error message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "corepack/error.h"
 #include "corepack/escape.h"
 #include "corepack/hex.h"
 #include "corepack/io.h"
@@ -226,6 +228,38 @@ static void test_buf(void **state)
 	cp_buf_done(&b);
 }
 
+static void test_error_prefix(void **state)
+{
+	struct cp_error err = {0};
+	/* nothing set: nothing to prefix; NULL accepted */
+	cp_error_prefix(&err, "'%s': ", "core.1");
+	assert_int_equal(err.code, 0);
+	assert_string_equal(err.msg, "");
+	cp_error_prefix(NULL, "x");
+
+	assert_int_equal(cp_error_set(&err, EINVAL, "notes are cut off at offset %d", 12), -EINVAL);
+	cp_error_prefix(&err, "'%s': ", "core.1");
+	assert_int_equal(err.code, EINVAL);
+	assert_string_equal(err.msg, "'core.1': notes are cut off at offset 12");
+	cp_error_prefix(&err, "cannot pack: ");
+	assert_string_equal(err.msg, "cannot pack: 'core.1': notes are cut off at offset 12");
+
+	/* bounded: a long message loses its end, a long prefix fills it all */
+	char long_text[3000];
+	memset(long_text, 'm', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	cp_error_reset(&err, EIO, "%s", long_text);
+	cp_error_prefix(&err, "'%s': ", "f");
+	assert_int_equal(strlen(err.msg), sizeof(err.msg) - 1);
+	assert_memory_equal(err.msg, "'f': mmm", 8);
+	memset(long_text, 'p', sizeof(long_text) - 1);
+	cp_error_reset(&err, EIO, "tail");
+	cp_error_prefix(&err, "%s", long_text);
+	assert_int_equal(strlen(err.msg), sizeof(err.msg) - 1);
+	assert_int_equal(err.msg[0], 'p');
+	assert_int_equal(err.code, EIO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +271,7 @@ int main(void)
 	    cmocka_unit_test(test_hex),
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_buf),
+	    cmocka_unit_test(test_error_prefix),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
