@@ -1,19 +1,10 @@
 /*
- * Reading a bundle, which is hostile until proven otherwise.  Three layers:
- *
- *  - the entry validator: a pure function over one tar header (name, type,
- *    mode, size, link target) and the state left by the headers before it.
- *    It decides whether the entry may be written, and where (the name less
- *    the bundle's top directory).  No I/O, no libarchive: fuzzable.
- *  - cp_bundle_read(): streams a bundle through the validator, extracting
- *    into an empty staging directory (or, to list it, nowhere), hashing
- *    every file on the way, then checks the tree against the manifest's
- *    "files" list (size and sha256 of each, none missing, none extra).
- *  - cp_unpack(): the whole of coreunpack's job: refuses to replace
- *    anything (unless forced), extracts into a fresh directory beside the
- *    target, writes run-gdb.sh and corepack.gdb from the embedded templates
- *    and the validated manifest, and moves the result into place only when
- *    every check passed.  Any failure or cancellation leaves nothing behind.
+ * Reading a bundle, which is hostile until proven otherwise:
+ * cp_bundle_read() streams a bundle through the entry validator
+ * (entry_check.h), extracting into an empty staging directory (or, to list
+ * it, nowhere), hashing every file on the way, then checks the tree
+ * against the manifest's "files" list (size and sha256 of each, none
+ * missing, none extra).  Putting the result in place is unpack.h's.
  */
 #ifndef COREPACK_BUNDLE_READ_H
 #define COREPACK_BUNDLE_READ_H
@@ -22,110 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "corepack/entry_check.h"
 #include "corepack/error.h"
+#include "corepack/escape.h"
+#include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 
-/* What a bundle may ask of coreunpack; past a cap it is refused. */
-#define CP_BUNDLE_MAX_NAMES 200000       /* entries, and the directories their names imply */
-#define CP_BUNDLE_MAX_PATH 4096          /* bytes in an entry name or symlink target */
-#define CP_BUNDLE_MAX_COMPONENT 255      /* bytes in one component of a name */
-#define CP_BUNDLE_MAX_TOTAL (1ULL << 40) /* 1 TiB: files' logical sizes, holes included */
-#define CP_BUNDLE_MAX_REPORT_SHOWN (1024 * 1024) /* report.txt kept for display */
-
-/* ---- names ------------------------------------------------------------ */
-
-/* The names a bundle's top directory may hold (layout.h), and whether NAME
- * (one component, LEN bytes) is one of them.  *IS_DIR tells sysroot/debug
- * from the files. */
-int cp_bundle_top_name(const char *name, size_t len, int *is_dir);
-
-/*
- * Check PATH as a normalised path: not empty, no empty, "." or ".."
- * component, no trailing '/', no control character (bytes below 0x20 and
- * 0x7f), components of at most CP_BUNDLE_MAX_COMPONENT bytes, the whole at
- * most CP_BUNDLE_MAX_PATH.  ABSOLUTE: must start with one '/' ("/" itself
- * is refused); otherwise must not start with '/'.  Returns 0, or -EINVAL
- * with *WHY set to a static phrase ("has a '..' component").
- */
-int cp_bundle_path_check(const char *path, int absolute, const char **why);
-
-/* S for a message: control characters and bytes >= 0x7f as \xNN, cut to
- * fit SIZE (with "..." when cut).  Returns BUF. */
-char *cp_bundle_printable(const char *s, char *buf, size_t size);
-
-/* ---- the entry validator ---------------------------------------------- */
-
-enum cp_entry_type {
-	CP_ENTRY_FILE,
-	CP_ENTRY_DIR,
-	CP_ENTRY_SYMLINK,
-	CP_ENTRY_HARDLINK,
-	CP_ENTRY_CHARDEV,
-	CP_ENTRY_BLOCKDEV,
-	CP_ENTRY_FIFO,
-	CP_ENTRY_SOCKET,
-	CP_ENTRY_UNKNOWN,
-};
-
-/* One tar header, as the archive states it. */
-struct cp_entry {
-	const char *name; /* with the top directory: "crash/sysroot/usr/lib/libc.so.6" */
-	enum cp_entry_type type;
-	unsigned mode;    /* permission bits as stored (07777 mask) */
-	int64_t size;     /* logical size (a sparse file's holes included) */
-	const char *link; /* target of a symlink or hard link, else NULL */
-};
-
-/* What may be written for an accepted entry. */
-struct cp_entry_checked {
-	const char *path;        /* relative to the top directory, no trailing '/';
-	                          * "" for the top directory itself.  Valid until the
-	                          * next cp_entry_check() on the same validator. */
-	enum cp_entry_type type; /* FILE, DIR or SYMLINK */
-	unsigned mode;           /* files: 0600 for core, manifest.json and report.txt
-	                          * (layout.h), else 0755 when any x bit is set,
-	                          * else 0644; directories 0755 */
-	size_t node;             /* the name's id in the validator (cp_entry_lookup) */
-};
-
-struct cp_entry_validator;
-
-/* Errors: -ENOMEM.  Free with cp_entry_validator_free() (NULL accepted). */
-int cp_entry_validator_new(struct cp_entry_validator **out);
-void cp_entry_validator_free(struct cp_entry_validator *v);
-
-/*
- * Accept or refuse the next entry of the archive.  Refused, with -EINVAL
- * (-E2BIG for a cap) and a message "refused entry 'NAME': REASON":
- *  - a name that is empty, absolute, has a "." or ".." or empty component
- *    or a control character, or is past the length caps;
- *  - a name outside the top directory set by the first entry, or whose
- *    first component below it is not a bundle name (layout.h), or of the
- *    wrong type for that name (core must be a file, sysroot a directory);
- *  - hard links, devices, FIFOs, sockets; setuid, setgid and sticky bits;
- *  - a symlink whose target is empty, absolute, has ".." after another
- *    component, or does not resolve lexically, from the symlink's own
- *    directory, to a path below one of the bundle names;
- *  - a name used before (a directory may be repeated), or below a name
- *    that is a symlink or a file;
- *  - more than CP_BUNDLE_MAX_NAMES names, or files totalling more than
- *    CP_BUNDLE_MAX_TOTAL bytes.
- * State changes even when an entry is refused; callers stop at the first
- * refusal (a fuzzer may go on: the state stays consistent).
- */
-int cp_entry_check(struct cp_entry_validator *v, const struct cp_entry *e,
-                   struct cp_entry_checked *out, struct cp_error *err);
-
-/* The top directory (set by the first entry accepted), or NULL. */
-const char *cp_entry_validator_top(const struct cp_entry_validator *v);
-
-/* The id of the accepted name PATH (relative to the top, as in
- * cp_entry_checked.path), or -1 when no entry or implied directory has it.
- * *TYPE receives its type (a directory implied by other names is DIR). */
-long cp_entry_lookup(const struct cp_entry_validator *v, const char *path,
-                     enum cp_entry_type *type);
-
-/* ---- reading a bundle -------------------------------------------------- */
+/* report.txt kept for display (bytes). */
+#define CP_BUNDLE_MAX_REPORT_SHOWN (1024 * 1024)
 
 struct cp_bundle_read_opts {
 	/* The directory to extract into: must exist and be empty.  The
@@ -166,39 +61,17 @@ int cp_bundle_read(const char *path, const struct cp_bundle_read_opts *opts,
                    struct cp_bundle_contents **out, struct cp_error *err);
 void cp_bundle_contents_free(struct cp_bundle_contents *c);
 
-/* ---- unpacking --------------------------------------------------------- */
+/* Open the bundle file PATH (SHOWN for messages) into *FD; *SIZE is its
+ * size when it is a regular file, else 0 (a pipe, a FIFO).  Errors as
+ * cp_bundle_read()'s for opening, and -EISDIR for a directory. */
+int cp_bundle_open(const char *path, const char *shown, int *fd, uint64_t *size,
+                   struct cp_error *err);
 
-struct cp_unpack_opts {
-	const char *bundle;
-	const char *dir; /* target directory; NULL for the working directory */
-	int force;       /* replace the names coreunpack creates */
-	int trust;       /* run-gdb.sh uses the bundle's libthread_db */
-	const volatile sig_atomic_t *cancel;
-	void (*progress)(void *ctx, uint64_t done, uint64_t total);
-	void *progress_ctx;
-	void (*on_entry)(void *ctx, const char *path, enum cp_entry_type type, uint64_t size);
-	void *entry_ctx;
-};
-
-/* The names coreunpack creates in the target directory, NULL-terminated. */
-extern const char *const cp_bundle_names[];
-
-/*
- * Unpack: the bundle is opened first (an unreadable or missing bundle, or
- * a directory, fails before DIR is looked at).  DIR is created when
- * missing (not its parents).  Unless FORCE, if any of cp_bundle_names
- * exists in DIR, fails with -EEXIST before writing anything.  core,
- * manifest.json and report.txt are made mode 0600 whatever the umask.  The bundle is extracted into
- * a fresh directory made in DIR
- * (".coreunpack-XXXXXX") and checked (cp_bundle_read()); the bundle's
- * run-gdb.sh and corepack.gdb are replaced by ones rendered here; then
- * every name is moved into DIR (with FORCE, after moving aside every one of
- * cp_bundle_names DIR had, which are then deleted).  On any failure,
- * including -EINTR, the temporary directory is removed, whatever was moved
- * is moved back, and DIR is removed again if this call created it.
- * *OUT (the bundle's contents) is owned by the caller.
- */
-int cp_unpack(const struct cp_unpack_opts *opts, struct cp_bundle_contents **out,
-              struct cp_error *err);
+/* cp_bundle_read() of PATH, already open as FD (of FILE_SIZE, as
+ * cp_bundle_open() gives them) when FD >= 0; FD is closed whatever
+ * happens. */
+int cp_bundle_read_fd(const char *path, int fd, uint64_t file_size,
+                      const struct cp_bundle_read_opts *opts, struct cp_bundle_contents **out,
+                      struct cp_error *err);
 
 #endif

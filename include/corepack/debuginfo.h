@@ -17,22 +17,13 @@
 #include <stdint.h>
 
 #include "corepack/error.h"
+#include "corepack/hex.h"
+#include "corepack/schema.h"
 
 #define CP_BUILD_ID_MAX 64
 
-enum cp_debug_how {
-	CP_DEBUG_NONE = 0,
-	CP_DEBUG_BUILD_ID,       /* ROOT/.build-id/xx/rest.debug */
-	CP_DEBUG_LINK_SAME_DIR,  /* debuglink name in the object's directory */
-	CP_DEBUG_LINK_DOT_DEBUG, /* OBJDIR/.debug/NAME */
-	CP_DEBUG_LINK_ROOT,      /* ROOT/OBJDIR/NAME */
-	CP_DEBUG_ALT_PATH,       /* dwz alt by its written path */
-	CP_DEBUG_ALT_BUILD_ID,   /* dwz alt by build-id under a root */
-	CP_DEBUG_ALT_DWZ_DIR,    /* dwz alt by ROOT + part after "/.dwz/" */
-};
-
-/* "build-id", "debuglink", "debuglink-.debug", "debuglink-root", "dwz-path", ... */
-const char *cp_debug_how_name(enum cp_debug_how how);
+/* How a debug file was found: enum cp_debug_how and cp_debug_how_name()
+ * ("build-id", "debuglink", ...) are schema.h's. */
 
 struct cp_debug_file {
 	char *host_path; /* the file opened on this machine */
@@ -77,9 +68,6 @@ void cp_debug_result_free(struct cp_debug_result *r);
  * set only on success.  Errors: errno from open()/read(), -EINVAL: not a
  * regular file. */
 int cp_crc32_file(const char *path, uint32_t *out, struct cp_error *err);
-
-/* Lowercase hex of a build-id into BUF (2*len+1 bytes). */
-void cp_hex(const uint8_t *bytes, size_t len, char *buf);
 
 /* The build-id of an ELF file on disk; *LEN is 0 when it has none.
  * Errors: errno from open(), -EINVAL: not a regular file, -ENOEXEC: not

@@ -14,6 +14,11 @@
  *   run-gdb.sh      starts gdb on the bundle from wherever it was extracted
  *   report.txt      the crash summary and every thread's backtrace
  *
+ * Paths in a bundle are relative to the top directory, normalised (no
+ * empty, "." or ".." component), free of control characters and within the
+ * caps below; cp_bundle_path_check() is the rule, applied by the entry
+ * validator (entry_check.h) and the manifest reader (manifest_read.h).
+ *
  * The core, manifest.json and report.txt hold the crashed process's memory,
  * command line and environment: they are private (mode 0600) in the bundle
  * and after coreunpack, whatever the umask.  Every other file is 0644, or
@@ -22,6 +27,7 @@
 #ifndef COREPACK_LAYOUT_H
 #define COREPACK_LAYOUT_H
 
+#include <stddef.h>
 #include <string.h>
 
 #define CP_BUNDLE_CORE "core"
@@ -40,6 +46,37 @@
 #define CP_MANIFEST_VERSION 1
 
 #define CP_BUNDLE_PRIVATE_MODE 0600
+
+/* What a bundle may ask of coreunpack; past a cap it is refused. */
+#define CP_BUNDLE_MAX_NAMES 200000       /* entries, and the directories their names imply */
+#define CP_BUNDLE_MAX_PATH 4096          /* bytes in an entry name or symlink target */
+#define CP_BUNDLE_MAX_COMPONENT 255      /* bytes in one component of a name */
+#define CP_BUNDLE_MAX_TOTAL (1ULL << 40) /* 1 TiB: files' logical sizes, holes included */
+
+/* The names coreunpack creates in the target directory (the names a
+ * bundle's top directory may hold), NULL-terminated. */
+extern const char *const cp_bundle_names[];
+
+/* Whether NAME (one component, LEN bytes) is one of cp_bundle_names.
+ * *IS_DIR tells sysroot/debug from the files. */
+int cp_bundle_top_name(const char *name, size_t len, int *is_dir);
+
+/*
+ * Check PATH as a normalised path: not empty, no empty, "." or ".."
+ * component, no trailing '/', no control character (bytes below 0x20 and
+ * 0x7f), components of at most CP_BUNDLE_MAX_COMPONENT bytes, the whole at
+ * most CP_BUNDLE_MAX_PATH.  ABSOLUTE: must start with one '/' ("/" itself
+ * is refused); otherwise must not start with '/'.  Returns 0, or -EINVAL
+ * with *WHY set to a static phrase ("has a '..' component").
+ */
+int cp_bundle_path_check(const char *path, int absolute, const char **why);
+
+/* The problem with one component C (LEN bytes) of a path, as a static
+ * phrase ("has a '..' component"), or NULL when there is none. */
+const char *cp_bundle_component_problem(const char *c, size_t len);
+
+/* Whether S holds a control character (a byte below 0x20, or 0x7f). */
+int cp_bundle_has_control(const char *s);
 
 /* Whether NAME (relative to the top directory) is one of the private
  * files. */

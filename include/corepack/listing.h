@@ -33,8 +33,8 @@
  * path as NT_FILE has it, or the vDSO's DT_SONAME.  libthread_db, not
  * mapped, is not listed.  No totals line.
  *
- * Names from the core are printed as they are except control characters
- * (bytes below 0x20 and 0x7f), which become \xNN.
+ * Names from the core are escaped (escape.h): printable ASCII as it is,
+ * '\' doubled, every other byte as \xNN.
  */
 #ifndef COREPACK_LISTING_H
 #define COREPACK_LISTING_H

@@ -13,8 +13,10 @@
 #include <time.h>
 
 #include "corepack/backtrace.h"
+#include "corepack/bundle_write.h"
 #include "corepack/core.h"
 #include "corepack/modules.h"
+#include "corepack/schema.h"
 
 /* A file written to the bundle, for the "files" list. */
 struct cp_bundle_file {
@@ -24,10 +26,17 @@ struct cp_bundle_file {
 	uint8_t sha256[32];
 };
 
+/* What the packer did with one object of the scan (an array parallel to
+ * scan->modules): where it is in the bundle and its digest. */
+struct cp_packed_object {
+	char *bundle_path; /* "sysroot" + real_path; NULL when not packed */
+	struct cp_file_digest digest;
+};
+
 struct cp_packed_debug {
 	size_t module; /* index into scan->modules */
 	const struct cp_debug_file *file;
-	const char *kind; /* "debug" or "dwz" */
+	enum cp_debug_kind kind;
 	char *bundle_path;
 	struct cp_file_digest digest;
 };
@@ -37,7 +46,8 @@ struct cp_manifest_input {
 	const char *core_name; /* the core's original file name */
 	struct cp_file_digest core_digest;
 	const struct cp_scan *scan;
-	const char *sysroot; /* NULL when none */
+	const struct cp_packed_object *objects; /* parallel to scan->modules; NULL: none packed */
+	const char *sysroot;                    /* NULL when none */
 	const struct cp_packed_debug *debug;
 	size_t n_debug;
 	const struct cp_bundle_file *files;

@@ -3,7 +3,8 @@
  * untrusted bundle.  Every field used is checked: its JSON type, paths
  * absolute (origin paths) or relative below a bundle name (bundle paths),
  * normalised and free of control characters, lengths and counts capped,
- * enumerations (status, role) known, digests well-formed, and sizes
+ * enumerations (status, role) known and mapped to schema.h's values,
+ * digests well-formed, and sizes
  * consistent (an object or debug file whose bundle path is in "files" has
  * the size listed there).  Fields not used are ignored.
  */
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "corepack/error.h"
+#include "corepack/schema.h"
 
 #define CP_MANIFEST_MAX_SIZE (64 * 1024 * 1024) /* bytes of JSON */
 #define CP_MANIFEST_MAX_DEPTH 16                /* JSON nesting */
@@ -27,25 +29,27 @@
  * Free-text fields (marked "text") may hold control characters: escape
  * them before printing. */
 struct cp_manifest_debug {
-	char *kind;        /* "debug" or "dwz" */
-	char *found_by;    /* "build-id", "debuglink", ... (token) */
-	char *origin;      /* where it was found on the origin (text) */
-	char *build_id;    /* lowercase hex */
-	char *bundle_path; /* "debug/..." (required) */
+	enum cp_debug_kind kind; /* CP_DEBUG_KIND_UNKNOWN when absent or not known */
+	char *found_by;          /* "build-id", "debuglink", ... (token, shown only:
+	                          * it may gain values, schema.h) */
+	char *origin;            /* where it was found on the origin (text) */
+	char *build_id;          /* lowercase hex */
+	char *bundle_path;       /* "debug/..." (required) */
 	uint64_t size;
 };
 
 struct cp_manifest_object {
-	char *path;          /* origin path (required, absolute) */
-	char *role;          /* "library", "executable", "interpreter", "thread_db" */
-	char *status;        /* "ok", "mismatch", "missing", "no-build-id", "unverified" */
-	char *detail;        /* why the status (text) */
-	char *real_path;     /* canonical origin path (absolute) */
-	char *bundle_path;   /* "sysroot" + real_path when packed */
-	char *build_id_core; /* hex */
-	char *build_id_file; /* hex */
-	char *debug_status;  /* "found", "in-object", "none", ... (token) */
-	uint64_t size;       /* of the packed file; 0 when not packed */
+	char *path;                        /* origin path (required, absolute) */
+	enum cp_module_role role;          /* required; an unknown role is refused */
+	enum cp_module_status status;      /* required; an unknown status is refused */
+	char *detail;                      /* why the status (text) */
+	char *real_path;                   /* canonical origin path (absolute) */
+	char *bundle_path;                 /* "sysroot" + real_path when packed */
+	char *build_id_core;               /* hex */
+	char *build_id_file;               /* hex */
+	enum cp_debug_status debug_status; /* CP_DEBUG_STATUS_UNKNOWN when absent
+	                                    * or not known */
+	uint64_t size;                     /* of the packed file; 0 when not packed */
 	struct cp_manifest_debug *debug;
 	size_t n_debug;
 };

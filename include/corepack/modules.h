@@ -12,32 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "corepack/bundle_write.h"
 #include "corepack/core.h"
 #include "corepack/debuginfo.h"
 #include "corepack/linkmap.h"
 #include "corepack/resolve.h"
+#include "corepack/schema.h"
 
-enum cp_module_status {
-	CP_STATUS_OK,          /* build-id in the core equals the file's */
-	CP_STATUS_MISMATCH,    /* the file on disk is not the one that ran */
-	CP_STATUS_MISSING,     /* no file on disk (deleted, removed) */
-	CP_STATUS_NO_BUILD_ID, /* neither the core nor the file has a build-id */
-	CP_STATUS_UNVERIFIED,  /* the file has one, the core's copy was not dumped */
-};
-const char *cp_status_name(enum cp_module_status s); /* "ok", "mismatch", ... */
-
-enum cp_module_role {
-	CP_ROLE_LIBRARY,
-	CP_ROLE_EXECUTABLE,
-	CP_ROLE_INTERPRETER,
-	CP_ROLE_THREAD_DB,
-};
-const char *cp_role_name(enum cp_module_role r); /* "library", "executable", ... */
+/* The status, role and name-source values and their tokens are schema.h's
+ * (cp_status_name(), cp_role_name(), cp_name_source_name()). */
 
 struct cp_name {
-	char *path;         /* origin path */
-	const char *source; /* "nt_file", "link_map", "pt_interp", "execfn", "option", "libc_dir" */
+	char *path; /* origin path */
+	enum cp_name_source source;
 };
 
 struct cp_module {
@@ -58,9 +44,8 @@ struct cp_module {
 	struct cp_link *links; /* symlinks leading to it, from every name */
 	size_t n_links;
 	struct cp_debug_result *debug; /* NULL with --no-debug or when not packed */
-	/* Set by the packer. */
-	char *bundle_path;
-	struct cp_file_digest digest;
+	/* What the packer makes of it (its path in the bundle, its digest) is
+	 * the packer's: struct cp_packed_object, manifest.h. */
 };
 
 /* A module is packed when its file is the one that ran, or cannot be told apart. */

@@ -75,7 +75,7 @@ struct cp_notes {
  * malformed known note is an error (-EINVAL with the note named), and so
  * is a note that gelf_getnote() cannot frame ("notes are cut off at offset
  * N").  The names in n->files point into DATA, which must outlive N.  On
- * error N may be partly filled: cp_notes_release() it.
+ * error N may be partly filled: cp_notes_done() it.
  */
 int cp_notes_decode(struct cp_notes *n, Elf_Data *data, int elfclass, int big_endian,
                     struct cp_error *err);
@@ -86,12 +86,12 @@ int cp_notes_decode(struct cp_notes *n, Elf_Data *data, int elfclass, int big_en
  * header, opened with elf_memory() and framed by libelf as a core's
  * segment is.  LEN is capped at CP_MAX_NOTES_SIZE.  On success *OUT is
  * filled and owns that copy (the names point into it); release it with
- * cp_notes_release().  On error *OUT is untouched.
+ * cp_notes_done().  On error *OUT is untouched.
  */
 int cp_notes_parse(const uint8_t *buf, size_t len, int elfclass, int big_endian,
                    struct cp_notes *out, struct cp_error *err);
 /* Free what N owns and zero it; N may be zeroed already. */
-void cp_notes_release(struct cp_notes *n);
+void cp_notes_done(struct cp_notes *n);
 
 /* "SIGSEGV" for 11; NULL when unknown. */
 const char *cp_signal_name(int sig);

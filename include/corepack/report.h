@@ -5,7 +5,8 @@
  * corepack prints as its summary and what the bundle carries as report.txt.
  * Rendering is a pure function of the core's notes, the scan and the
  * backtrace: it prints nothing.  The text is plain ASCII: names taken from
- * the core or from files are escaped (\xNN for control and non-ASCII bytes).
+ * the core or from files are escaped (escape.h: \xNN for control and
+ * non-ASCII bytes, '\' doubled).
  */
 #ifndef COREPACK_REPORT_H
 #define COREPACK_REPORT_H

@@ -29,11 +29,13 @@ struct cp_scripts {
  * (cp_quote_gdb_arg).  An executable no gdb quoting can carry (see
  * cp_scripts_check_executable) makes corepack.gdb print that the executable
  * is missing instead of loading it.  OUT's strings are malloc'd, owned by
- * the caller (cp_scripts_free()).  Errors: -ENOMEM, -ENOENT (no template).
+ * the caller (cp_scripts_done()).  Errors: -ENOMEM, -ENOENT (no template).
  */
 int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
                       struct cp_error *err);
-void cp_scripts_free(struct cp_scripts *s);
+/* Free S's strings and clear them (S itself is the caller's; NULL
+ * accepted). */
+void cp_scripts_done(struct cp_scripts *s);
 
 /*
  * Why gdb cannot be handed EXECUTABLE (an origin path) intact, or NULL when

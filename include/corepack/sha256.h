@@ -12,6 +12,8 @@
 
 #include <nettle/sha2.h>
 
+#include "corepack/hex.h"
+
 struct cp_sha256 {
 	struct sha256_ctx ctx;
 };
@@ -21,7 +23,6 @@ void cp_sha256_update(struct cp_sha256 *s, const void *data, size_t len);
 /* The digest of everything updated since init into OUT; S is reset as by
  * cp_sha256_init(), ready for the next message. */
 void cp_sha256_final(struct cp_sha256 *s, uint8_t out[32]);
-/* Lowercase hex digest into HEX (65 bytes). */
-void cp_sha256_hex(const uint8_t digest[32], char hex[65]);
+/* Its lowercase hex form: cp_hex(digest, 32, hex) (hex.h). */
 
 #endif

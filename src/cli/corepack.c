@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "corepack/escape.h"
 #include "corepack/listing.h"
 #include "corepack/manifest.h"
 #include "corepack/pack.h"
@@ -317,9 +318,13 @@ static void be_nice(void)
 		cli_warn("--nice: cannot lower the I/O priority: %s", strerror(errno));
 }
 
+/* Text from the core, escaped for the terminal (escape.h): a name can be
+ * CP_PATH_MAX bytes, four times that escaped; longer text is cut. */
+#define SHOWN_MAX (4 * CP_PATH_MAX + 8)
+
 static void print_object(const struct cp_module *m, int verbose)
 {
-	char id[2 * CP_BUILD_ID_MAX + 1] = "-";
+	char id[2 * CP_BUILD_ID_MAX + 1] = "-", a[SHOWN_MAX], b2[SHOWN_MAX];
 	const uint8_t *b = m->core_build_id_len ? m->core_build_id : m->file_build_id;
 	size_t len = m->core_build_id_len ? m->core_build_id_len : m->file_build_id_len;
 	if (len)
@@ -328,34 +333,39 @@ static void print_object(const struct cp_module *m, int verbose)
 	if (m->debug && m->debug->file)
 		debug = cp_debug_how_name(m->debug->file->how);
 	else if (m->debug && m->debug->has_own_debug_info)
-		debug = "in-object";
-	printf("%-40s %-11s %-16s %s\n", id, cp_status_name(m->status), debug, m->origin_path);
+		debug = cp_debug_status_name(CP_DEBUG_STATUS_IN_OBJECT);
+	printf("%-40s %-11s %-16s %s\n", id, cp_status_name(m->status), debug,
+	       cp_escape(m->origin_path, a, sizeof(a)));
 	if (!verbose)
 		return;
 	for (size_t i = 0; i < m->n_names; i++)
-		printf("    name %s (%s)\n", m->names[i].path, m->names[i].source);
+		printf("    name %s (%s)\n", cp_escape(m->names[i].path, a, sizeof(a)),
+		       cp_name_source_name(m->names[i].source));
 	for (size_t i = 0; i < m->n_links; i++)
-		printf("    link %s -> %s\n", m->links[i].path, m->links[i].target);
+		printf("    link %s -> %s\n", cp_escape(m->links[i].path, a, sizeof(a)),
+		       cp_escape(m->links[i].target, b2, sizeof(b2)));
 	if (m->debug && m->debug->file)
-		printf("    debug %s\n", m->debug->file->host_path);
+		printf("    debug %s\n", cp_escape(m->debug->file->host_path, a, sizeof(a)));
 	if (m->debug && m->debug->alt)
-		printf("    dwz %s\n", m->debug->alt->host_path);
+		printf("    dwz %s\n", cp_escape(m->debug->alt->host_path, a, sizeof(a)));
 	if (m->status_detail)
-		printf("    %s\n", m->status_detail);
+		printf("    %s\n", cp_escape(m->status_detail, a, sizeof(a)));
 }
 
 static void print_warnings(const struct cp_packer *p)
 {
 	const struct cp_core *core = cp_packer_core(p);
 	const struct cp_scan *s = cp_packer_scan(p);
+	char a[SHOWN_MAX];
 	if (core->missing_bytes)
 		cli_warn("'%s': core is truncated: %llu of %llu bytes missing (%.1f%%); the "
 		         "memory that is missing will read as unavailable in gdb",
-		         core->path, (unsigned long long)core->missing_bytes,
+		         cp_escape(core->path, a, sizeof(a)),
+		         (unsigned long long)core->missing_bytes,
 		         (unsigned long long)core->expected_size,
 		         100.0 * (double)core->missing_bytes / (double)core->expected_size);
 	for (size_t i = 0; i < s->n_warnings; i++)
-		cli_warn("%s", s->warnings[i]);
+		cli_warn("%s", cp_escape(s->warnings[i], a, sizeof(a)));
 }
 
 static int count_bad(const struct cp_scan *s)
@@ -371,7 +381,7 @@ static void print_total(const struct cp_packer *p, const struct cp_pack_stats *s
                         const char *output)
 {
 	const struct cp_scan *s = cp_packer_scan(p);
-	size_t by_status[5] = {0};
+	size_t by_status[CP_STATUS_COUNT] = {0};
 	for (size_t i = 0; i < s->n_modules; i++)
 		by_status[s->modules[i].status]++;
 	char in[32], out[32];
@@ -388,7 +398,7 @@ static void print_total(const struct cp_packer *p, const struct cp_pack_stats *s
 static int list_table(const struct cp_packer *p, struct cp_error *err)
 {
 	const struct cp_scan *s = cp_packer_scan(p);
-	size_t by_status[5] = {0}, debug = 0;
+	size_t by_status[CP_STATUS_COUNT] = {0}, debug = 0;
 	char *text = NULL;
 	int r = cp_listing_table(s, &text, err);
 	if (r < 0)

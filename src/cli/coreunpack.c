@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "corepack/bundle_read.h"
+#include "corepack/escape.h"
+#include "corepack/unpack.h"
 #include "corepack/layout.h"
 #include "corepack/template.h"
 #include "cli_util.h"
@@ -134,7 +136,7 @@ static void put_safe(const char *s, size_t len)
 			size_t n = strcspn(p, "\t\n");
 			char sep = p[n];
 			p[n] = '\0';
-			cli_puts_stdout(cp_bundle_printable(p, buf, 4 * len + 8));
+			cli_puts_stdout(cp_escape(p, buf, 4 * len + 8));
 			if (sep)
 				putchar(sep);
 			p = sep ? p + n + 1 : NULL;
@@ -146,7 +148,7 @@ static void put_safe(const char *s, size_t len)
 
 static const char *safe(const char *s, char *buf, size_t size)
 {
-	return s ? cp_bundle_printable(s, buf, size) : "-";
+	return s ? cp_escape(s, buf, size) : "-";
 }
 
 static const char *object_build_id(const struct cp_manifest_object *o)
@@ -172,18 +174,18 @@ static void print_objects(const struct cp_manifest *m)
 			               sizeof(size));
 		else
 			strcpy(size, "-");
-		printf("%-40s %-11s %9s %s\n", object_build_id(o), o->status, size,
+		printf("%-40s %-11s %9s %s\n", object_build_id(o), cp_status_name(o->status), size,
 		       safe(o->path, a, sizeof(a)));
 		for (size_t k = 0; k < o->n_debug; k++) {
 			const struct cp_manifest_debug *d = &o->debug[k];
 			cli_human_size(d->size ? d->size : file_size(m, d->bundle_path), size,
 			               sizeof(size));
 			printf("    %s %s (%s, found by %s)\n",
-			       d->kind && strcmp(d->kind, "dwz") == 0 ? "dwz  " : "debug",
+			       d->kind == CP_DEBUG_KIND_DWZ ? "dwz  " : "debug",
 			       safe(d->bundle_path, a, sizeof(a)), size,
 			       safe(d->found_by, b, sizeof(b)));
 		}
-		if (!o->n_debug && o->debug_status && strcmp(o->debug_status, "in-object") == 0)
+		if (!o->n_debug && o->debug_status == CP_DEBUG_STATUS_IN_OBJECT)
 			printf("    debug in the object itself\n");
 	}
 }
@@ -201,19 +203,18 @@ static void each_warning(const struct cp_manifest *m, void (*emit)(const char *l
 		emit(line);
 	}
 	for (size_t i = 0; i < m->n_warnings; i++) {
-		char *w = malloc(4 * strlen(m->warnings[i]) + 8);
+		char *w = cp_escape_dup(m->warnings[i]);
 		if (!w)
 			continue;
-		snprintf(line, sizeof(line), "%s",
-		         cp_bundle_printable(m->warnings[i], w, 4 * strlen(m->warnings[i]) + 8));
+		snprintf(line, sizeof(line), "%s", w);
 		free(w);
 		emit(line);
 	}
 	for (size_t i = 0; i < m->n_objects; i++) {
 		const struct cp_manifest_object *o = &m->objects[i];
 		safe(o->path, a, sizeof(a));
-		if (strcmp(o->status, "ok") != 0) {
-			snprintf(line, sizeof(line), "'%s': %s%s%s%s", a, o->status,
+		if (o->status != CP_STATUS_OK) {
+			snprintf(line, sizeof(line), "'%s': %s%s%s%s", a, cp_status_name(o->status),
 			         o->detail ? " (" : "",
 			         o->detail ? safe(o->detail, b, sizeof(b)) : "",
 			         o->detail ? ")" : "");
@@ -222,8 +223,7 @@ static void each_warning(const struct cp_manifest *m, void (*emit)(const char *l
 				        sizeof(line) - strlen(line) - 1);
 			emit(line);
 		}
-		if (o->bundle_path && !o->n_debug &&
-		    !(o->debug_status && strcmp(o->debug_status, "in-object") == 0)) {
+		if (o->bundle_path && !o->n_debug && o->debug_status != CP_DEBUG_STATUS_IN_OBJECT) {
 			snprintf(line, sizeof(line),
 			         "'%s': no debug file in the bundle: no source lines or local "
 			         "variables in its frames",
@@ -306,7 +306,7 @@ static void print_next(const char *dir)
 	                         "0123456789_./+-,:@%") == strlen(path);
 	char *q = plain ? NULL : cp_quote_sh(path);
 	char buf[4 * 4096 + 8];
-	printf("next: %s\n", cp_bundle_printable(q ? q : path, buf, sizeof(buf)));
+	printf("next: %s\n", cp_escape(q ? q : path, buf, sizeof(buf)));
 	free(q);
 	free(path);
 }
@@ -321,7 +321,7 @@ static void print_summary(const struct cli *c, const struct cp_bundle_contents *
 		const struct cp_manifest_object *o = &m->objects[i];
 		if (o->bundle_path) {
 			n_packed++;
-			n_ok += strcmp(o->status, "ok") == 0;
+			n_ok += o->status == CP_STATUS_OK;
 			obj_bytes += file_size(m, o->bundle_path);
 		}
 	}
@@ -355,9 +355,9 @@ static void print_entry(void *ctx, const char *path, enum cp_entry_type type, ui
 	(void)ctx;
 	if (type == CP_ENTRY_FILE) {
 		cli_human_size(size, s, sizeof(s));
-		printf("  %s (%s)\n", cp_bundle_printable(path, buf, sizeof(buf)), s);
+		printf("  %s (%s)\n", cp_escape(path, buf, sizeof(buf)), s);
 	} else {
-		printf("  %s%s\n", cp_bundle_printable(path, buf, sizeof(buf)),
+		printf("  %s%s\n", cp_escape(path, buf, sizeof(buf)),
 		       type == CP_ENTRY_DIR ? "/" : " (symlink)");
 	}
 }
@@ -404,7 +404,7 @@ int main(int argc, char **argv)
 		char shown[600];
 		if (r == -EINTR)
 			cli_fail("'%s': interrupted; nothing was unpacked",
-			         cp_bundle_printable(c.bundle, shown, sizeof(shown)));
+			         cp_escape(c.bundle, shown, sizeof(shown)));
 		else if (r == -EEXIST)
 			cli_fail("%s (-f replaces it)", err.msg);
 		else

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "corepack/digest.h"
+#include "corepack/io.h"
 
 void cp_sparse_digest_init(struct cp_sparse_digest *d)
 {
@@ -156,16 +157,12 @@ static int read_region(int fd, uint64_t off, uint64_t len, uint8_t *buf, size_t 
 {
 	while (len > 0) {
 		size_t want = len < bufsize ? (size_t)len : bufsize;
-		ssize_t got = pread(fd, buf, want, (off_t)off);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			return -EIO;
-		cp_any_digest_data(a, buf, (size_t)got);
-		off += (uint64_t)got;
-		len -= (uint64_t)got;
+		int r = cp_pread_full(fd, buf, want, off);
+		if (r < 0)
+			return r;
+		cp_any_digest_data(a, buf, want);
+		off += want;
+		len -= want;
 	}
 	return 0;
 }
@@ -183,35 +180,24 @@ int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size
 	}
 	cp_any_digest_init(a, sparse);
 	int r = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct cp_region *regions = NULL;
+	size_t n_regions = 0;
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = cp_error_set(err, errno, "cannot open '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	int fd = cp_open_regular(path, O_NOFOLLOW, &st);
+	if (fd == -EINVAL) {
 		r = cp_error_set(err, EINVAL, "'%s': not a regular file", path);
 		goto out;
 	}
+	if (fd < 0) {
+		r = cp_error_set(err, -fd, "cannot open '%s': %s", path, strerror(-fd));
+		goto out;
+	}
 	uint64_t fsize = (uint64_t)st.st_size, pos = 0;
-	while (pos < fsize && r == 0) {
-		off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
-		if (data < 0 && errno == ENXIO)
-			break;
-		off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
-		if (data < 0 || hole < 0) {
-			if (errno != EINVAL && errno != EOPNOTSUPP) {
-				r = -errno;
-				break;
-			}
-			data = (off_t)pos; /* no hole detection here: read it all */
-			hole = (off_t)fsize;
-		}
-		if ((uint64_t)hole > fsize)
-			hole = (off_t)fsize;
-		cp_any_digest_zeros(a, (uint64_t)data - pos);
-		r = read_region(fd, (uint64_t)data, (uint64_t)(hole - data), buf, bufsize, a);
-		pos = (uint64_t)hole;
+	r = cp_data_regions(fd, fsize, &regions, &n_regions);
+	for (size_t i = 0; r == 0 && i < n_regions; i++) {
+		cp_any_digest_zeros(a, regions[i].off - pos);
+		r = read_region(fd, regions[i].off, regions[i].len, buf, bufsize, a);
+		pos = regions[i].off + regions[i].len;
 	}
 	if (r == 0 && pos < fsize)
 		cp_any_digest_zeros(a, fsize - pos);
@@ -224,6 +210,7 @@ int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size
 out:
 	if (fd >= 0)
 		close(fd);
+	free(regions);
 	free(buf);
 	free(a);
 	return r;

@@ -41,6 +41,26 @@ int cp_error_reset(struct cp_error *err, int code, const char *fmt, ...)
 	return r;
 }
 
+void cp_error_prefix(struct cp_error *err, const char *fmt, ...)
+{
+	char prefix[sizeof(err->msg)];
+	if (!err || err->code == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	size_t plen = strlen(prefix), room = sizeof(err->msg) - 1 - plen;
+	size_t keep = strnlen(err->msg, sizeof(err->msg) - 1);
+	if (keep > room)
+		keep = room;
+	memmove(err->msg + plen, err->msg, keep);
+	memcpy(err->msg, prefix, plen);
+	err->msg[plen + keep] = '\0';
+}
+
 void cp_error_clear(struct cp_error *err)
 {
 	if (err) {

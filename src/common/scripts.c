@@ -87,7 +87,7 @@ out:
 	return r;
 }
 
-void cp_scripts_free(struct cp_scripts *s)
+void cp_scripts_done(struct cp_scripts *s)
 {
 	if (!s)
 		return;

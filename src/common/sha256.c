@@ -24,14 +24,3 @@ void cp_sha256_final(struct cp_sha256 *s, uint8_t out[32])
 {
 	sha256_digest(&s->ctx, SHA256_DIGEST_SIZE, out);
 }
-
-void cp_sha256_hex(const uint8_t digest[32], char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[digest[i] >> 4];
-		hex[2 * i + 1] = digits[digest[i] & 0xf];
-	}
-	hex[64] = '\0';
-}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "corepack/template.h"
 
 const struct cp_template *cp_template_get(const char *name)
@@ -22,32 +23,6 @@ const struct cp_template *cp_template_get(const char *name)
 		if (strcmp(t->name, name) == 0)
 			return t;
 	return NULL;
-}
-
-struct outbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int outbuf_add(struct outbuf *b, const char *p, size_t n)
-{
-	if (n >= b->cap - b->len) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (n >= cap - b->len) {
-			if (cap > SIZE_MAX / 2)
-				return -ENOMEM;
-			cap *= 2;
-		}
-		char *s = realloc(b->s, cap);
-		if (!s)
-			return -ENOMEM;
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
 }
 
 static int is_name_char(char c)
@@ -67,24 +42,19 @@ static const struct cp_template_var *find_var(const struct cp_template_var *vars
 int cp_template_render(const char *text, const struct cp_template_var *vars, size_t n_vars,
                        char **out, struct cp_error *err)
 {
-	struct outbuf b = {0};
+	struct cp_buf b = {0};
 	const char *p = text;
-	int r = 0;
 
-	/* An empty template still renders to a string the caller can free. */
-	r = outbuf_add(&b, "", 0);
-	while (r == 0 && *p) {
+	while (!b.oom && *p) {
 		const char *at = strchr(p, '@');
 		if (!at) {
-			r = outbuf_add(&b, p, strlen(p));
+			cp_buf_puts(&b, p);
 			break;
 		}
-		r = outbuf_add(&b, p, (size_t)(at - p));
-		if (r < 0)
-			break;
+		cp_buf_add(&b, p, (size_t)(at - p));
 
 		if (at[1] == '@') {
-			r = outbuf_add(&b, "@", 1);
+			cp_buf_add(&b, "@", 1);
 			p = at + 2;
 			continue;
 		}
@@ -93,7 +63,7 @@ int cp_template_render(const char *text, const struct cp_template_var *vars, siz
 			end++;
 		if (end == name || *end != '@') {
 			/* Not a placeholder: the '@' is text. */
-			r = outbuf_add(&b, "@", 1);
+			cp_buf_add(&b, "@", 1);
 			p = at + 1;
 			continue;
 		}
@@ -101,19 +71,19 @@ int cp_template_render(const char *text, const struct cp_template_var *vars, siz
 		const struct cp_template_var *v =
 		    find_var(vars, n_vars, name, (size_t)(end - name));
 		if (!v || !v->value) {
-			free(b.s);
+			cp_buf_done(&b);
 			return cp_error_set(err, EINVAL, "template variable '@%.*s@' has no value",
 			                    (int)(end - name), name);
 		}
-		r = outbuf_add(&b, v->value, strlen(v->value));
+		cp_buf_puts(&b, v->value);
 		p = end + 1;
 	}
 
-	if (r < 0) {
-		free(b.s);
-		return cp_error_set(err, -r, "cannot render template: %s", strerror(-r));
-	}
-	*out = b.s;
+	/* An empty template still renders to a string the caller can free. */
+	char *s = cp_buf_steal(&b);
+	if (!s)
+		return cp_error_set(err, ENOMEM, "cannot render template: %s", strerror(ENOMEM));
+	*out = s;
 	return 0;
 }
 

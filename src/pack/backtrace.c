@@ -1,5 +1,5 @@
 /*
- * Running the unwinder (unwind.c) in a forked child, so that a core whose
+ * Running the unwinder (bt_walk.c) in a forked child, so that a core whose
  * stack makes libdw assert, crash or loop cannot take corepack down: the
  * child resets the front end's signal handlers, dumps no core, limits its
  * memory, and dies with the parent; the parent reads its records (wire
@@ -99,8 +99,7 @@ static const char *signal_label(int sig)
 enum stop { STOP_EOF, STOP_TIMEOUT, STOP_CAP, STOP_CANCEL, STOP_READ_ERROR };
 
 struct reader {
-	uint8_t *buf;
-	size_t len, cap;
+	struct cp_buf out; /* at most CP_BACKTRACE_MAX_OUTPUT bytes */
 	int read_errno;
 };
 
@@ -108,6 +107,7 @@ struct reader {
 static enum stop read_child(int fd, uint64_t deadline, const volatile sig_atomic_t *cancel,
                             struct reader *r)
 {
+	char chunk[65536];
 	for (;;) {
 		if (cancel && *cancel)
 			return STOP_CANCEL;
@@ -123,21 +123,10 @@ static enum stop read_child(int fd, uint64_t deadline, const volatile sig_atomic
 		}
 		if (k <= 0)
 			continue;
-		if (r->len == r->cap) {
-			if (r->cap >= CP_BACKTRACE_MAX_OUTPUT)
-				return STOP_CAP;
-			size_t cap = r->cap ? 2 * r->cap : 65536;
-			if (cap > CP_BACKTRACE_MAX_OUTPUT)
-				cap = CP_BACKTRACE_MAX_OUTPUT;
-			uint8_t *b = realloc(r->buf, cap);
-			if (!b) {
-				r->read_errno = ENOMEM;
-				return STOP_READ_ERROR;
-			}
-			r->buf = b;
-			r->cap = cap;
-		}
-		ssize_t got = read(fd, r->buf + r->len, r->cap - r->len);
+		if (r->out.len >= CP_BACKTRACE_MAX_OUTPUT)
+			return STOP_CAP;
+		size_t want = CP_BACKTRACE_MAX_OUTPUT - r->out.len;
+		ssize_t got = read(fd, chunk, want < sizeof(chunk) ? want : sizeof(chunk));
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (got < 0) {
@@ -146,7 +135,11 @@ static enum stop read_child(int fd, uint64_t deadline, const volatile sig_atomic
 		}
 		if (got == 0)
 			return STOP_EOF;
-		r->len += (size_t)got;
+		cp_buf_add(&r->out, chunk, (size_t)got);
+		if (r->out.oom) {
+			r->read_errno = ENOMEM;
+			return STOP_READ_ERROR;
+		}
 	}
 }
 
@@ -254,13 +247,14 @@ int cp_backtrace_core(const struct cp_core *core, const struct cp_scan *scan,
 	/* After EOF the child is exiting; give it until the deadline. */
 	int status = reap_child(pid, deadline + 1000, stop != STOP_EOF);
 	if (stop == STOP_CANCEL) {
-		free(rd.buf);
+		cp_buf_done(&rd.out);
 		return cp_error_set(err, EINTR, "interrupted");
 	}
 	struct cp_backtrace *bt = NULL;
 	int complete = 0;
-	int r = cp_backtrace_decode(rd.buf, rd.len, max_threads, max_frames, &bt, &complete);
-	free(rd.buf);
+	int r = cp_backtrace_decode((const uint8_t *)rd.out.d, rd.out.len, max_threads, max_frames,
+	                            &bt, &complete);
+	cp_buf_done(&rd.out);
 	if (r == 0)
 		r = explain(bt, stop, status, complete, timeout, rd.read_errno);
 	if (r < 0) {

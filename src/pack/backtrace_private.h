@@ -1,7 +1,7 @@
 /*
- * Private to the backtrace code (src/backtrace.c, src/backtrace_wire.c,
- * src/unwind.c): the writer side of the wire format between the unwinder
- * child and the parent, and the child's entry point.  See
+ * Private to the backtrace code (backtrace.c, backtrace_wire.c and the
+ * unwinder child, bt_*.c): the writer side of the wire format between the
+ * unwinder child and the parent, and the child's entry point.  See
  * include/corepack/backtrace.h for the public interface.
  */
 #ifndef COREPACK_BACKTRACE_PRIVATE_H

@@ -107,12 +107,12 @@ int cp_backtrace_encode(const struct cp_backtrace *bt, uint8_t **buf, size_t *le
 		cp_wire_put_thread_end(&w, t->frames_cut, t->why);
 	}
 	cp_wire_put_end(&w, bt->threads_cut, bt->why);
-	if (w.oom) {
-		free(w.d);
+	size_t n = w.len;
+	char *d = cp_buf_steal(&w);
+	if (!d)
 		return -ENOMEM;
-	}
-	*buf = (uint8_t *)w.d;
-	*len = w.len;
+	*buf = (uint8_t *)d;
+	*len = n;
 	return 0;
 }
 
@@ -171,17 +171,17 @@ static int get_str(struct rbuf *r, char **s)
 	return 0;
 }
 
-static void frame_release(struct cp_frame *f)
+static void frame_done(struct cp_frame *f)
 {
 	free(f->function);
 	free(f->module);
 	free(f->file);
 }
 
-static void thread_release(struct cp_thread_trace *t)
+static void thread_done(struct cp_thread_trace *t)
 {
 	for (size_t i = 0; i < t->n_frames; i++)
-		frame_release(&t->frames[i]);
+		frame_done(&t->frames[i]);
 	free(t->frames);
 	free(t->why);
 }
@@ -191,7 +191,7 @@ void cp_backtrace_free(struct cp_backtrace *bt)
 	if (!bt)
 		return;
 	for (size_t i = 0; i < bt->n_threads; i++)
-		thread_release(&bt->threads[i]);
+		thread_done(&bt->threads[i]);
 	free(bt->threads);
 	free(bt->why);
 	free(bt);
@@ -272,7 +272,7 @@ static int decode_record(struct rbuf *r, struct cp_backtrace *bt, size_t max_thr
 				s = -2;
 		}
 		if (s < 0) {
-			frame_release(&f);
+			frame_done(&f);
 			return s == -1 ? (*why = "bad string in a frame record", -1) : -2;
 		}
 		t->frames[t->n_frames++] = f;

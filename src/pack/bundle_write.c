@@ -1,35 +1,27 @@
 /*
- * Writing a bundle: one pax archive through libarchive, compressed as the
- * output name says, into a temporary file beside the output that only
- * cp_bundle_writer_commit() moves into place, so no failure, interruption
- * or full disk ever leaves a partial bundle under the output's name.
+ * Writing a bundle: one pax archive through libarchive, its entries and
+ * their data, compressed as the output name says (zstd through
+ * zstd_sink.c, xz and gzip through libarchive's filters) into the output
+ * file of outfile.c, which only cp_bundle_writer_commit() moves into
+ * place, so no failure, interruption or full disk ever leaves a partial
+ * bundle under the output's name.
  *
  * Files are read once, in 1 MiB blocks, by threads that keep reads in
  * flight ahead of the compressor and digest each block on the way
  * (read_pipe.h); large files bypass the page cache where it holds none of
  * them (file_reader.h), and the bundle is written back as it grows
- * (note_written()), so packing a core neither fills the machine's page
- * cache nor leaves it hundreds of megabytes of dirty pages.  Holes found
- * with SEEK_DATA/SEEK_HOLE become a pax (GNU 1.0) sparse map; libarchive's
- * pax writer then wants the *logical* stream, holes included as zeros, and
+ * (outfile.c), so packing a core neither fills the machine's page cache
+ * nor leaves it hundreds of megabytes of dirty pages.  Holes found with
+ * SEEK_DATA/SEEK_HOLE become a pax (GNU 1.0) sparse map; libarchive's pax
+ * writer then wants the *logical* stream, holes included as zeros, and
  * drops the hole bytes itself.
  *
  * Choices worth knowing:
- *  - An existing output is never replaced without force.  With force, a
- *    regular file is replaced by rename(); without it, the bundle is moved
- *    in with link() (renameat2(RENAME_NOREPLACE) where the filesystem has
- *    no hard links), so an output created meanwhile is not replaced.
  *  - An output that exists and is a character device or a FIFO (with
- *    force: /dev/full, /dev/stdout on a terminal or pipe, a named pipe) is
- *    written directly, without a temporary file or rename: a temporary
- *    file in /dev renamed over the device would replace the device node.
- *    Device names carry no suffix, so an unknown one means zstd there.  A
- *    failure may then leave part of a stream in the pipe; the reader sees
- *    a truncated archive.  Any other non-regular output (a directory, a
- *    socket) is refused.
- *  - The bundle is created mode 0600 (mkstemp's), as the kernel creates a
- *    core: it holds the crashed process's memory.  Entry modes are the
- *    caller's (pack.c stores the core, manifest and report 0600).
+ *    force) is written directly (outfile.c).  Device names carry no
+ *    suffix, so an unknown one means zstd there.
+ *  - Entry modes are the caller's (pack.c stores the core, manifest and
+ *    report 0600).
  *  - Levels: zstd 1-19, xz 0-9, gzip 1-9, none for .tar; checked here and
  *    by the front end before any work (cp_compression_levels()).
  *  - Names keep their bytes.  libarchive converts them from the locale's
@@ -52,12 +44,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <zstd.h>
 
 #include "corepack/bundle_write.h"
 #include "corepack/digest.h"
+#include "corepack/io.h"
 #include "file_reader.h"
+#include "outfile.h"
 #include "read_pipe.h"
+#include "zstd_sink.h"
 
 #define BLOCK_SIZE (1024 * 1024)
 /* Blocks read ahead of the compressor: enough to cover a zstd job's
@@ -68,9 +62,6 @@
 /* Files with this much data bypass the page cache where it holds none of
  * it (file_reader.h); smaller ones are read the ordinary way. */
 #define DIRECT_MIN (64ULL << 20)
-/* The bundle is written back and dropped from the page cache as it grows,
- * this much at a time (see note_written()). */
-#define WRITEBACK_CHUNK (8ULL << 20)
 
 /* Holes are fed to libarchive from here, so nothing is allocated per
  * hole however large. */
@@ -78,11 +69,8 @@ static const uint8_t zero_block[64 * 1024];
 
 struct cp_bundle_writer {
 	struct archive *a;
-	char *output;
-	char *tmp; /* NULL when writing straight to a device or FIFO */
-	int fd;
+	struct cp_outfile out;
 	char *top;
-	int force;
 	/* An entry failed after its header was written: the archive is no
 	 * longer well-formed and nothing more may be added or committed. */
 	int broken;
@@ -92,19 +80,12 @@ struct cp_bundle_writer {
 	 * needed. */
 	struct cp_read_pipe *pipe;
 	/* .tar.zst is compressed here, not by libarchive's filter, whose
-	 * multi-threaded jobs cannot be sized: see setup_zstd(). */
-	ZSTD_CCtx *zc;
-	uint8_t *zout;
-	size_t zout_size;
+	 * multi-threaded jobs cannot be sized: see zstd_sink.c. */
+	struct cp_zstd_sink zstd;
 	/* libarchive 3.6.2 ignores the close callback's result: ending the
 	 * frame records its failure here for commit to see. */
 	int close_errno;
 	char close_msg[128];
-	/* Writeback of the temporary file as it grows: bytes written, bytes
-	 * handed to writeback, and its first failure (commit reports it). */
-	uint64_t written, flushed;
-	int writeback_errno;
-	int writeback_off; /* the filesystem has no sync_file_range() */
 
 	const volatile sig_atomic_t *cancel;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -216,7 +197,7 @@ static int archive_failed(struct cp_bundle_writer *w, struct cp_error *err, cons
 {
 	int code = w->a ? archive_errno(w->a) : 0;
 	const char *msg = w->a ? archive_error_string(w->a) : NULL;
-	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': %s: %s", w->output,
+	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': %s: %s", w->out.output,
 	                    what, msg ? msg : "unknown libarchive error");
 }
 
@@ -287,156 +268,20 @@ static int valid_link_target(const char *name, const char *target)
 	}
 }
 
-/* The output's directory exists, is one, and we may create files in it
- * (the temporary file and the link to the output name). */
-static int check_output_dir(const char *output, struct cp_error *err)
-{
-	const char *slash = strrchr(output, '/');
-	char *dir =
-	    slash ? strndup(output, slash == output ? 1 : (size_t)(slash - output)) : strdup(".");
-	if (!dir)
-		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
-
-	struct stat st;
-	int r = 0;
-	if (stat(dir, &st) < 0)
-		r = cp_error_set(err, errno, "cannot write '%s': directory '%s': %s", output, dir,
-		                 strerror(errno));
-	else if (!S_ISDIR(st.st_mode))
-		r = cp_error_set(err, ENOTDIR, "cannot write '%s': '%s' is not a directory", output,
-		                 dir);
-	else if (access(dir, W_OK | X_OK) < 0)
-		r = cp_error_set(err, errno, "cannot write '%s': directory '%s': %s", output, dir,
-		                 strerror(errno));
-	free(dir);
-	return r;
-}
-
-int cp_bundle_output_check(const char *output, int force, int *direct, struct cp_error *err)
-{
-	struct stat st;
-	if (direct)
-		*direct = 0;
-	/* lstat: a dangling symlink is a name taken too (link() would fail
-	 * on it after all the work). */
-	if (lstat(output, &st) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return check_output_dir(output, err);
-		return cp_error_set(err, errno, "cannot write '%s': %s", output, strerror(errno));
-	}
-	if (!force)
-		return cp_error_set(err, EEXIST, "'%s' already exists", output);
-	if (S_ISLNK(st.st_mode) && stat(output, &st) < 0)
-		return check_output_dir(output, err); /* replaced by rename() */
-	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
-		if (direct)
-			*direct = 1;
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode))
-		return cp_error_set(err, EINVAL, "cannot write '%s': not a regular file", output);
-	return check_output_dir(output, err);
-}
-
-static int create_temp(struct cp_bundle_writer *w, struct cp_error *err)
-{
-	const char *slash = strrchr(w->output, '/');
-	const char *base = slash ? slash + 1 : w->output;
-	int dirlen = slash ? (int)(slash - w->output) + 1 : 0;
-
-	if (asprintf(&w->tmp, "%.*s.%s.XXXXXX", dirlen, w->output, base) < 0) {
-		w->tmp = NULL;
-		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
-		                    strerror(ENOMEM));
-	}
-	w->fd = mkostemp(w->tmp, O_CLOEXEC);
-	if (w->fd < 0) {
-		int e = errno;
-		free(w->tmp);
-		w->tmp = NULL;
-		return cp_error_set(err, e, "cannot create a temporary file for '%s': %s",
-		                    w->output, strerror(e));
-	}
-	return 0;
-}
-
-/*
- * A bundle is hundreds of megabytes written once.  Left to the kernel, it
- * becomes that much dirty page cache, flushed in a burst at the end (which
- * commit's fsync() then waits for whole) and kept cached after.  So each
- * WRITEBACK_CHUNK is handed to writeback as soon as it is written, and the
- * one before it is waited for and dropped from the cache: dirty pages stay
- * under two chunks, the disk writes while zstd compresses, and the final
- * fsync() has little left to wait for.  sync_file_range()'s wait consumes a
- * writeback error that fsync() would then not see, so the first one is
- * kept for commit to report.  Only for the temporary file: a device or
- * FIFO output is left alone.
- */
-static void note_written(struct cp_bundle_writer *w, size_t n)
-{
-	w->written += n;
-	if (!w->tmp || w->writeback_off)
-		return;
-	while (w->written - w->flushed >= WRITEBACK_CHUNK) {
-		int r = sync_file_range(w->fd, (off_t)w->flushed, (off_t)WRITEBACK_CHUNK,
-		                        SYNC_FILE_RANGE_WRITE);
-		if (r == 0 && w->flushed >= WRITEBACK_CHUNK) {
-			off_t prev = (off_t)(w->flushed - WRITEBACK_CHUNK);
-			r = sync_file_range(w->fd, prev, (off_t)WRITEBACK_CHUNK,
-			                    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-			                        SYNC_FILE_RANGE_WAIT_AFTER);
-			if (r == 0)
-				posix_fadvise(w->fd, prev, (off_t)WRITEBACK_CHUNK,
-				              POSIX_FADV_DONTNEED);
-		}
-		if (r < 0) {
-			if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
-			    errno != ESPIPE)
-				w->writeback_errno = errno;
-			w->writeback_off = 1;
-			return;
-		}
-		w->flushed += WRITEBACK_CHUNK;
-	}
-}
-
-static int write_fd(struct cp_bundle_writer *w, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(w->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-		note_written(w, (size_t)n);
-	}
-	return 0;
-}
-
-/* Compress IN (the tar stream) into the output; END finishes the frame. */
+/* Compress IN (the tar stream) into the output; END finishes the frame.
+ * A failure is libarchive's error on A. */
 static int zstd_feed(struct archive *a, struct cp_bundle_writer *w, const void *in, size_t len,
                      int end)
 {
-	ZSTD_inBuffer ib = {in, len, 0};
-	for (;;) {
-		ZSTD_outBuffer ob = {w->zout, w->zout_size, 0};
-		size_t left =
-		    ZSTD_compressStream2(w->zc, &ob, &ib, end ? ZSTD_e_end : ZSTD_e_continue);
-		if (ZSTD_isError(left)) {
-			archive_set_error(a, EIO, "zstd: %s", ZSTD_getErrorName(left));
-			return -1;
-		}
-		int r = write_fd(w, w->zout, ob.pos);
-		if (r < 0) {
-			archive_set_error(a, -r, "%s", strerror(-r));
-			return -1;
-		}
-		if (end ? left == 0 : ib.pos == ib.size)
-			return 0;
-	}
+	const char *zerr;
+	int r = cp_zstd_sink_feed(&w->zstd, &w->out, in, len, end, &zerr);
+	if (r == 0)
+		return 0;
+	if (zerr)
+		archive_set_error(a, EIO, "zstd: %s", zerr);
+	else
+		archive_set_error(a, -r, "%s", strerror(-r));
+	return -1;
 }
 
 /* libarchive's output callback; also the place to drop the output of a
@@ -447,9 +292,9 @@ static la_ssize_t output_write(struct archive *a, void *ctx, const void *buf, si
 
 	if (w->discard)
 		return (la_ssize_t)len;
-	if (w->zc)
+	if (w->zstd.zc)
 		return zstd_feed(a, w, buf, len, 0) < 0 ? -1 : (la_ssize_t)len;
-	int r = write_fd(w, buf, len);
+	int r = cp_outfile_write(&w->out, buf, len);
 	if (r < 0) {
 		archive_set_error(a, -r, "%s", strerror(-r));
 		return -1;
@@ -461,7 +306,7 @@ static la_ssize_t output_write(struct archive *a, void *ctx, const void *buf, si
 static int output_close(struct archive *a, void *ctx)
 {
 	struct cp_bundle_writer *w = ctx;
-	if (w->discard || !w->zc)
+	if (w->discard || !w->zstd.zc)
 		return ARCHIVE_OK;
 	if (zstd_feed(a, w, NULL, 0, 1) == 0)
 		return ARCHIVE_OK;
@@ -469,46 +314,6 @@ static int output_close(struct archive *a, void *ctx)
 	snprintf(w->close_msg, sizeof(w->close_msg), "%s",
 	         archive_error_string(a) ? archive_error_string(a) : strerror(w->close_errno));
 	return ARCHIVE_FATAL;
-}
-
-/*
- * zstd through libzstd directly.  libarchive 3.6.2's filter takes a level
- * and a thread count only, and its multi-threaded jobs (8 MiB at level 3,
- * several in flight) put corepack's peak RSS near 90 MiB.  4 MiB jobs keep
- * it near 40 MiB (2 threads) at the same ratio within 0.02%; 2 MiB jobs
- * halve that again but re-read each job's overlap window often enough to
- * cost ~10% more compression time (measured on the benchmark core).  The
- * frame carries a content checksum, as the zstd tool's does.
- */
-#define ZSTD_JOB_SIZE (4u << 20)
-
-static int setup_zstd(struct cp_bundle_writer *w, const struct cp_bundle_opts *opts,
-                      struct cp_error *err)
-{
-	long threads = opts->threads;
-	if (threads <= 0)
-		threads = sysconf(_SC_NPROCESSORS_ONLN);
-	if (threads < 1)
-		threads = 1;
-	if (threads > 256)
-		threads = 256;
-	int level = opts->level_set ? opts->level : 3;
-	w->zc = ZSTD_createCCtx();
-	w->zout_size = ZSTD_CStreamOutSize();
-	w->zout = malloc(w->zout_size);
-	if (!w->zc || !w->zout)
-		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
-		                    strerror(ENOMEM));
-	size_t e = ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, level);
-	if (!ZSTD_isError(e))
-		e = ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1);
-	if (ZSTD_isError(e))
-		return cp_error_set(err, EINVAL, "cannot write '%s': zstd level %d: %s", w->output,
-		                    level, ZSTD_getErrorName(e));
-	/* A libzstd built without threads refuses workers: then one thread. */
-	if (!ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, (int)threads)))
-		ZSTD_CCtx_setParameter(w->zc, ZSTD_c_jobSize, ZSTD_JOB_SIZE);
-	return 0;
 }
 
 static int set_filter_option(struct cp_bundle_writer *w, const char *module, const char *key,
@@ -519,7 +324,7 @@ static int set_filter_option(struct cp_bundle_writer *w, const char *module, con
 	if (archive_write_set_filter_option(w->a, module, key, v) == ARCHIVE_OK)
 		return 0;
 	const char *msg = archive_error_string(w->a);
-	return cp_error_set(err, EINVAL, "cannot write '%s': invalid %s %s %s: %s", w->output,
+	return cp_error_set(err, EINVAL, "cannot write '%s': invalid %s %s %s: %s", w->out.output,
 	                    module, key, v, msg ? msg : "rejected by libarchive");
 }
 
@@ -528,7 +333,7 @@ static int setup_archive(struct cp_bundle_writer *w, enum cp_compression comp,
 {
 	w->a = archive_write_new();
 	if (!w->a)
-		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->out.output,
 		                    strerror(ENOMEM));
 	/* Full pax, not pax_restricted: sparse maps and sizes over 8 GiB
 	 * need the extended headers. */
@@ -539,7 +344,7 @@ static int setup_archive(struct cp_bundle_writer *w, enum cp_compression comp,
 	const char *module = NULL;
 	switch (comp) {
 	case CP_COMPRESS_ZSTD:
-		if ((r = setup_zstd(w, opts, err)) < 0)
+		if ((r = cp_zstd_sink_init(&w->zstd, opts, w->out.output, err)) < 0)
 			return r;
 		r = archive_write_add_filter_none(w->a);
 		break;
@@ -590,16 +395,10 @@ static void writer_free(struct cp_bundle_writer *w)
 		archive_write_close(w->a);
 		archive_write_free(w->a);
 	}
-	if (w->fd >= 0)
-		close(w->fd);
-	if (w->tmp)
-		unlink(w->tmp);
-	free(w->tmp);
-	free(w->output);
+	cp_outfile_done(&w->out);
 	free(w->top);
 	cp_read_pipe_free(w->pipe);
-	ZSTD_freeCCtx(w->zc);
-	free(w->zout);
+	cp_zstd_sink_done(&w->zstd);
 	free(w);
 }
 
@@ -614,7 +413,7 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 		                    output, top ? top : "");
 
 	int direct = 0;
-	int r = cp_bundle_output_check(output, opts->force, &direct, err);
+	int r = cp_outfile_check(output, opts->force, &direct, err);
 	if (r < 0)
 		return r;
 
@@ -633,30 +432,18 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 	struct cp_bundle_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
-	w->fd = -1;
-	w->force = opts->force;
+	w->out.fd = -1;
 	w->cancel = opts->cancel;
 	w->progress = opts->progress;
 	w->progress_ctx = opts->progress_ctx;
 	w->progress_total = opts->progress_total;
 	w->now = time(NULL);
-	w->output = strdup(output);
-	w->top = strdup(top);
-	if (!w->output || !w->top) {
+	if (!(w->top = strdup(top))) {
 		r = cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
 		goto fail;
 	}
-
-	if (direct) {
-		w->fd = open(output, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-		if (w->fd < 0) {
-			r = cp_error_set(err, errno, "cannot open '%s': %s", output,
-			                 strerror(errno));
-			goto fail;
-		}
-	} else if ((r = create_temp(w, err)) < 0) {
+	if ((r = cp_outfile_open(&w->out, output, opts->force, direct, err)) < 0)
 		goto fail;
-	}
 
 	if ((r = setup_archive(w, comp, opts, err)) < 0)
 		goto fail;
@@ -666,6 +453,11 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 fail:
 	writer_free(w);
 	return r;
+}
+
+int cp_bundle_output_check(const char *output, int force, int *direct, struct cp_error *err)
+{
+	return cp_outfile_check(output, force, direct, err);
 }
 
 /* A new entry TOP/NAME owned by root, dated now; NULL on ENOMEM. */
@@ -700,7 +492,7 @@ static int check_writable(struct cp_bundle_writer *w, struct cp_error *err)
 {
 	if (w->broken)
 		return cp_error_set(err, EIO, "cannot write '%s': an earlier entry failed",
-		                    w->output);
+		                    w->out.output);
 	return check_cancel(w, err);
 }
 
@@ -710,7 +502,7 @@ static int entry_failed(struct cp_bundle_writer *w, const char *name, struct cp_
 	int code = archive_errno(w->a);
 	const char *msg = archive_error_string(w->a);
 	return cp_error_set(err, code > 0 ? code : EIO, "cannot write '%s': entry '%s': %s",
-	                    w->output, name, msg ? msg : "unknown libarchive error");
+	                    w->out.output, name, msg ? msg : "unknown libarchive error");
 }
 
 static int write_header(struct cp_bundle_writer *w, struct archive_entry *e, const char *name,
@@ -737,7 +529,7 @@ static int write_data(struct cp_bundle_writer *w, const void *p, size_t n, const
 	if (r >= 0)
 		return cp_error_set(
 		    err, EIO, "cannot write '%s': entry '%s': libarchive took %zd of %zu bytes",
-		    w->output, name, (ssize_t)r, n);
+		    w->out.output, name, (ssize_t)r, n);
 	return entry_failed(w, name, err);
 }
 
@@ -765,7 +557,7 @@ static int start_entry(struct cp_bundle_writer *w, const char *name, unsigned ty
 	if (r < 0)
 		return r;
 	if (!(*out = new_entry(w, name, type, perm)))
-		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->output,
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", w->out.output,
 		                    strerror(ENOMEM));
 	return 0;
 }
@@ -821,59 +613,6 @@ int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const voi
 	if (r == 0)
 		add_progress(w, len);
 	return r;
-}
-
-/*
- * The data regions of FD (SIZE bytes), in order.  Filesystems without
- * SEEK_DATA report EINVAL (or EOPNOTSUPP through some FUSE servers): then
- * the whole file is one region and holes are read as the zeros they are.
- */
-static int find_data_regions(int fd, const char *path, uint64_t size, struct cp_region **out,
-                             size_t *n_out, struct cp_error *err)
-{
-	struct cp_region *v = NULL;
-	size_t n = 0, cap = 0;
-	uint64_t pos = 0;
-
-	while (pos < size) {
-		off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
-		if (data < 0 && errno == ENXIO)
-			break; /* only a hole is left */
-		off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
-		if (data < 0 || hole < 0) {
-			if (errno == EINVAL || errno == EOPNOTSUPP) {
-				free(v);
-				if (!(v = malloc(sizeof(*v))))
-					goto nomem;
-				v[0] = (struct cp_region){0, size};
-				n = 1;
-				break;
-			}
-			int e = errno;
-			free(v);
-			return cp_error_set(err, e, "cannot read '%s': %s", path, strerror(e));
-		}
-		if ((uint64_t)data >= size)
-			break;
-		if ((uint64_t)hole > size)
-			hole = (off_t)size;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct cp_region *nv = reallocarray(v, cap, sizeof(*v));
-			if (!nv)
-				goto nomem;
-			v = nv;
-		}
-		v[n++] = (struct cp_region){(uint64_t)data, (uint64_t)(hole - data)};
-		pos = (uint64_t)hole;
-	}
-	*out = v;
-	*n_out = n;
-	return 0;
-
-nomem:
-	free(v);
-	return cp_error_set(err, ENOMEM, "cannot read '%s': %s", path, strerror(ENOMEM));
 }
 
 /* A hole: zeros into libarchive, which stores none of them but must see
@@ -951,26 +690,23 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	struct stat st;
 	struct cp_file_reader rd = {.fd = -1, .dfd = -1};
 	int reading = 0; /* the read pipe has the file */
-	/* O_NONBLOCK: a FIFO put where a file was must fail the S_ISREG
-	 * check below, not hang in open(); regular files ignore the flag. */
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		r = cp_error_set(err, errno, "cannot open '%s': %s", host_path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = cp_error_set(err, errno, "cannot stat '%s': %s", host_path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	/* A FIFO put where a file was must be refused, not hang in open(). */
+	int fd = cp_open_regular(host_path, 0, &st);
+	if (fd == -EINVAL) {
 		r = cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
+		goto out;
+	}
+	if (fd < 0) {
+		r = cp_error_set(err, -fd, "cannot open '%s': %s", host_path, strerror(-fd));
 		goto out;
 	}
 	uint64_t size = (uint64_t)st.st_size;
 	/* Read once, front to back: ask for read-ahead. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if ((r = find_data_regions(fd, host_path, size, &regions, &n_regions, err)) < 0)
+	if ((r = cp_data_regions(fd, size, &regions, &n_regions)) < 0) {
+		r = cp_error_set(err, -r, "cannot read '%s': %s", host_path, strerror(-r));
 		goto out;
+	}
 
 	archive_entry_set_size(e, (la_int64_t)size);
 	archive_entry_set_mtime(e, st.st_mtim.tv_sec, 0);
@@ -1053,48 +789,6 @@ out:
 	return r;
 }
 
-/* The new name is in place; make that survive a crash too.  Failing here
- * would report an error for a bundle that exists, so errors are ignored. */
-static void sync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	if (!dir)
-		return;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
-static int move_into_place(struct cp_bundle_writer *w, struct cp_error *err)
-{
-	if (w->force) {
-		if (rename(w->tmp, w->output) < 0)
-			return cp_error_set(err, errno, "cannot rename '%s' to '%s': %s", w->tmp,
-			                    w->output, strerror(errno));
-	} else if (link(w->tmp, w->output) == 0) {
-		/* Both names are ours now; the temporary one going is all
-		 * that matters and a failure leaves nothing wrong behind. */
-		unlink(w->tmp);
-	} else if (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) {
-		/* No hard links here (vfat, some FUSE): atomic no-replace
-		 * rename instead. */
-		if (renameat2(AT_FDCWD, w->tmp, AT_FDCWD, w->output, RENAME_NOREPLACE) < 0)
-			return cp_error_set(err, errno, "cannot write '%s': %s", w->output,
-			                    strerror(errno));
-	} else {
-		return cp_error_set(err, errno, "cannot write '%s': %s", w->output,
-		                    strerror(errno));
-	}
-	free(w->tmp);
-	w->tmp = NULL;
-	sync_dir_of(w->output);
-	return 0;
-}
-
 int cp_bundle_writer_commit(struct cp_bundle_writer *w, struct cp_error *err)
 {
 	int r = check_writable(w, err);
@@ -1103,28 +797,16 @@ int cp_bundle_writer_commit(struct cp_bundle_writer *w, struct cp_error *err)
 		if (archive_write_close(w->a) != ARCHIVE_OK) {
 			r = archive_failed(w, err, "close");
 		} else if (w->close_errno) {
-			r = cp_error_set(err, w->close_errno, "cannot write '%s': %s", w->output,
-			                 w->close_msg);
+			r = cp_error_set(err, w->close_errno, "cannot write '%s': %s",
+			                 w->out.output, w->close_msg);
 		} else {
 			/* Closed already, so this only frees; it cannot fail. */
 			archive_write_free(w->a);
 			w->a = NULL;
 		}
 	}
-	if (r == 0 && w->writeback_errno)
-		r = cp_error_set(err, w->writeback_errno, "cannot write '%s': %s", w->output,
-		                 strerror(w->writeback_errno));
-	if (r == 0 && w->tmp && fsync(w->fd) < 0)
-		r = cp_error_set(err, errno, "cannot write '%s': %s", w->output, strerror(errno));
-	if (r == 0) {
-		int fd = w->fd;
-		w->fd = -1;
-		if (close(fd) < 0)
-			r = cp_error_set(err, errno, "cannot write '%s': %s", w->output,
-			                 strerror(errno));
-	}
-	if (r == 0 && w->tmp)
-		r = move_into_place(w, err);
+	if (r == 0)
+		r = cp_outfile_commit(&w->out, err);
 	writer_free(w);
 	return r;
 }

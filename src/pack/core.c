@@ -29,25 +29,7 @@
 #include <unistd.h>
 
 #include "corepack/core.h"
-
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO; /* short file */
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
+#include "corepack/io.h"
 
 /*
  * elf_begin() allocates a descriptor of about 200 bytes for every section
@@ -65,7 +47,7 @@ static int check_section_count(struct cp_core *c, struct cp_error *err)
 		char bytes[sizeof(Elf64_Ehdr)];
 	} hdr;
 	size_t n = c->file_size < sizeof(hdr) ? (size_t)c->file_size : sizeof(hdr);
-	int r = pread_full(c->fd, hdr.bytes, n, 0);
+	int r = cp_pread_full(c->fd, hdr.bytes, n, 0);
 	if (r < 0)
 		return cp_error_set(err, -r, "cannot read '%s': %s", c->path, strerror(-r));
 	Elf *e = elf_memory(hdr.bytes, n);
@@ -87,7 +69,7 @@ static int check_section_count(struct cp_core *c, struct cp_error *err)
 		Elf_Data dst = {
 		    .d_buf = &sh, .d_size = size, .d_type = ELF_T_SHDR, .d_version = EV_CURRENT};
 		if (h.e_shoff <= c->file_size && c->file_size - h.e_shoff >= size &&
-		    pread_full(c->fd, &raw, size, h.e_shoff) == 0 &&
+		    cp_pread_full(c->fd, &raw, size, h.e_shoff) == 0 &&
 		    gelf_xlatetom(e, &dst, &src, h.e_ident[EI_DATA]))
 			count = is64 ? sh.s64.sh_size : sh.s32.sh_size;
 	}
@@ -183,11 +165,8 @@ static int read_notes(struct cp_core *c, const GElf_Phdr *ph, struct cp_error *e
 		                    elf_errmsg(-1));
 	int r =
 	    cp_notes_decode(&c->notes, d, c->is64 ? ELFCLASS64 : ELFCLASS32, c->big_endian, err);
-	if (r < 0 && err) {
-		/* Prefix the file name to the decoder's message. */
-		struct cp_error tmp = *err;
-		cp_error_reset(err, -r, "'%s': %s", c->path, tmp.msg);
-	}
+	if (r < 0)
+		cp_error_prefix(err, "'%s': ", c->path);
 	return r;
 }
 
@@ -246,21 +225,18 @@ int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err)
 	}
 	int r;
 	struct stat st;
-	c->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c->fd < 0) {
-		r = cp_error_set(err, errno, "cannot open '%s': %s", path, strerror(errno));
-		goto fail;
-	}
-	if (fstat(c->fd, &st) < 0) {
-		r = cp_error_set(err, errno, "cannot stat '%s': %s", path, strerror(errno));
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
+	/* A FIFO given as the core must be refused, not wait for a writer. */
+	c->fd = cp_open_regular(path, 0, &st);
+	if (c->fd == -EINVAL && S_ISDIR(st.st_mode)) {
 		r = cp_error_set(err, EISDIR, "'%s': is a directory", path);
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (c->fd == -EINVAL) {
 		r = cp_error_set(err, EINVAL, "'%s': not a regular file", path);
+		goto fail;
+	}
+	if (c->fd < 0) {
+		r = cp_error_set(err, -c->fd, "cannot open '%s': %s", path, strerror(-c->fd));
 		goto fail;
 	}
 	if (st.st_size == 0) {
@@ -303,7 +279,7 @@ void cp_core_free(struct cp_core *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
-	cp_notes_release(&c->notes);
+	cp_notes_done(&c->notes);
 	if (c->elf)
 		elf_end(c->elf);
 	free(c->loads);
@@ -340,7 +316,7 @@ int cp_core_read(const struct cp_core *c, uint64_t addr, void *buf, size_t len)
 	uint64_t off = s->offset + rel;
 	if (off > c->file_size || c->file_size - off < len)
 		return -EFAULT; /* truncated core */
-	return pread_full(c->fd, buf, len, off) < 0 ? -EFAULT : 0;
+	return cp_pread_full(c->fd, buf, len, off) < 0 ? -EFAULT : 0;
 }
 
 int cp_core_mem_read(void *core, uint64_t addr, void *buf, size_t len)

@@ -16,30 +16,22 @@
 #include <zlib.h>
 
 #include "corepack/debuginfo.h"
+#include "corepack/io.h"
 
 /* Debug files can be hundreds of MiB: read them in blocks this size. */
 #define CRC_BLOCK (256 * 1024)
 
 int cp_crc32_file(const char *path, uint32_t *out, struct cp_error *err)
 {
-	/* O_NONBLOCK so that a FIFO planted in an untrusted tree cannot hang
-	 * us in open(); the fstat() below refuses anything but a file. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* A FIFO planted in an untrusted tree must not hang us in open(). */
+	int fd = cp_open_regular(path, 0, NULL);
+	if (fd == -EINVAL)
+		return cp_error_set(err, EINVAL, "cannot read '%s': not a regular file", path);
 	if (fd < 0)
-		return cp_error_set(err, errno, "cannot open '%s': %s", path, strerror(errno));
+		return cp_error_set(err, -fd, "cannot open '%s': %s", path, strerror(-fd));
 
 	int r;
-	struct stat st;
-	unsigned char *buf = NULL;
-	if (fstat(fd, &st) < 0) {
-		r = cp_error_set(err, errno, "cannot stat '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = cp_error_set(err, EINVAL, "cannot read '%s': not a regular file", path);
-		goto out;
-	}
-	buf = malloc(CRC_BLOCK);
+	unsigned char *buf = malloc(CRC_BLOCK);
 	if (!buf) {
 		r = cp_error_set(err, ENOMEM, "cannot read '%s': %s", path, strerror(ENOMEM));
 		goto out;

@@ -27,62 +27,8 @@
 #include <elfutils/libdwelf.h>
 
 #include "corepack/debuginfo.h"
+#include "corepack/io.h"
 #include "corepack/resolve.h"
-
-const char *cp_debug_how_name(enum cp_debug_how how)
-{
-	switch (how) {
-	case CP_DEBUG_NONE:
-		return "none";
-	case CP_DEBUG_BUILD_ID:
-		return "build-id";
-	case CP_DEBUG_LINK_SAME_DIR:
-		return "debuglink";
-	case CP_DEBUG_LINK_DOT_DEBUG:
-		return "debuglink-.debug";
-	case CP_DEBUG_LINK_ROOT:
-		return "debuglink-root";
-	case CP_DEBUG_ALT_PATH:
-		return "dwz-path";
-	case CP_DEBUG_ALT_BUILD_ID:
-		return "dwz-build-id";
-	case CP_DEBUG_ALT_DWZ_DIR:
-		return "dwz-dir";
-	}
-	return "unknown";
-}
-
-void cp_hex(const uint8_t *bytes, size_t len, char *buf)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < len; i++) {
-		buf[2 * i] = digits[bytes[i] >> 4];
-		buf[2 * i + 1] = digits[bytes[i] & 0xf];
-	}
-	buf[2 * len] = '\0';
-}
-
-/*
- * Open PATH read-only as a regular file.  O_NONBLOCK keeps open() from
- * waiting on a FIFO; fstat() then refuses anything that is not a file.
- * Returns the descriptor or a negative errno (-EINVAL: not a regular file).
- */
-static int open_regular(const char *path, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
-}
 
 /* An open ELF file; elf_end() and close() on the way out. */
 struct elf_file {
@@ -91,7 +37,7 @@ struct elf_file {
 	struct stat st;
 };
 
-static void elf_file_close(struct elf_file *f)
+static void elf_file_done(struct elf_file *f)
 {
 	if (f->elf)
 		elf_end(f->elf);
@@ -111,7 +57,7 @@ static int elf_file_open(struct elf_file *f, const char *path, const char *what,
 		return cp_error_set(err, EINVAL, "cannot %s '%s': libelf: %s", what, path,
 		                    elf_errmsg(-1));
 
-	int fd = open_regular(path, &f->st);
+	int fd = cp_open_regular(path, 0, &f->st);
 	if (fd == -EINVAL)
 		return cp_error_set(err, EINVAL, "cannot %s '%s': not a regular file", what, path);
 	if (fd < 0)
@@ -122,7 +68,7 @@ static int elf_file_open(struct elf_file *f, const char *path, const char *what,
 	 * error, not SIGBUS. */
 	f->elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
-		elf_file_close(f);
+		elf_file_done(f);
 		return cp_error_set(err, ENOEXEC, "cannot %s '%s': not an ELF file", what, path);
 	}
 	return 0;
@@ -156,7 +102,7 @@ int cp_file_build_id(const char *path, uint8_t *buf, size_t bufsize, size_t *len
 		return r;
 	size_t n;
 	r = elf_build_id(f.elf, path, buf, bufsize, &n, err);
-	elf_file_close(&f);
+	elf_file_done(&f);
 	if (r < 0)
 		return r;
 	*len = n;
@@ -173,7 +119,7 @@ struct elf_links {
 	int has_debug_info; /* a .debug_info (or .zdebug_info) with contents */
 };
 
-static void elf_links_free(struct elf_links *l)
+static void elf_links_done(struct elf_links *l)
 {
 	free(l->debuglink);
 	free(l->altlink);
@@ -267,7 +213,7 @@ static int elf_links_read(Elf *elf, struct elf_links *l)
 			l->has_debug_info = 1;
 	}
 	if (r < 0) {
-		elf_links_free(l);
+		elf_links_done(l);
 		memset(l, 0, sizeof(*l));
 	}
 	return r;
@@ -388,12 +334,12 @@ static int try_by_build_id(char *path, enum cp_debug_how how, const uint8_t *id,
 	if (elf_file_open(&f, path, "read", NULL) < 0)
 		goto reject;
 	if (avoid && f.st.st_dev == avoid->st_dev && f.st.st_ino == avoid->st_ino) {
-		elf_file_close(&f);
+		elf_file_done(&f);
 		goto reject;
 	}
 	ok = elf_build_id(f.elf, path, got, sizeof(got), &got_len, NULL) == 0 &&
 	     got_len == id_len && memcmp(got, id, id_len) == 0;
-	elf_file_close(&f);
+	elf_file_done(&f);
 	if (!ok)
 		goto reject;
 
@@ -579,7 +525,7 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
 	struct stat obj_st = obj.st;
 	struct elf_links links;
 	r = elf_links_read(obj.elf, &links);
-	elf_file_close(&obj);
+	elf_file_done(&obj);
 	if (r < 0)
 		return cp_error_set(err, -r, "cannot read '%s': %s", object_host_path,
 		                    strerror(-r));
@@ -630,7 +576,7 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
 		struct elf_file dbg;
 		if (elf_file_open(&dbg, res->file->host_path, "read", NULL) == 0) {
 			r = elf_links_read(dbg.elf, &dlinks);
-			elf_file_close(&dbg);
+			elf_file_done(&dbg);
 			if (r < 0)
 				goto out;
 		}
@@ -655,8 +601,8 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
 
 out:
 	free(objdir);
-	elf_links_free(&links);
-	elf_links_free(&dlinks);
+	elf_links_done(&links);
+	elf_links_done(&dlinks);
 	if (r < 0) {
 		cp_debug_result_free(res);
 		return cp_error_set(err, -r, "cannot find debug files of '%s': %s",

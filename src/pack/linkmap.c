@@ -9,7 +9,7 @@
  * does not expose l_name (the name the loader opened, which gdb looks
  * objects up by), and elfutils 0.188 opens each l_name on this machine
  * with no sysroot hook, accepting a file whose build-id the core did not
- * dump (unwind.c avoids it for the same reason).  The walk itself
+ * dump (bt_session.c avoids it for the same reason).  The walk itself
  * (AT_PHDR -> PT_DYNAMIC -> DT_DEBUG -> r_debug -> r_map) is short.
  */
 #include <elf.h>
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "corepack/linkmap.h"
 
 struct mem {
@@ -39,29 +40,22 @@ char *cp_mem_read_string(cp_mem_read_fn read, void *ctx, uint64_t addr, size_t m
 {
 	/* Read in small chunks: a name near the end of a segment must not fail
 	 * because a larger read would cross into unmapped memory. */
-	size_t cap = 256, len = 0;
-	char *s = malloc(cap);
-	if (!s)
-		return NULL;
+	struct cp_buf s = {0};
+	size_t len = 0;
 	while (len < max) {
+		char piece[64];
 		size_t chunk = 64 - (size_t)((addr + len) % 64);
 		if (chunk > max - len)
 			chunk = max - len;
-		if (len + chunk + 1 > cap) {
-			cap *= 2;
-			char *ns = realloc(s, cap);
-			if (!ns)
-				break;
-			s = ns;
-		}
-		if (addr + len < addr || read(ctx, addr + len, s + len, chunk) < 0)
+		if (addr + len < addr || read(ctx, addr + len, piece, chunk) < 0)
 			break;
-		char *nul = memchr(s + len, '\0', chunk);
+		char *nul = memchr(piece, '\0', chunk);
+		cp_buf_add(&s, piece, nul ? (size_t)(nul - piece) : chunk);
 		if (nul)
-			return s;
+			return cp_buf_steal(&s);
 		len += chunk;
 	}
-	free(s);
+	cp_buf_done(&s);
 	return NULL;
 }
 

@@ -22,6 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "corepack/escape.h"
+#include "corepack/io.h"
 #include "corepack/listing.h"
 
 /* Program headers looked at; real objects have about a dozen. */
@@ -30,42 +33,23 @@
  * lie in the first page or two; the vDSO is read whole. */
 #define MAX_MEMORY_IMAGE (1u << 20)
 
-/* S with control characters as \xNN, so a name from the core can neither
- * break a line nor reach the terminal as an escape sequence. */
-static void put_name(FILE *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
-	}
-}
-
-static void put_hex(FILE *f, const uint8_t *b, size_t len)
+static void put_hex(struct cp_buf *f, const uint8_t *b, size_t len)
 {
 	if (len == 0)
-		fputc('-', f);
-	for (size_t i = 0; i < len; i++)
-		fprintf(f, "%02x", b[i]);
+		cp_buf_puts(f, "-");
+	char hex[2 * CP_BUILD_ID_MAX + 1];
+	if (len > CP_BUILD_ID_MAX)
+		len = CP_BUILD_ID_MAX;
+	cp_hex(b, len, hex);
+	cp_buf_puts(f, hex);
 }
 
-static int finish(FILE *f, char **text, char **out, struct cp_error *err)
+static int finish(struct cp_buf *f, char **out, struct cp_error *err)
 {
-	int bad = ferror(f);
-	if (fclose(f) != 0 || bad) {
-		free(*text);
+	char *text = cp_buf_steal(f);
+	if (!text)
 		return cp_error_set(err, ENOMEM, "out of memory");
-	}
-	*out = *text;
-	return 0;
-}
-
-static int open_text(FILE **f, char **text, size_t *len, struct cp_error *err)
-{
-	*text = NULL;
-	if (!(*f = open_memstream(text, len)))
-		return cp_error_set(err, ENOMEM, "out of memory");
+	*out = text;
 	return 0;
 }
 
@@ -77,36 +61,31 @@ static void module_build_id(const struct cp_module *m, const uint8_t **b, size_t
 
 int cp_listing_table(const struct cp_scan *s, char **out, struct cp_error *err)
 {
-	FILE *f;
-	char *text;
-	size_t len;
-	int r = open_text(&f, &text, &len, err);
-	if (r < 0)
-		return r;
+	struct cp_buf text = {0}, *f = &text;
 	for (size_t i = 0; i < s->n_modules; i++) {
 		const struct cp_module *m = &s->modules[i];
 		const uint8_t *b;
 		size_t n;
 		module_build_id(m, &b, &n);
 		if (m->end)
-			fprintf(f, "0x%" PRIx64 "-0x%" PRIx64 " ", m->start, m->end);
+			cp_buf_printf(f, "0x%" PRIx64 "-0x%" PRIx64 " ", m->start, m->end);
 		else
-			fputs("- ", f); /* libthread_db: packed, but was not mapped */
+			cp_buf_puts(f, "- "); /* libthread_db: packed, but was not mapped */
 		put_hex(f, b, n);
-		fputc(' ', f);
-		put_name(f, m->host_path ? m->host_path : "-");
-		fprintf(f, " %s ", cp_status_name(m->status));
-		put_name(f, m->debug && m->debug->file ? m->debug->file->host_path : "-");
-		fputc(' ', f);
-		put_name(f, m->origin_path);
-		fputc('\n', f);
+		cp_buf_puts(f, " ");
+		cp_escape_buf(f, m->host_path ? m->host_path : "-");
+		cp_buf_printf(f, " %s ", cp_status_name(m->status));
+		cp_escape_buf(f, m->debug && m->debug->file ? m->debug->file->host_path : "-");
+		cp_buf_puts(f, " ");
+		cp_escape_buf(f, m->origin_path);
+		cp_buf_puts(f, "\n");
 	}
 	if (s->vdso) {
-		fprintf(f, "0x%" PRIx64 "-0x%" PRIx64 " ", s->vdso, s->vdso_end);
+		cp_buf_printf(f, "0x%" PRIx64 "-0x%" PRIx64 " ", s->vdso, s->vdso_end);
 		put_hex(f, s->vdso_build_id, s->vdso_build_id_len);
-		fputs(" - in-core - [vdso]\n", f);
+		cp_buf_puts(f, " - in-core - [vdso]\n");
 	}
-	return finish(f, &text, out, err);
+	return finish(f, out, err);
 }
 
 /* ---- eu-unstrip -n ------------------------------------------------------ */
@@ -131,9 +110,9 @@ static void image_done(struct image *im)
 
 static int image_from_file(const char *path, struct image *im)
 {
-	im->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	im->fd = cp_open_regular(path, 0, NULL);
 	if (im->fd < 0)
-		return -errno;
+		return im->fd;
 	im->elf = elf_begin(im->fd, ELF_C_READ_MMAP, NULL);
 	if (!im->elf || elf_kind(im->elf) != ELF_K_ELF) {
 		image_done(im);
@@ -313,7 +292,7 @@ static const char *base_name(const char *p)
 static const char *linkmap_name(const struct cp_module *m)
 {
 	for (size_t i = 0; i < m->n_names; i++)
-		if (strcmp(m->names[i].source, "link_map") == 0)
+		if (m->names[i].source == CP_NAME_LINK_MAP)
 			return m->names[i].path;
 	return NULL;
 }
@@ -325,15 +304,15 @@ static uint64_t page_size(const struct cp_core *core)
 	return p > 1 && p <= (1u << 30) && (p & (p - 1)) == 0 ? p : 4096;
 }
 
-static void put_extent(FILE *f, const struct extent *x)
+static void put_extent(struct cp_buf *f, const struct extent *x)
 {
-	fprintf(f, "%#" PRIx64 "+%#" PRIx64 " ", x->start, x->end - x->start);
+	cp_buf_printf(f, "%#" PRIx64 "+%#" PRIx64 " ", x->start, x->end - x->start);
 	put_hex(f, x->build_id, x->build_id_len);
 	if (x->build_id_len && x->build_id_addr)
-		fprintf(f, "@%#" PRIx64, x->build_id_addr);
+		cp_buf_printf(f, "@%#" PRIx64, x->build_id_addr);
 }
 
-static int unstrip_module(FILE *f, const struct cp_core *core, const struct cp_scan *s,
+static int unstrip_module(struct cp_buf *f, const struct cp_core *core, const struct cp_scan *s,
                           const struct cp_module *m)
 {
 	uint64_t base = 0;
@@ -362,23 +341,23 @@ static int unstrip_module(FILE *f, const struct cp_core *core, const struct cp_s
 		memcpy(x.build_id, b, x.build_id_len);
 	}
 	put_extent(f, &x);
-	fputc(' ', f);
-	put_name(f, use_file ? m->host_path : "-");
-	fputc(' ', f);
+	cp_buf_puts(f, " ");
+	cp_escape_buf(f, use_file ? m->host_path : "-");
+	cp_buf_puts(f, " ");
 	if (use_file && m->debug && m->debug->has_own_debug_info)
-		fputc('.', f);
+		cp_buf_puts(f, ".");
 	else
-		put_name(f, m->debug && m->debug->file ? m->debug->file->host_path : "-");
-	fputc(' ', f);
+		cp_escape_buf(f, m->debug && m->debug->file ? m->debug->file->host_path : "-");
+	cp_buf_puts(f, " ");
 	const char *lm = linkmap_name(m);
 	if (use_file || !m->end) {
-		put_name(f, base_name(lm ? lm : m->origin_path));
+		cp_escape_buf(f, base_name(lm ? lm : m->origin_path));
 	} else {
-		put_name(f, m->origin_path);
+		cp_escape_buf(f, m->origin_path);
 		if (m->deleted)
-			fputs(" (deleted)", f);
+			cp_buf_puts(f, " (deleted)");
 	}
-	fputc('\n', f);
+	cp_buf_puts(f, "\n");
 	return 0;
 }
 
@@ -401,7 +380,7 @@ static const char *vdso_soname(Elf *elf)
 	return NULL;
 }
 
-static void unstrip_vdso(FILE *f, const struct cp_core *core, const struct cp_scan *s)
+static void unstrip_vdso(struct cp_buf *f, const struct cp_core *core, const struct cp_scan *s)
 {
 	struct image im = {.fd = -1};
 	struct extent x;
@@ -420,25 +399,20 @@ static void unstrip_vdso(FILE *f, const struct cp_core *core, const struct cp_sc
 		memcpy(x.build_id, s->vdso_build_id, x.build_id_len);
 	}
 	put_extent(f, &x);
-	fputs(" . - ", f);
-	put_name(f, name ? name : "[vdso]");
-	fputc('\n', f);
+	cp_buf_puts(f, " . - ");
+	cp_escape_buf(f, name ? name : "[vdso]");
+	cp_buf_puts(f, "\n");
 	image_done(&im);
 }
 
 int cp_listing_unstrip(const struct cp_core *core, const struct cp_scan *s, char **out,
                        struct cp_error *err)
 {
-	FILE *f;
-	char *text;
-	size_t len;
-	int r = open_text(&f, &text, &len, err);
-	if (r < 0)
-		return r;
+	struct cp_buf text = {0}, *f = &text;
 	elf_version(EV_CURRENT);
 	for (size_t i = 0; i < s->n_modules; i++)
 		unstrip_module(f, core, s, &s->modules[i]);
 	if (s->vdso)
 		unstrip_vdso(f, core, s);
-	return finish(f, &text, out, err);
+	return finish(f, out, err);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "corepack/io.h"
 #include "corepack/layout.h"
 #include "corepack/manifest.h"
 #include "corepack/sha256.h"
@@ -83,7 +84,7 @@ static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d
 static json_object *jsha(const uint8_t d[32])
 {
 	char hex[65];
-	cp_sha256_hex(d, hex);
+	cp_hex(d, 32, hex);
 	return json_object_new_string(hex);
 }
 
@@ -92,22 +93,30 @@ static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d
 	put(b, o, sparse ? "sparse_sha256" : "sha256", jsha(d));
 }
 
-/* The values of /etc/os-release that identify the system. */
+/* os-release is a few hundred bytes; anything past this is not one. */
+#define OS_RELEASE_MAX (64 * 1024)
+
+/* The values of /etc/os-release that identify the system.  Read whole
+ * (io.h): a FIFO there is refused rather than waited on, and a long line
+ * stays one line instead of being split into a KEY=value of its own. */
 static json_object *os_release(struct jb *b)
 {
 	static const char *const keys[] = {"ID", "VERSION_ID", "PRETTY_NAME", "VERSION_CODENAME"};
 	json_object *o = json_object_new_object();
-	FILE *f = fopen("/etc/os-release", "re");
-	if (!f)
-		f = fopen("/usr/lib/os-release", "re");
-	char line[512];
-	while (f && fgets(line, sizeof(line), f)) {
+	char *text = NULL;
+	size_t len;
+	if (cp_read_file_capped("/etc/os-release", OS_RELEASE_MAX, &text, &len, NULL) < 0 &&
+	    cp_read_file_capped("/usr/lib/os-release", OS_RELEASE_MAX, &text, &len, NULL) < 0)
+		return o;
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		char *eq = strchr(line, '=');
 		if (!eq)
 			continue;
 		*eq = '\0';
 		char *v = eq + 1;
-		v[strcspn(v, "\n")] = '\0';
 		size_t n = strlen(v);
 		if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
 			v[n - 1] = '\0';
@@ -117,8 +126,7 @@ static json_object *os_release(struct jb *b)
 			if (strcmp(line, keys[i]) == 0)
 				put(b, o, keys[i], json_object_new_string(v));
 	}
-	if (f)
-		fclose(f);
+	free(text);
 	return o;
 }
 
@@ -182,7 +190,7 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 		if (d->module != mod)
 			continue;
 		json_object *o = json_object_new_object();
-		put(b, o, "kind", jstr(d->kind));
+		put(b, o, "kind", jstr(cp_debug_kind_name(d->kind)));
 		put(b, o, "found_by", jstr(cp_debug_how_name(d->file->how)));
 		put(b, o, "origin", jstr(d->file->host_path));
 		put(b, o, "build_id", jhex(d->file->build_id, d->file->build_id_len));
@@ -194,13 +202,15 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 	return a;
 }
 
-static const char *debug_status(const struct cp_module *m)
+static enum cp_debug_status debug_status(const struct cp_module *m)
 {
 	if (!m->debug)
-		return cp_module_packable(m) ? "not-searched" : "not-packed";
+		return cp_module_packable(m) ? CP_DEBUG_STATUS_NOT_SEARCHED
+		                             : CP_DEBUG_STATUS_NOT_PACKED;
 	if (m->debug->file)
-		return m->debug->alt_missing ? "found-without-dwz" : "found";
-	return m->debug->has_own_debug_info ? "in-object" : "none";
+		return m->debug->alt_missing ? CP_DEBUG_STATUS_FOUND_WITHOUT_DWZ
+		                             : CP_DEBUG_STATUS_FOUND;
+	return m->debug->has_own_debug_info ? CP_DEBUG_STATUS_IN_OBJECT : CP_DEBUG_STATUS_NONE;
 }
 
 static json_object *module_object(struct jb *b, const struct cp_manifest_input *in, size_t i)
@@ -213,7 +223,7 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	for (size_t k = 0; k < m->n_names; k++) {
 		json_object *nm = json_object_new_object();
 		put(b, nm, "path", jstr(m->names[k].path));
-		put(b, nm, "source", jstr(m->names[k].source));
+		put(b, nm, "source", jstr(cp_name_source_name(m->names[k].source)));
 		append(b, names, nm);
 	}
 	put(b, o, "names", names);
@@ -228,12 +238,13 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	put(b, o, "file", jstr(m->host_path));
 	put(b, o, "debug_file",
 	    jstr(m->debug && m->debug->file ? m->debug->file->host_path : NULL));
-	put(b, o, "bundle_path", jstr(m->bundle_path));
-	if (m->bundle_path) {
-		put(b, o, "size", json_object_new_int64((int64_t)m->digest.size));
-		put_digest(b, o, m->digest.sparse, m->digest.sha256);
+	const struct cp_packed_object *po = in->objects ? &in->objects[i] : NULL;
+	put(b, o, "bundle_path", jstr(po ? po->bundle_path : NULL));
+	if (po && po->bundle_path) {
+		put(b, o, "size", json_object_new_int64((int64_t)po->digest.size));
+		put_digest(b, o, po->digest.sparse, po->digest.sha256);
 	}
-	put(b, o, "debug_status", jstr(debug_status(m)));
+	put(b, o, "debug_status", jstr(cp_debug_status_name(debug_status(m))));
 	put(b, o, "debuglink", jstr(m->debug ? m->debug->debuglink : NULL));
 	put(b, o, "debug", debug_array(b, in, i));
 	return o;
@@ -308,10 +319,11 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	put(&b, root, "crash", crash_object(&b, in->backtrace));
 
 	const struct cp_module *exe = cp_scan_executable(in->scan);
+	int exe_packed = exe && in->objects && in->objects[exe - in->scan->modules].bundle_path;
 	json_object *gdb = json_object_new_object();
 	put(&b, gdb, "sysroot", jstr(CP_BUNDLE_SYSROOT));
 	put(&b, gdb, "debug_file_directory", jstr(CP_BUNDLE_DEBUG));
-	put(&b, gdb, "executable", jstr(exe && exe->bundle_path ? exe->origin_path : NULL));
+	put(&b, gdb, "executable", jstr(exe_packed ? exe->origin_path : NULL));
 	put(&b, gdb, "core", jstr(CP_BUNDLE_CORE));
 	put(&b, gdb, "thread_db_dir", jstr(in->thread_db_dir));
 	put(&b, root, "gdb", gdb);
@@ -403,7 +415,7 @@ int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint
 	for (size_t i = 0; i < scan->n_warnings; i++)
 		append(&b, warnings, jstr(scan->warnings[i]));
 	put(&b, root, "warnings", warnings);
-	size_t counts[5] = {0}, packed = 0, debug = 0;
+	size_t counts[CP_STATUS_COUNT] = {0}, packed = 0, debug = 0;
 	for (size_t i = 0; i < scan->n_modules; i++) {
 		const struct cp_module *m = &scan->modules[i];
 		counts[m->status]++;
@@ -412,7 +424,7 @@ int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint
 	}
 	json_object *t = json_object_new_object();
 	put(&b, t, "objects", json_object_new_int64((int64_t)scan->n_modules));
-	for (int st = 0; st < 5; st++)
+	for (int st = 0; st < CP_STATUS_COUNT; st++)
 		put(&b, t, cp_status_name(st), json_object_new_int64((int64_t)counts[st]));
 	put(&b, t, "packable", json_object_new_int64((int64_t)packed));
 	put(&b, t, "debug_files", json_object_new_int64((int64_t)debug));

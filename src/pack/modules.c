@@ -20,41 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "corepack/io.h"
 #include "corepack/modules.h"
 
 static const char deleted_suffix[] = " (deleted)";
-
-const char *cp_status_name(enum cp_module_status s)
-{
-	switch (s) {
-	case CP_STATUS_OK:
-		return "ok";
-	case CP_STATUS_MISMATCH:
-		return "mismatch";
-	case CP_STATUS_MISSING:
-		return "missing";
-	case CP_STATUS_NO_BUILD_ID:
-		return "no-build-id";
-	case CP_STATUS_UNVERIFIED:
-		return "unverified";
-	}
-	return "unknown";
-}
-
-const char *cp_role_name(enum cp_module_role r)
-{
-	switch (r) {
-	case CP_ROLE_LIBRARY:
-		return "library";
-	case CP_ROLE_EXECUTABLE:
-		return "executable";
-	case CP_ROLE_INTERPRETER:
-		return "interpreter";
-	case CP_ROLE_THREAD_DB:
-		return "thread_db";
-	}
-	return "unknown";
-}
 
 int cp_module_packable(const struct cp_module *m)
 {
@@ -95,7 +64,7 @@ static void *grow(void *arrp, size_t *n, size_t size)
 	return e;
 }
 
-static int add_name(struct cp_module *m, const char *path, const char *source)
+static int add_name(struct cp_module *m, const char *path, enum cp_name_source source)
 {
 	for (size_t i = 0; i < m->n_names; i++)
 		if (strcmp(m->names[i].path, path) == 0)
@@ -153,12 +122,10 @@ static int cmp_mapping_name(const void *a, const void *b)
 static int has_elf_magic_file(const char *host_path)
 {
 	unsigned char b[4];
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = cp_open_regular(host_path, 0, NULL);
 	if (fd < 0)
 		return 0;
-	struct stat st;
-	int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && pread(fd, b, 4, 0) == 4 &&
-	         memcmp(b, "\177ELF", 4) == 0;
+	int ok = cp_pread_full(fd, b, 4, 0) == 0 && memcmp(b, "\177ELF", 4) == 0;
 	close(fd);
 	return ok;
 }
@@ -231,7 +198,7 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 			m->core_build_id_len = cp_mem_build_id(
 			    cp_core_mem_read, (void *)core, core->is64, core->big_endian, base,
 			    sorted + i, j - i, m->core_build_id, sizeof(m->core_build_id));
-		r = add_name(m, path, "nt_file");
+		r = add_name(m, path, CP_NAME_NT_FILE);
 	}
 	free(sorted);
 	return r;
@@ -250,7 +217,7 @@ static int modules_from_linkmap(const struct cp_core *core, struct cp_scan *s)
 		if (!m || !(m->origin_path = strdup(e->name)))
 			return -ENOMEM;
 		m->start = e->l_addr;
-		if (add_name(m, e->name, "link_map") < 0)
+		if (add_name(m, e->name, CP_NAME_LINK_MAP) < 0)
 			return -ENOMEM;
 		/* Shared objects are linked at 0, so l_addr is where the ELF
 		 * header lies; read the build-id from there if it was dumped. */
@@ -274,7 +241,7 @@ static struct cp_module *module_at(struct cp_scan *s, uint64_t addr)
 /* PT_INTERP of an ELF file on disk, or NULL. */
 static char *read_pt_interp(const char *host_path)
 {
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	int fd = cp_open_regular(host_path, 0, NULL);
 	if (fd < 0)
 		return NULL;
 	char *interp = NULL;
@@ -501,7 +468,7 @@ static int add_thread_db(const struct cp_scan_opts *o, struct cp_scan *s)
 	}
 	m->origin_path = path;
 	m->role = CP_ROLE_THREAD_DB;
-	int r = add_name(m, path, "libc_dir");
+	int r = add_name(m, path, CP_NAME_LIBC_DIR);
 	if (r == 0)
 		r = check_module(o, s, m);
 	if (r == 0 && m->status == CP_STATUS_UNVERIFIED) {
@@ -610,7 +577,7 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		}
 		exe->origin_path = abs;
 		exe->role = CP_ROLE_EXECUTABLE;
-		if ((r = add_name(exe, abs, "option")) < 0)
+		if ((r = add_name(exe, abs, CP_NAME_OPTION)) < 0)
 			return r;
 		/* the interpreter pointer may have moved with the array */
 		interp = n->at_base ? module_at(s, n->at_base) : NULL;
@@ -625,7 +592,7 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 	for (size_t i = 0; n->have_file && i < s->linkmap->n_entries; i++) {
 		const struct cp_linkmap_entry *e = &s->linkmap->entries[i];
 		struct cp_module *m = e->name[0] == '/' ? module_at(s, e->l_ld) : NULL;
-		if (m && (r = add_name(m, e->name, "link_map")) < 0)
+		if (m && (r = add_name(m, e->name, CP_NAME_LINK_MAP)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < s->n_modules; i++) {
@@ -640,7 +607,7 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		char *fn =
 		    cp_mem_read_string(cp_core_mem_read, (void *)core, n->at_execfn, CP_PATH_MAX);
 		if (fn && fn[0] == '/')
-			r = add_name(exe, fn, "execfn");
+			r = add_name(exe, fn, CP_NAME_EXECFN);
 		free(fn);
 		if (r < 0)
 			return r;
@@ -649,7 +616,7 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		char *pt_interp = read_pt_interp(exe->host_path);
 		for (size_t i = 0; pt_interp && pt_interp[0] == '/' && i < s->n_modules; i++)
 			if (s->modules[i].role == CP_ROLE_INTERPRETER)
-				r = add_name(&s->modules[i], pt_interp, "pt_interp");
+				r = add_name(&s->modules[i], pt_interp, CP_NAME_PT_INTERP);
 		free(pt_interp);
 		if (r < 0)
 			return r;
@@ -683,7 +650,7 @@ int cp_scan_core(const struct cp_core *core, const struct cp_scan_opts *opts, st
 	return 0;
 }
 
-static void module_release(struct cp_module *m)
+static void module_done(struct cp_module *m)
 {
 	free(m->origin_path);
 	for (size_t i = 0; i < m->n_names; i++)
@@ -698,7 +665,6 @@ static void module_release(struct cp_module *m)
 	}
 	free(m->links);
 	cp_debug_result_free(m->debug);
-	free(m->bundle_path);
 }
 
 void cp_scan_free(struct cp_scan *s)
@@ -706,7 +672,7 @@ void cp_scan_free(struct cp_scan *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_modules; i++)
-		module_release(&s->modules[i]);
+		module_done(&s->modules[i]);
 	free(s->modules);
 	for (size_t i = 0; i < s->n_others; i++)
 		free(s->others[i].path);

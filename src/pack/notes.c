@@ -324,7 +324,7 @@ int cp_notes_parse(const uint8_t *buf, size_t len, int elfclass, int big_endian,
 	}
 out:
 	if (r < 0) {
-		cp_notes_release(&n);
+		cp_notes_done(&n);
 		storage_free(st);
 		return r;
 	}
@@ -333,7 +333,7 @@ out:
 	return 0;
 }
 
-void cp_notes_release(struct cp_notes *n)
+void cp_notes_done(struct cp_notes *n)
 {
 	if (!n)
 		return;

@@ -6,6 +6,9 @@
  * generated gdb command file and run-gdb.sh, and last the manifest, which
  * lists every other file with its digest.  The core, report.txt and the
  * manifest (memory, command line, environment) are stored mode 0600.
+ * The scan says what the core holds; what the packer decides about each
+ * object (its path in the bundle, its digest) is kept here, in an array
+ * parallel to the scan's modules (struct cp_packed_object, manifest.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@ struct cp_packer {
 	struct cp_core *core;
 	struct cp_scan *scan;
 	/* Filled while writing. */
+	struct cp_packed_object *objects; /* parallel to scan->modules */
 	struct cp_bundle_file *files;
 	size_t n_files;
 	struct cp_packed_debug *debug;
@@ -176,19 +180,19 @@ static unsigned object_perm(const char *host)
 	return stat(host, &st) == 0 && (st.st_mode & 0111) ? 0755 : 0644;
 }
 
-/* An earlier packed module that is the same file as M (a hardlink, a bind
- * mount: the same inode under another canonical path), or NULL. */
-static const struct cp_module *same_file(const struct cp_packer *p, size_t upto,
-                                         const struct stat *st)
+/* The index of an earlier packed module that is the same file as ST (a
+ * hardlink, a bind mount: the same inode under another canonical path),
+ * or -1. */
+static long same_file(const struct cp_packer *p, size_t upto, const struct stat *st)
 {
 	for (size_t i = 0; i < upto; i++) {
 		const struct cp_module *o = &p->scan->modules[i];
 		struct stat ost;
-		if (o->bundle_path && o->host_path && stat(o->host_path, &ost) == 0 &&
+		if (p->objects[i].bundle_path && o->host_path && stat(o->host_path, &ost) == 0 &&
 		    ost.st_dev == st->st_dev && ost.st_ino == st->st_ino)
-			return o;
+			return (long)i;
 	}
-	return NULL;
+	return -1;
 }
 
 static int remember_link(struct cp_packer *p, const char *name)
@@ -203,10 +207,13 @@ static int remember_link(struct cp_packer *p, const char *name)
 	return 0;
 }
 
-/* Store M as a symlink to the copy of the same file packed for O. */
-static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_module *m,
-                          const struct cp_module *o, struct cp_error *err)
+/* Store module I as a symlink to the copy of the same file packed for
+ * module K. */
+static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, size_t i, size_t k,
+                          struct cp_error *err)
 {
+	const struct cp_module *m = &p->scan->modules[i], *o = &p->scan->modules[k];
+	struct cp_packed_object *pm = &p->objects[i];
 	char *dir = strdup(m->real_path);
 	if (!dir)
 		return cp_error_set(err, ENOMEM, "out of memory");
@@ -215,33 +222,33 @@ static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, struc
 	free(dir);
 	if (!target)
 		return cp_error_set(err, ENOMEM, "out of memory");
-	int r = cp_bundle_add_symlink(w, m->bundle_path, target, err);
+	int r = cp_bundle_add_symlink(w, pm->bundle_path, target, err);
 	free(target);
-	if (r == 0 && remember_link(p, m->bundle_path) < 0)
+	if (r == 0 && remember_link(p, pm->bundle_path) < 0)
 		r = cp_error_set(err, ENOMEM, "out of memory");
-	m->digest = o->digest;
+	pm->digest = p->objects[k].digest;
 	return r;
 }
 
 static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
 {
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
-		struct cp_module *m = &p->scan->modules[i];
+		const struct cp_module *m = &p->scan->modules[i];
+		struct cp_packed_object *pm = &p->objects[i];
 		if (!cp_module_packable(m))
 			continue;
-		if (asprintf(&m->bundle_path, "%s%s", CP_BUNDLE_SYSROOT, m->real_path) < 0) {
-			m->bundle_path = NULL;
+		if (asprintf(&pm->bundle_path, "%s%s", CP_BUNDLE_SYSROOT, m->real_path) < 0) {
+			pm->bundle_path = NULL;
 			return cp_error_set(err, ENOMEM, "out of memory");
 		}
 		struct stat st;
-		const struct cp_module *o =
-		    stat(m->host_path, &st) == 0 ? same_file(p, i, &st) : NULL;
+		long k = stat(m->host_path, &st) == 0 ? same_file(p, i, &st) : -1;
 		int r;
-		if (o && strcmp(o->bundle_path, m->bundle_path) != 0)
-			r = link_to_packed(p, w, m, o, err);
+		if (k >= 0 && strcmp(p->objects[k].bundle_path, pm->bundle_path) != 0)
+			r = link_to_packed(p, w, i, (size_t)k, err);
 		else
-			r = add_file_once(p, w, m->bundle_path, m->host_path,
-			                  object_perm(m->host_path), &m->digest, err);
+			r = add_file_once(p, w, pm->bundle_path, m->host_path,
+			                  object_perm(m->host_path), &pm->digest, err);
 		if (r < 0)
 			return r;
 	}
@@ -288,7 +295,7 @@ static char *build_id_path(const uint8_t *id, size_t len)
 }
 
 static int add_debug_file(struct cp_packer *p, struct cp_bundle_writer *w, size_t mod,
-                          const struct cp_debug_file *f, const char *kind, char *bundle_path,
+                          const struct cp_debug_file *f, enum cp_debug_kind kind, char *bundle_path,
                           struct cp_error *err)
 {
 	struct cp_packed_debug *d = realloc(p->debug, (p->n_debug + 1) * sizeof(*d));
@@ -323,12 +330,12 @@ static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_
 		}
 		if (!path)
 			continue;
-		int r = add_debug_file(p, w, i, m->debug->file, "debug", path, err);
+		int r = add_debug_file(p, w, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path, err);
 		if (r == 0 && m->debug->alt) {
 			const struct cp_debug_file *alt = m->debug->alt;
 			char *ap = build_id_path(alt->build_id, alt->build_id_len);
 			if (ap)
-				r = add_debug_file(p, w, i, alt, "dwz", ap, err);
+				r = add_debug_file(p, w, i, alt, CP_DEBUG_KIND_DWZ, ap, err);
 		}
 		if (r < 0)
 			return r;
@@ -336,11 +343,12 @@ static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_
 	return 0;
 }
 
-static const struct cp_module *find_role(const struct cp_scan *s, enum cp_module_role role)
+/* The packed module of ROLE, or NULL. */
+static const struct cp_module *find_role(const struct cp_packer *p, enum cp_module_role role)
 {
-	for (size_t i = 0; i < s->n_modules; i++)
-		if (s->modules[i].role == role && s->modules[i].bundle_path)
-			return &s->modules[i];
+	for (size_t i = 0; i < p->scan->n_modules; i++)
+		if (p->scan->modules[i].role == role && p->objects[i].bundle_path)
+			return &p->scan->modules[i];
 	return NULL;
 }
 
@@ -369,8 +377,8 @@ static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const cha
 
 static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
 {
-	const struct cp_module *exe = find_role(p->scan, CP_ROLE_EXECUTABLE);
-	const struct cp_module *tdb = find_role(p->scan, CP_ROLE_THREAD_DB);
+	const struct cp_module *exe = find_role(p, CP_ROLE_EXECUTABLE);
+	const struct cp_module *tdb = find_role(p, CP_ROLE_THREAD_DB);
 	char *tdb_dir = tdb ? dir_of(tdb->real_path) : NULL;
 	struct cp_scripts_input in = {
 	    .executable = exe ? exe->real_path : NULL,
@@ -383,7 +391,7 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	                        : cp_scripts_render(&in, &s, err);
 	if (r == 0 && (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0644, err)) == 0)
 		r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err);
-	cp_scripts_free(&s);
+	cp_scripts_done(&s);
 	free(tdb_dir);
 	return r;
 }
@@ -404,7 +412,7 @@ static int add_report(struct cp_packer *p, struct cp_bundle_writer *w, struct cp
 static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
                         const struct cp_file_digest *core_digest, struct cp_error *err)
 {
-	const struct cp_module *tdb = find_role(p->scan, CP_ROLE_THREAD_DB);
+	const struct cp_module *tdb = find_role(p, CP_ROLE_THREAD_DB);
 	char *tdb_dir = tdb ? dir_of(tdb->real_path) : NULL;
 	const char *base = strrchr(p->opts.core_path, '/');
 	struct cp_manifest_input in = {
@@ -412,6 +420,7 @@ static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
 	    .core_name = base ? base + 1 : p->opts.core_path,
 	    .core_digest = *core_digest,
 	    .scan = p->scan,
+	    .objects = p->objects,
 	    .sysroot = p->opts.sysroot,
 	    .debug = p->debug,
 	    .n_debug = p->n_debug,
@@ -438,6 +447,10 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 	char *top = cp_bundle_top_from_name(p->opts.output);
 	if (!top)
 		return cp_error_set(err, ENOMEM, "out of memory");
+	if (!p->objects && !(p->objects = calloc(p->scan->n_modules + 1, sizeof(*p->objects)))) {
+		free(top);
+		return cp_error_set(err, ENOMEM, "out of memory");
+	}
 	struct cp_bundle_opts bo = p->opts.bundle;
 	bo.progress_total = cp_packer_total_bytes(p);
 	int r = cp_bundle_writer_open(p->opts.output, top, &bo, &w, err);
@@ -461,7 +474,7 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 	if (stats) {
 		memset(stats, 0, sizeof(*stats));
 		for (size_t i = 0; i < p->scan->n_modules; i++)
-			stats->n_objects += p->scan->modules[i].bundle_path != NULL;
+			stats->n_objects += p->objects[i].bundle_path != NULL;
 		for (size_t i = 0; i < p->n_files; i++) {
 			stats->input_bytes += p->files[i].size;
 			stats->n_debug_files += strncmp(p->files[i].path, CP_BUNDLE_DEBUG "/",
@@ -478,6 +491,9 @@ void cp_packer_free(struct cp_packer *p)
 	if (!p)
 		return;
 	cp_backtrace_free(p->bt);
+	for (size_t i = 0; p->objects && i < p->scan->n_modules; i++)
+		free(p->objects[i].bundle_path);
+	free(p->objects);
 	cp_scan_free(p->scan);
 	cp_core_free(p->core);
 	for (size_t i = 0; i < p->n_files; i++)

@@ -14,13 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "corepack/io.h"
 #include "file_reader.h"
 
 struct cp_read_pipe;
-
-struct cp_region {
-	uint64_t off, len;
-};
 
 enum cp_read_hash {
 	CP_READ_HASH_NONE,

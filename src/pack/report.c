@@ -1,8 +1,8 @@
 /*
  * Rendering the crash report from the core's notes, the scan and the
  * backtrace (see include/corepack/report.h).  Everything that came from the
- * core or from a file (command line, paths, function names) is escaped to
- * printable ASCII, so a hostile core cannot put terminal escapes or newlines
+ * core or from a file (command line, paths, function names) is escaped
+ * (escape.h), so a hostile core cannot put terminal escapes or newlines
  * into corepack's output.
  */
 #include <errno.h>
@@ -14,51 +14,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "corepack/escape.h"
 #include "corepack/report.h"
-
-static void sb_printf(struct cp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct cp_buf *b, const char *fmt, ...)
-{
-	char small[256];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = 1;
-		return;
-	}
-	if ((size_t)n < sizeof(small)) {
-		cp_buf_add(b, small, (size_t)n);
-		return;
-	}
-	char *big = malloc((size_t)n + 1);
-	if (!big) {
-		b->oom = 1;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	cp_buf_add(b, big, (size_t)n);
-	free(big);
-}
-
-/* Untrusted text: printable ASCII stays, '\\' doubles, the rest is \xNN. */
-static void sb_escaped(struct cp_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\\') {
-			cp_buf_add(b, "\\\\", 2);
-		} else if (*p >= 0x20 && *p < 0x7f) {
-			cp_buf_add(b, (const char *)p, 1);
-		} else {
-			char e[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
-			cp_buf_add(b, e, 4);
-		}
-	}
-}
 
 const char *cp_si_code_name(int signo, int code)
 {
@@ -129,25 +86,25 @@ static void render_signal(struct cp_buf *b, const struct cp_core *core)
 	int sig = n->have_siginfo ? n->sig_signo : n->n_threads ? n->threads[0].cursig : 0;
 	const char *name = cp_signal_name(sig);
 	if (!sig) {
-		sb_printf(b, "signal: none recorded\n");
+		cp_buf_printf(b, "signal: none recorded\n");
 		return;
 	}
-	sb_printf(b, "signal: %d (%s)", sig, name ? name : "unknown");
+	cp_buf_printf(b, "signal: %d (%s)", sig, name ? name : "unknown");
 	if (n->have_siginfo) {
 		const char *cn = cp_si_code_name(sig, n->sig_code);
-		sb_printf(b, ", code %d (%s)", (int)n->sig_code, cn ? cn : "unknown");
+		cp_buf_printf(b, ", code %d (%s)", (int)n->sig_code, cn ? cn : "unknown");
 		if (n->sig_code > 0 && n->sig_code != 0x80 && is_fault_signal(sig)) {
-			sb_printf(b, ", fault address 0x%0*" PRIx64, core->is64 ? 16 : 8,
-			          n->fault_addr);
+			cp_buf_printf(b, ", fault address 0x%0*" PRIx64, core->is64 ? 16 : 8,
+			              n->fault_addr);
 		} else if (n->sig_code == 0 || n->sig_code == -1 || n->sig_code == -6) {
 			/* kill(), sigqueue(), tgkill(): the union holds si_pid, si_uid */
 			uint64_t w = n->fault_addr;
 			uint32_t pid =
 			    core->is64 ? (uint32_t)(core->big_endian ? w >> 32 : w) : (uint32_t)w;
-			sb_printf(b, ", sent by pid %" PRIu32, pid);
+			cp_buf_printf(b, ", sent by pid %" PRIu32, pid);
 			if (core->is64)
-				sb_printf(b, " (uid %" PRIu32 ")",
-				          (uint32_t)(core->big_endian ? w : w >> 32));
+				cp_buf_printf(b, " (uid %" PRIu32 ")",
+				              (uint32_t)(core->big_endian ? w : w >> 32));
 		}
 	}
 	cp_buf_add(b, "\n", 1);
@@ -170,27 +127,27 @@ static const char *base_name(const char *path)
 static void render_frame(struct cp_buf *b, const struct cp_core *core, const struct cp_scan *scan,
                          size_t i, const struct cp_frame *f)
 {
-	sb_printf(b, "#%-2zu 0x%0*" PRIx64 " ", i, core->is64 ? 16 : 8, f->pc);
+	cp_buf_printf(b, "#%-2zu 0x%0*" PRIx64 " ", i, core->is64 ? 16 : 8, f->pc);
 	if (f->function) {
-		sb_escaped(b, f->function);
+		cp_escape_buf(b, f->function);
 		if (f->has_offset)
-			sb_printf(b, "+0x%" PRIx64, f->offset);
+			cp_buf_printf(b, "+0x%" PRIx64, f->offset);
 	} else {
 		cp_buf_add(b, "??", 2);
 	}
 	if (f->module) {
 		const struct cp_module *m = module_by_name(scan, f->module);
 		cp_buf_add(b, " (", 2);
-		sb_escaped(b, base_name(f->module));
+		cp_escape_buf(b, base_name(f->module));
 		if (m && !cp_module_packable(m))
-			sb_printf(b, ", %s: not symbolized", cp_status_name(m->status));
+			cp_buf_printf(b, ", %s: not symbolized", cp_status_name(m->status));
 		cp_buf_add(b, ")", 1);
 	}
 	if (f->file) {
 		cp_buf_add(b, " ", 1);
-		sb_escaped(b, f->file);
+		cp_escape_buf(b, f->file);
 		if (f->line > 0)
-			sb_printf(b, ":%d", f->line);
+			cp_buf_printf(b, ":%d", f->line);
 	}
 	if (f->inlined)
 		cp_buf_add(b, " [inlined]", 10);
@@ -202,14 +159,14 @@ static void render_frame(struct cp_buf *b, const struct cp_core *core, const str
 static void render_thread(struct cp_buf *b, const struct cp_core *core, const struct cp_scan *scan,
                           const struct cp_thread_trace *t)
 {
-	sb_printf(b, "\nthread %" PRId32 "%s:\n", t->tid, t->crashing ? " (crashing)" : "");
+	cp_buf_printf(b, "\nthread %" PRId32 "%s:\n", t->tid, t->crashing ? " (crashing)" : "");
 	for (size_t i = 0; i < t->n_frames; i++)
 		render_frame(b, core, scan, i, &t->frames[i]);
 	if (t->frames_cut)
-		sb_printf(b, "... more frames not shown (cut at %zu)\n", t->n_frames);
+		cp_buf_printf(b, "... more frames not shown (cut at %zu)\n", t->n_frames);
 	if (t->why) {
 		cp_buf_add(b, "(", 1);
-		sb_escaped(b, t->why);
+		cp_escape_buf(b, t->why);
 		cp_buf_add(b, ")\n", 2);
 	}
 }
@@ -224,13 +181,13 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 
 	cp_buf_add(&b, "executable: ", 12);
 	if (exe && exe->origin_path) {
-		sb_escaped(&b, exe->origin_path);
+		cp_escape_buf(&b, exe->origin_path);
 		if (exe->deleted)
 			cp_buf_add(&b, " (deleted)", 10);
 		if (!cp_module_packable(exe))
-			sb_printf(&b, " (%s)", cp_status_name(exe->status));
+			cp_buf_printf(&b, " (%s)", cp_status_name(exe->status));
 	} else if (n->have_prpsinfo && n->fname[0]) {
-		sb_escaped(&b, n->fname);
+		cp_escape_buf(&b, n->fname);
 		cp_buf_add(&b, " (name only)", 12);
 	} else {
 		cp_buf_add(&b, "unknown", 7);
@@ -238,23 +195,23 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 	cp_buf_add(&b, "\n", 1);
 	if (n->have_prpsinfo) {
 		cp_buf_add(&b, "command line: ", 14);
-		sb_escaped(&b, n->psargs);
+		cp_escape_buf(&b, n->psargs);
 		/* the kernel keeps ELF_PRARGSZ - 1 bytes of the arguments */
 		if (strlen(n->psargs) >= sizeof(n->psargs) - 2)
 			cp_buf_add(&b, " (maybe cut: the kernel keeps 79 bytes)", 39);
-		sb_printf(&b, "\npid: %" PRId32 "\n", n->pid);
+		cp_buf_printf(&b, "\npid: %" PRId32 "\n", n->pid);
 	} else if (n->n_threads) {
-		sb_printf(&b, "pid: %" PRId32 " (of the crashing thread)\n", n->threads[0].pid);
+		cp_buf_printf(&b, "pid: %" PRId32 " (of the crashing thread)\n", n->threads[0].pid);
 	}
 	render_signal(&b, core);
-	sb_printf(&b, "threads: %zu\n", n->n_threads);
+	cp_buf_printf(&b, "threads: %zu\n", n->n_threads);
 
 	if (!bt) {
 		cp_buf_add(&b, "backtrace: not available\n", 25);
 	} else {
 		if (bt->why) {
 			cp_buf_add(&b, "backtrace: ", 11);
-			sb_escaped(&b, bt->why);
+			cp_escape_buf(&b, bt->why);
 			cp_buf_add(&b, "\n", 1);
 		}
 		size_t shown = 0;
@@ -267,19 +224,18 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 		}
 		if (all_threads && (bt->threads_cut || bt->n_threads < n->n_threads) &&
 		    n->n_threads > bt->n_threads)
-			sb_printf(&b, "\n... %zu more thread%s not unwound (cut at %zu)\n",
-			          n->n_threads - bt->n_threads,
-			          n->n_threads - bt->n_threads == 1 ? "" : "s", bt->n_threads);
+			cp_buf_printf(&b, "\n... %zu more thread%s not unwound (cut at %zu)\n",
+			              n->n_threads - bt->n_threads,
+			              n->n_threads - bt->n_threads == 1 ? "" : "s", bt->n_threads);
 		else if (!all_threads && n->n_threads > shown)
-			sb_printf(&b, "\n(%zu other thread%s not shown)\n", n->n_threads - shown,
-			          n->n_threads - shown == 1 ? "" : "s");
+			cp_buf_printf(&b, "\n(%zu other thread%s not shown)\n",
+			              n->n_threads - shown, n->n_threads - shown == 1 ? "" : "s");
 		if (shown == 0 && !bt->why)
 			cp_buf_add(&b, "backtrace: the crashing thread was not unwound\n", 47);
 	}
-	if (b.oom || !b.d) {
-		free(b.d);
+	char *text = cp_buf_steal(&b);
+	if (!text)
 		return cp_error_set(err, ENOMEM, "out of memory");
-	}
-	*out = b.d;
+	*out = text;
 	return 0;
 }

@@ -1,12 +1,14 @@
 /*
- * Reading a bundle from a stranger; see include/corepack/bundle_read.h.
+ * Reading a bundle from a stranger; see include/corepack/bundle_read.h:
+ * the stream through libarchive, the staging directory it is extracted
+ * into, and the checks against the manifest.
  *
  * Defence in layers, because libarchive's ARCHIVE_EXTRACT_SECURE_* flags
  * alone have been bypassed before (CVE-2021-23177, issues 743-745) and do
  * not look at a symlink's target at all:
  *  1. only the tar format and the filters a bundle can use are compiled
  *     into the reader;
- *  2. every header goes through the entry validator (below) before
+ *  2. every header goes through the entry validator (entry_check.c) before
  *     anything is written: names, types, modes, sizes, symlink targets, and
  *     every name's place relative to the names before it;
  *  3. what is written is a fresh archive_entry holding only what the
@@ -17,24 +19,10 @@
  *     file system can make two names one), and every file is checked
  *     against the manifest's list: size, digest (sha256, or the sparse
  *     digest of digest.h for a file with holes), none missing, none extra;
- *  5. only then is anything moved into the target directory.
- *
- * The validator keeps the accepted names as a tree of components (a node
- * per name, children found through one hash table keyed by parent and
- * component), so memory grows with the bytes of distinct components, not
- * with the full length of every name and of every prefix of it.
- *
- * Symlink targets are checked lexically from the symlink's own directory.
- * That is sound only because (a) no entry is ever placed below a symlink,
- * so the symlink's ancestors are real directories and its leading ".."
- * climb through them, and (b) ".." is refused after a name ("a/../.."),
- * where "a" might itself be a symlink and the lexical answer wrong.  Each
- * symlink then resolves below one of the bundle's names, and so does any
- * chain of them.
+ *  5. only then is anything moved into the target directory (unpack.c).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,589 +35,11 @@
 
 #include "corepack/bundle_read.h"
 #include "corepack/digest.h"
+#include "corepack/io.h"
 #include "corepack/layout.h"
-#include "corepack/scripts.h"
 #include "corepack/sha256.h"
 
 #define READ_BLOCK (1024 * 1024)
-
-const char *const cp_bundle_names[] = {
-    CP_BUNDLE_CORE,    CP_BUNDLE_SYSROOT,    CP_BUNDLE_DEBUG,  CP_BUNDLE_MANIFEST,
-    CP_BUNDLE_RUN_GDB, CP_BUNDLE_GDB_SCRIPT, CP_BUNDLE_REPORT, NULL,
-};
-
-/* ---- names ------------------------------------------------------------ */
-
-int cp_bundle_top_name(const char *name, size_t len, int *is_dir)
-{
-	for (const char *const *n = cp_bundle_names; *n; n++) {
-		if (strlen(*n) == len && memcmp(*n, name, len) == 0) {
-			*is_dir =
-			    strcmp(*n, CP_BUNDLE_SYSROOT) == 0 || strcmp(*n, CP_BUNDLE_DEBUG) == 0;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int is_control(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-static int has_control(const char *s)
-{
-	for (; *s; s++)
-		if (is_control((unsigned char)*s))
-			return 1;
-	return 0;
-}
-
-/* The problem with component C (LEN bytes), or NULL. */
-static const char *component_problem(const char *c, size_t len)
-{
-	if (len == 0)
-		return "has an empty component";
-	if (len == 1 && c[0] == '.')
-		return "has a '.' component";
-	if (len == 2 && c[0] == '.' && c[1] == '.')
-		return "has a '..' component";
-	if (len > CP_BUNDLE_MAX_COMPONENT)
-		return "has a component longer than 255 bytes";
-	return NULL;
-}
-
-int cp_bundle_path_check(const char *path, int absolute, const char **why)
-{
-	size_t len = strlen(path);
-	const char *p = path;
-	*why = NULL;
-	if (len == 0)
-		*why = "is empty";
-	else if (len > CP_BUNDLE_MAX_PATH)
-		*why = "is longer than 4096 bytes";
-	else if (has_control(path))
-		*why = "has a control character";
-	else if (absolute && path[0] != '/')
-		*why = "is not an absolute path";
-	else if (!absolute && path[0] == '/')
-		*why = "is an absolute path";
-	else if (path[len - 1] == '/')
-		*why = len == 1 ? "is the root directory" : "ends in '/'";
-	if (*why)
-		return -EINVAL;
-	if (absolute)
-		p++;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-		if ((*why = component_problem(p, n)) != NULL)
-			return -EINVAL;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return 0;
-}
-
-/* Length of the UTF-8 sequence at S that encodes a printable character
- * (U+00A0 and up, well-formed, shortest form), or 0. */
-static size_t utf8_printable(const unsigned char *s)
-{
-	size_t n;
-	unsigned cp;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-char *cp_bundle_printable(const char *s, char *buf, size_t size)
-{
-	size_t o = 0;
-	if (size == 0)
-		return buf;
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		char piece[8];
-		size_t n, adv = *p >= 0x80 ? utf8_printable(p) : 0;
-		if (adv) {
-			memcpy(piece, p, adv);
-			n = adv;
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			snprintf(piece, sizeof(piece), "\\x%02x", *p);
-			n = 4;
-			adv = 1;
-		} else {
-			piece[0] = (char)*p;
-			n = adv = 1;
-		}
-		if (o + n + 4 > size) { /* keep room for "..." and the NUL */
-			if (o + 4 <= size)
-				memcpy(buf + o, "...", 3), o += 3;
-			break;
-		}
-		memcpy(buf + o, piece, n);
-		o += n;
-		p += adv;
-	}
-	buf[o < size ? o : size - 1] = '\0';
-	return buf;
-}
-
-/* ---- the entry validator ---------------------------------------------- */
-
-struct node {
-	uint32_t parent;
-	uint32_t name_off; /* into the pool */
-	uint16_t name_len;
-	uint8_t type; /* enum cp_entry_type: FILE, DIR or SYMLINK */
-};
-
-struct cp_entry_validator {
-	char *top;
-	struct node *nodes; /* [0] is the top directory */
-	size_t n_nodes, cap_nodes;
-	char *pool;
-	size_t pool_len, pool_cap;
-	uint32_t *table; /* node ids, 0 = empty slot; open addressing */
-	size_t table_cap;
-	size_t n_entries;
-	uint64_t total;
-	char rel[CP_BUNDLE_MAX_PATH + 1];
-};
-
-int cp_entry_validator_new(struct cp_entry_validator **out)
-{
-	struct cp_entry_validator *v = calloc(1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	v->cap_nodes = 64;
-	v->table_cap = 128;
-	v->nodes = malloc(v->cap_nodes * sizeof(*v->nodes));
-	v->table = calloc(v->table_cap, sizeof(*v->table));
-	if (!v->nodes || !v->table) {
-		cp_entry_validator_free(v);
-		return -ENOMEM;
-	}
-	v->nodes[0] = (struct node){0, 0, 0, CP_ENTRY_DIR};
-	v->n_nodes = 1;
-	*out = v;
-	return 0;
-}
-
-void cp_entry_validator_free(struct cp_entry_validator *v)
-{
-	if (!v)
-		return;
-	free(v->top);
-	free(v->nodes);
-	free(v->pool);
-	free(v->table);
-	free(v);
-}
-
-const char *cp_entry_validator_top(const struct cp_entry_validator *v)
-{
-	return v->top;
-}
-
-static uint64_t node_hash(uint32_t parent, const char *name, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ parent;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
-
-static int node_is(const struct cp_entry_validator *v, uint32_t id, uint32_t parent,
-                   const char *name, size_t len)
-{
-	const struct node *n = &v->nodes[id];
-	return n->parent == parent && n->name_len == len &&
-	       memcmp(v->pool + n->name_off, name, len) == 0;
-}
-
-static uint32_t find_child(const struct cp_entry_validator *v, uint32_t parent, const char *name,
-                           size_t len)
-{
-	size_t mask = v->table_cap - 1;
-	for (size_t i = node_hash(parent, name, len) & mask;; i = (i + 1) & mask) {
-		uint32_t id = v->table[i];
-		if (id == 0 || node_is(v, id, parent, name, len))
-			return id;
-	}
-}
-
-static void table_put(uint32_t *table, size_t cap, uint64_t hash, uint32_t id)
-{
-	size_t i = hash & (cap - 1);
-	while (table[i])
-		i = (i + 1) & (cap - 1);
-	table[i] = id;
-}
-
-static int grow_table(struct cp_entry_validator *v)
-{
-	size_t cap = v->table_cap * 2;
-	uint32_t *t = calloc(cap, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	for (size_t id = 1; id < v->n_nodes; id++) {
-		const struct node *n = &v->nodes[id];
-		table_put(t, cap, node_hash(n->parent, v->pool + n->name_off, n->name_len),
-		          (uint32_t)id);
-	}
-	free(v->table);
-	v->table = t;
-	v->table_cap = cap;
-	return 0;
-}
-
-/* Add the child NAME of PARENT; the caller checked it is absent and within
- * CP_BUNDLE_MAX_COMPONENT. */
-static int add_child(struct cp_entry_validator *v, uint32_t parent, const char *name, size_t len,
-                     enum cp_entry_type type, uint32_t *out)
-{
-	if (v->n_nodes > CP_BUNDLE_MAX_NAMES)
-		return -E2BIG;
-	if (v->n_nodes == v->cap_nodes) {
-		struct node *n = realloc(v->nodes, 2 * v->cap_nodes * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		v->nodes = n;
-		v->cap_nodes *= 2;
-	}
-	if (len > v->pool_cap - v->pool_len) {
-		size_t cap = v->pool_cap ? v->pool_cap : 4096;
-		while (len > cap - v->pool_len)
-			cap *= 2;
-		char *p = realloc(v->pool, cap);
-		if (!p)
-			return -ENOMEM;
-		v->pool = p;
-		v->pool_cap = cap;
-	}
-	if (2 * (v->n_nodes + 1) > v->table_cap && grow_table(v) < 0)
-		return -ENOMEM;
-	memcpy(v->pool + v->pool_len, name, len);
-	uint32_t id = (uint32_t)v->n_nodes++;
-	v->nodes[id] = (struct node){parent, (uint32_t)v->pool_len, (uint16_t)len, (uint8_t)type};
-	v->pool_len += len;
-	table_put(v->table, v->table_cap, node_hash(parent, name, len), id);
-	*out = id;
-	return 0;
-}
-
-long cp_entry_lookup(const struct cp_entry_validator *v, const char *path, enum cp_entry_type *type)
-{
-	uint32_t id = 0;
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, "/");
-		if (n == 0 || n > CP_BUNDLE_MAX_COMPONENT)
-			return -1;
-		if (!(id = find_child(v, id, p, n)))
-			return -1;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	if (type)
-		*type = (enum cp_entry_type)v->nodes[id].type;
-	return (long)id;
-}
-
-/* The path of node ID relative to the top into BUF. */
-static int node_path(const struct cp_entry_validator *v, uint32_t id, char *buf, size_t size)
-{
-	size_t len = 0;
-	for (uint32_t i = id; i != 0; i = v->nodes[i].parent)
-		len += v->nodes[i].name_len + (len ? 1 : 0);
-	if (len >= size)
-		return -ENAMETOOLONG;
-	buf[len] = '\0';
-	for (uint32_t i = id; i != 0; i = v->nodes[i].parent) {
-		const struct node *n = &v->nodes[i];
-		len -= n->name_len;
-		memcpy(buf + len, v->pool + n->name_off, n->name_len);
-		if (len)
-			buf[--len] = '/';
-	}
-	return 0;
-}
-
-static const char *type_phrase(enum cp_entry_type t)
-{
-	switch (t) {
-	case CP_ENTRY_FILE:
-		return "a file";
-	case CP_ENTRY_DIR:
-		return "a directory";
-	case CP_ENTRY_SYMLINK:
-		return "a symlink";
-	case CP_ENTRY_HARDLINK:
-		return "a hard link";
-	case CP_ENTRY_CHARDEV:
-		return "a character device";
-	case CP_ENTRY_BLOCKDEV:
-		return "a block device";
-	case CP_ENTRY_FIFO:
-		return "a FIFO";
-	case CP_ENTRY_SOCKET:
-		return "a socket";
-	default:
-		return "of an unknown type";
-	}
-}
-
-/* What an entry of a refused type is. */
-static const char *type_noun(enum cp_entry_type t)
-{
-	switch (t) {
-	case CP_ENTRY_CHARDEV:
-		return "character device";
-	case CP_ENTRY_BLOCKDEV:
-		return "block device";
-	case CP_ENTRY_FIFO:
-		return "FIFO";
-	case CP_ENTRY_SOCKET:
-		return "socket";
-	default:
-		return "unsupported file type";
-	}
-}
-
-static int refuse(const struct cp_entry *e, struct cp_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int refuse(const struct cp_entry *e, struct cp_error *err, int code, const char *fmt, ...)
-{
-	char why[600], name[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return cp_error_set(err, code, "refused entry '%s': %s",
-	                    cp_bundle_printable(e->name ? e->name : "", name, sizeof(name)), why);
-}
-
-/* The symlink target T of an entry whose path below the top has DEPTH
- * components (its directory is DEPTH - 1 deep). */
-static int check_symlink(const struct cp_entry *e, size_t depth, struct cp_error *err)
-{
-	const char *t = e->link;
-	char shown[300];
-	if (!t || !*t)
-		return refuse(e, err, EINVAL, "symlink with an empty target");
-	cp_bundle_printable(t, shown, sizeof(shown));
-	if (strlen(t) > CP_BUNDLE_MAX_PATH)
-		return refuse(e, err, EINVAL, "symlink target longer than 4096 bytes");
-	if (has_control(t))
-		return refuse(e, err, EINVAL, "symlink target '%s' has a control character", shown);
-	if (t[0] == '/')
-		return refuse(e, err, EINVAL, "symlink to the absolute path '%s'", shown);
-
-	size_t d = depth - 1;
-	int named = 0;
-	for (const char *p = t; *p;) {
-		size_t n = strcspn(p, "/");
-		int dotdot = n == 2 && p[0] == '.' && p[1] == '.';
-		if (dotdot) {
-			if (named)
-				return refuse(
-				    e, err, EINVAL,
-				    "symlink target '%s' has '..' after a name (only leading "
-				    "'..' are accepted)",
-				    shown);
-			if (d == 0)
-				return refuse(e, err, EINVAL,
-				              "symlink target '%s' leaves the bundle", shown);
-			d--;
-		} else if (n > CP_BUNDLE_MAX_COMPONENT) {
-			return refuse(e, err, EINVAL,
-			              "symlink target '%s' has a component longer than 255 bytes",
-			              shown);
-		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
-			int is_dir;
-			/* At the top, only the bundle's own names are inside it:
-			 * anything else is the user's, beside the unpacked tree. */
-			if (d == 0 && !cp_bundle_top_name(p, n, &is_dir))
-				return refuse(e, err, EINVAL,
-				              "symlink target '%s' leaves the bundle", shown);
-			named = 1;
-			d++;
-		}
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	if (d == 0)
-		return refuse(e, err, EINVAL,
-		              "symlink target '%s' is the directory the bundle is unpacked into",
-		              shown);
-	return 0;
-}
-
-int cp_entry_check(struct cp_entry_validator *v, const struct cp_entry *e,
-                   struct cp_entry_checked *out, struct cp_error *err)
-{
-	const char *name = e->name ? e->name : "";
-	size_t len = strlen(name);
-	const char *why;
-
-	if (++v->n_entries > CP_BUNDLE_MAX_NAMES)
-		return refuse(e, err, E2BIG, "more than %d entries", CP_BUNDLE_MAX_NAMES);
-	if (len == 0)
-		return refuse(e, err, EINVAL, "empty name");
-	if (len > CP_BUNDLE_MAX_PATH)
-		return refuse(e, err, EINVAL, "name longer than %d bytes", CP_BUNDLE_MAX_PATH);
-	if (has_control(name))
-		return refuse(e, err, EINVAL, "control character in the name");
-	if (name[0] == '/')
-		return refuse(e, err, EINVAL, "absolute name");
-	if (e->type == CP_ENTRY_HARDLINK) {
-		char shown[300];
-		return refuse(e, err, EINVAL, "hard link (to '%s')",
-		              cp_bundle_printable(e->link ? e->link : "", shown, sizeof(shown)));
-	}
-	if (e->type != CP_ENTRY_FILE && e->type != CP_ENTRY_DIR && e->type != CP_ENTRY_SYMLINK)
-		return refuse(e, err, EINVAL, "%s", type_noun(e->type));
-	if (e->mode & 07000)
-		return refuse(e, err, EINVAL, "setuid, setgid or sticky bit (mode %04o)",
-		              e->mode & 07777);
-	if (name[len - 1] == '/') {
-		if (e->type != CP_ENTRY_DIR)
-			return refuse(e, err, EINVAL, "name ends in '/' but it is %s",
-			              type_phrase(e->type));
-		len--;
-	}
-
-	/* Components: the first is the top directory. */
-	const char *comp[CP_BUNDLE_MAX_PATH / 2 + 2];
-	size_t clen[CP_BUNDLE_MAX_PATH / 2 + 2], n = 0;
-	for (size_t i = 0; i <= len;) {
-		size_t k = i;
-		while (k < len && name[k] != '/')
-			k++;
-		if ((why = component_problem(name + i, k - i)) != NULL)
-			return refuse(e, err, EINVAL, "%s", why);
-		comp[n] = name + i;
-		clen[n++] = k - i;
-		i = k + 1;
-	}
-	if (!v->top) {
-		if (!(v->top = strndup(comp[0], clen[0])))
-			return cp_error_set(err, ENOMEM, "out of memory");
-	} else if (strlen(v->top) != clen[0] || memcmp(v->top, comp[0], clen[0]) != 0) {
-		char shown[300];
-		return refuse(e, err, EINVAL, "outside the top directory '%s/'",
-		              cp_bundle_printable(v->top, shown, sizeof(shown)));
-	}
-
-	out->type = e->type;
-	out->mode = e->type == CP_ENTRY_FILE  ? (e->mode & 0111 ? 0755 : 0644)
-	            : e->type == CP_ENTRY_DIR ? 0755
-	                                      : 0777;
-	if (n == 1) {
-		if (e->type != CP_ENTRY_DIR)
-			return refuse(e, err, EINVAL, "the top directory is %s",
-			              type_phrase(e->type));
-		v->rel[0] = '\0';
-		out->path = v->rel;
-		out->node = 0;
-		return 0;
-	}
-
-	/* Below the top: one of the bundle's names, of its type. */
-	int top_dir;
-	if (!cp_bundle_top_name(comp[1], clen[1], &top_dir))
-		return refuse(e, err, EINVAL,
-		              "'%.*s' is not a bundle name (core, sysroot/, debug/, manifest.json, "
-		              "run-gdb.sh, corepack.gdb, report.txt)",
-		              (int)clen[1], comp[1]);
-	if (top_dir && n == 2 && e->type != CP_ENTRY_DIR)
-		return refuse(e, err, EINVAL, "'%.*s' must be a directory, not %s", (int)clen[1],
-		              comp[1], type_phrase(e->type));
-	if (!top_dir && n > 2)
-		return refuse(e, err, EINVAL, "below '%.*s', which is a file", (int)clen[1],
-		              comp[1]);
-	if (!top_dir && e->type != CP_ENTRY_FILE)
-		return refuse(e, err, EINVAL, "'%.*s' must be a regular file, not %s", (int)clen[1],
-		              comp[1], type_phrase(e->type));
-
-	/* Every directory on the way must be one: never a symlink (nothing is
-	 * written through one), never a file. */
-	uint32_t id = 0;
-	int r;
-	for (size_t i = 1; i < n; i++) {
-		uint32_t child = find_child(v, id, comp[i], clen[i]);
-		int last = i == n - 1;
-		if (child && !last && v->nodes[child].type != CP_ENTRY_DIR) {
-			enum cp_entry_type t = (enum cp_entry_type)v->nodes[child].type;
-			return refuse(e, err, EINVAL, "%s %s '%.*s'",
-			              t == CP_ENTRY_SYMLINK ? "written through" : "below",
-			              type_phrase(t), (int)(comp[i] + clen[i] - name), name);
-		}
-		if (child && last) {
-			if (v->nodes[child].type == CP_ENTRY_DIR && e->type == CP_ENTRY_DIR) {
-				id = child; /* a directory named again changes nothing */
-				break;
-			}
-			return refuse(e, err, EINVAL, "duplicate: the name is already %s",
-			              type_phrase((enum cp_entry_type)v->nodes[child].type));
-		}
-		if (!child) {
-			if (last && e->type == CP_ENTRY_SYMLINK &&
-			    (r = check_symlink(e, n - 1, err)) < 0)
-				return r;
-			if (last && e->type == CP_ENTRY_FILE) {
-				if (e->size < 0)
-					return refuse(e, err, EINVAL, "negative size");
-				if ((uint64_t)e->size > CP_BUNDLE_MAX_TOTAL - v->total)
-					return refuse(e, err, E2BIG,
-					              "the bundle's files would exceed %llu bytes",
-					              (unsigned long long)CP_BUNDLE_MAX_TOTAL);
-				v->total += (uint64_t)e->size;
-			}
-			r = add_child(v, id, comp[i], clen[i], last ? e->type : CP_ENTRY_DIR,
-			              &child);
-			if (r == -E2BIG)
-				return refuse(e, err, E2BIG, "more than %d names in the bundle",
-				              CP_BUNDLE_MAX_NAMES);
-			if (r < 0)
-				return cp_error_set(err, ENOMEM, "out of memory");
-		}
-		id = child;
-	}
-
-	/* The path below the top, without a trailing '/'. */
-	size_t off = (size_t)(comp[1] - name);
-	memcpy(v->rel, comp[1], len - off);
-	v->rel[len - off] = '\0';
-	out->path = v->rel;
-	out->node = id;
-	/* What holds the process's memory stays private whatever the
-	 * header says. */
-	if (e->type == CP_ENTRY_FILE && cp_bundle_private(out->path))
-		out->mode = CP_BUNDLE_PRIVATE_MODE;
-	return 0;
-}
-
-/* ---- reading ------------------------------------------------------------ */
 
 struct rec {
 	uint8_t digest[32]; /* sha256, or the sparse digest when SPARSE */
@@ -857,7 +267,6 @@ static int finish_entry(struct reader *r, const struct cp_entry_checked *c, stru
 
 static int read_entry(struct reader *r, struct archive_entry *ae)
 {
-	struct cp_error verr = {0};
 	struct cp_entry e = {
 	    .name = archive_entry_pathname(ae),
 	    .type = entry_type(ae),
@@ -867,13 +276,15 @@ static int read_entry(struct reader *r, struct archive_entry *ae)
 	e.link = e.type == CP_ENTRY_HARDLINK  ? archive_entry_hardlink(ae)
 	         : e.type == CP_ENTRY_SYMLINK ? archive_entry_symlink(ae)
 	                                      : NULL;
-	cp_bundle_printable(e.name ? e.name : "", r->entry, sizeof(r->entry));
+	cp_escape(e.name ? e.name : "", r->entry, sizeof(r->entry));
 
 	struct cp_entry_checked c;
-	int rc = cp_entry_check(r->v, &e, &c, &verr);
-	if (rc < 0)
-		return rc == -ENOMEM ? cp_error_set(r->err, ENOMEM, "out of memory")
-		                     : fail(r, -rc, "%s", verr.msg);
+	int rc = cp_entry_check(r->v, &e, &c, r->err);
+	if (rc < 0) {
+		if (rc != -ENOMEM)
+			cp_error_prefix(r->err, "'%s': ", r->shown);
+		return rc;
+	}
 	if (!c.path[0])
 		return 0; /* the top directory: the staging directory stands for it */
 	struct rec *rec = rec_for(r, c.node);
@@ -927,7 +338,7 @@ static int read_entry(struct reader *r, struct archive_entry *ae)
 
 static int path_of(struct reader *r, size_t node, char *buf, size_t size)
 {
-	if (node_path(r->v, (uint32_t)node, buf, size) < 0)
+	if (cp_entry_path(r->v, (uint32_t)node, buf, size) < 0)
 		return cp_error_set(r->err, ENAMETOOLONG, "name too long");
 	return 0;
 }
@@ -949,7 +360,7 @@ static int check_disk(struct reader *r)
 			return fail(r, EINVAL,
 			            "'%s' was replaced by a later entry with another name (a "
 			            "case-insensitive file system?)",
-			            cp_bundle_printable(path, shown, sizeof(shown)));
+			            cp_escape(path, shown, sizeof(shown)));
 	}
 	return 0;
 }
@@ -960,9 +371,9 @@ static int check_disk(struct reader *r)
  * file can take a while as zeros. */
 static int digest_again(struct reader *r, const char *path, int sparse, uint8_t out[32])
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY), rc = 0;
+	int fd = cp_open_regular(path, O_NOFOLLOW, NULL), rc = 0;
 	if (fd < 0)
-		return -errno;
+		return fd;
 	cp_any_digest_init(r->dg, sparse);
 	for (;;) {
 		if (cancelled(r)) {
@@ -995,7 +406,7 @@ static int check_files(struct reader *r, const struct cp_manifest *m, int verify
 		const struct cp_manifest_file *f = &m->files[i];
 		enum cp_entry_type type;
 		long node = cp_entry_lookup(r->v, f->path, &type);
-		cp_bundle_printable(f->path, shown, sizeof(shown));
+		cp_escape(f->path, shown, sizeof(shown));
 		if (node < 0 || type != CP_ENTRY_FILE || (size_t)node >= r->n_recs)
 			return fail(r, EINVAL, "'%s' is listed in the manifest but %s", shown,
 			            node < 0 ? "not in the bundle" : "is not a file in it");
@@ -1013,8 +424,8 @@ static int check_files(struct reader *r, const struct cp_manifest *m, int verify
 			           ? cp_error_set(r->err, EINTR, "interrupted")
 			           : fail(r, -rc, "cannot check '%s': %s", shown, strerror(-rc));
 		if (memcmp(rec->digest, f->sha256, 32) != 0) {
-			cp_sha256_hex(rec->digest, hex);
-			cp_sha256_hex(f->sha256, want);
+			cp_hex(rec->digest, 32, hex);
+			cp_hex(f->sha256, 32, want);
 			return fail(r, EINVAL,
 			            "'%s' does not match the manifest: %s %s, expected %s", shown,
 			            f->sparse ? "sparse_sha256" : "sha256", hex, want);
@@ -1028,7 +439,7 @@ static int check_files(struct reader *r, const struct cp_manifest *m, int verify
 		if (rc < 0)
 			return rc;
 		return fail(r, EINVAL, "'%s' is in the bundle but not listed in the manifest",
-		            cp_bundle_printable(path, shown, sizeof(shown)));
+		            cp_escape(path, shown, sizeof(shown)));
 	}
 	return 0;
 }
@@ -1048,17 +459,15 @@ static int check_objects(struct reader *r, const struct cp_manifest *m)
 				continue;
 			return fail(r, EINVAL,
 			            "'%s' (object '%s') is in the manifest but not in the bundle",
-			            cp_bundle_printable(bp, shown, sizeof(shown)),
-			            cp_bundle_printable(o->path, oshown, sizeof(oshown)));
+			            cp_escape(bp, shown, sizeof(shown)),
+			            cp_escape(o->path, oshown, sizeof(oshown)));
 		}
 	}
 	return 0;
 }
 
-/* Open the bundle file PATH (SHOWN for messages) into *FD; *SIZE is its
- * size when it is a regular file, else 0 (a pipe, a FIFO). */
-static int open_bundle(const char *path, const char *shown, int *fd, uint64_t *size,
-                       struct cp_error *err)
+int cp_bundle_open(const char *path, const char *shown, int *fd, uint64_t *size,
+                   struct cp_error *err)
 {
 	struct stat st;
 	int f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -1082,7 +491,8 @@ static int open_bundle(const char *path, const char *shown, int *fd, uint64_t *s
 static int open_archive(struct reader *r)
 {
 	int rc;
-	if (r->fd < 0 && (rc = open_bundle(r->path, r->shown, &r->fd, &r->file_size, r->err)) < 0)
+	if (r->fd < 0 &&
+	    (rc = cp_bundle_open(r->path, r->shown, &r->fd, &r->file_size, r->err)) < 0)
 		return rc;
 	if (!(r->buf = malloc(READ_BLOCK)) || !(r->a = archive_read_new()))
 		return cp_error_set(r->err, ENOMEM, "out of memory");
@@ -1130,11 +540,12 @@ static int read_entries(struct reader *r)
 	if (!r->have_manifest)
 		return fail(r, EINVAL, "not a corepack bundle: no %s", CP_BUNDLE_MANIFEST);
 
-	struct cp_error merr = {0};
-	rc = cp_manifest_parse(r->manifest, r->manifest_len, &r->c->manifest, &merr);
-	if (rc < 0)
-		return rc == -ENOMEM ? cp_error_set(r->err, ENOMEM, "out of memory")
-		                     : fail(r, -rc, "%s", merr.msg);
+	rc = cp_manifest_parse(r->manifest, r->manifest_len, &r->c->manifest, r->err);
+	if (rc < 0) {
+		if (rc != -ENOMEM)
+			cp_error_prefix(r->err, "'%s': ", r->shown);
+		return rc;
+	}
 	if ((r->disk && (rc = check_disk(r)) < 0) ||
 	    (rc = check_files(r, r->c->manifest, r->disk != NULL)) < 0 ||
 	    (rc = check_objects(r, r->c->manifest)) < 0)
@@ -1143,15 +554,13 @@ static int read_entries(struct reader *r)
 	return 0;
 }
 
-/* cp_bundle_read() of PATH, open as FD (and of FILE_SIZE) when FD >= 0;
- * FD is closed whatever happens. */
-static int read_bundle(const char *path, int fd, uint64_t file_size,
-                       const struct cp_bundle_read_opts *opts, struct cp_bundle_contents **out,
-                       struct cp_error *err)
+int cp_bundle_read_fd(const char *path, int fd, uint64_t file_size,
+                      const struct cp_bundle_read_opts *opts, struct cp_bundle_contents **out,
+                      struct cp_error *err)
 {
 	struct reader r = {.path = path, .o = opts, .err = err, .fd = fd, .file_size = file_size};
 	int cwd = -1, rc;
-	cp_bundle_printable(path, r.shown, sizeof(r.shown));
+	cp_escape(path, r.shown, sizeof(r.shown));
 	if (!(r.c = calloc(1, sizeof(*r.c))) || !(r.dg = malloc(sizeof(*r.dg))) ||
 	    cp_entry_validator_new(&r.v) < 0) {
 		rc = cp_error_set(err, ENOMEM, "out of memory");
@@ -1203,7 +612,7 @@ out:
 int cp_bundle_read(const char *path, const struct cp_bundle_read_opts *opts,
                    struct cp_bundle_contents **out, struct cp_error *err)
 {
-	return read_bundle(path, -1, 0, opts, out, err);
+	return cp_bundle_read_fd(path, -1, 0, opts, out, err);
 }
 
 void cp_bundle_contents_free(struct cp_bundle_contents *c)
@@ -1214,250 +623,4 @@ void cp_bundle_contents_free(struct cp_bundle_contents *c)
 	cp_manifest_free(c->manifest);
 	free(c->report);
 	free(c);
-}
-
-/* ---- unpacking ------------------------------------------------------------ */
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Remove the tree at PATH without following symlinks or leaving its file
- * system.  Best effort: used to clean up. */
-static void remove_tree(const char *path)
-{
-	nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
-static int exists_at(int dfd, const char *name)
-{
-	struct stat st;
-	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-/* Rename without ever replacing: RENAME_NOREPLACE, or where the file
- * system lacks it, a check just before (the window is the caller's own
- * temporary directory's lifetime, not an attacker's). */
-static int move_noreplace(int from, const char *name, int to)
-{
-	if (renameat2(from, name, to, name, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	if (exists_at(to, name))
-		return -EEXIST;
-	return renameat(from, name, to, name) == 0 ? 0 : -errno;
-}
-
-static int write_at(int dfd, const char *name, const char *text, mode_t mode)
-{
-	size_t len = strlen(text);
-	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		return -errno;
-	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		ssize_t n = write(fd, text, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-		text += n;
-		len -= (size_t)n;
-	}
-	return close(fd) == 0 ? 0 : -errno;
-}
-
-/* Our own run-gdb.sh and corepack.gdb in place of the bundle's. */
-static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int sfd,
-                         const struct cp_manifest *m, struct cp_error *err)
-{
-	const struct cp_manifest_object *exe = cp_manifest_executable(m);
-	const char *why, *tdb = o->trust ? m->thread_db_dir : NULL;
-	char s[300];
-	if (exe && (why = cp_scripts_executable_problem(exe->real_path)))
-		return cp_error_set(err, EINVAL,
-		                    "'%s': the executable '%s' cannot be handed to gdb: %s", shown,
-		                    cp_bundle_printable(exe->real_path, s, sizeof(s)), why);
-	if (tdb && (why = cp_scripts_thread_db_dir_problem(tdb)))
-		return cp_error_set(
-		    err, EINVAL,
-		    "'%s': the libthread_db directory '%s' cannot be handed to gdb: %s", shown,
-		    cp_bundle_printable(tdb, s, sizeof(s)), why);
-
-	struct cp_scripts_input in = {
-	    .executable = exe ? exe->real_path : NULL,
-	    .machine = m->core_machine,
-	    .thread_db_dir = tdb,
-	    .trust = o->trust,
-	};
-	struct cp_scripts sc = {0};
-	int r = cp_scripts_render(&in, &sc, err);
-	if (r == 0 && ((r = write_at(sfd, CP_BUNDLE_GDB_SCRIPT, sc.gdb_script, 0644)) < 0 ||
-	               (r = write_at(sfd, CP_BUNDLE_RUN_GDB, sc.run_gdb, 0755)) < 0))
-		cp_error_set(err, -r, "cannot write the gdb scripts: %s", strerror(-r));
-	cp_scripts_free(&sc);
-	return r;
-}
-
-struct install {
-	int dfd, sfd, oldfd;
-	const char *dir;
-	uint8_t moved[16], aside[16];
-};
-
-static void install_undo(struct install *in)
-{
-	for (size_t i = 0; cp_bundle_names[i]; i++)
-		if (in->moved[i] && move_noreplace(in->dfd, cp_bundle_names[i], in->sfd) == 0)
-			in->moved[i] = 0;
-	for (size_t i = 0; cp_bundle_names[i]; i++)
-		if (in->aside[i] && move_noreplace(in->oldfd, cp_bundle_names[i], in->dfd) == 0)
-			in->aside[i] = 0;
-}
-
-/* Move every name from the staging directory into the target; with FORCE,
- * first move the target's own into STAGING/.old (deleted with it). */
-static int install(struct install *in, int force, struct cp_error *err)
-{
-	int r = 0;
-	const char *name = NULL;
-	if (force) {
-		if (mkdirat(in->sfd, ".old", 0700) < 0 ||
-		    (in->oldfd = openat(in->sfd, ".old", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-			return cp_error_set(err, errno, "cannot make room in '%s': %s", in->dir,
-			                    strerror(errno));
-		for (size_t i = 0; (name = cp_bundle_names[i]); i++) {
-			if (!exists_at(in->dfd, name))
-				continue;
-			if ((r = move_noreplace(in->dfd, name, in->oldfd)) < 0) {
-				install_undo(in);
-				return cp_error_set(err, -r, "cannot move '%s/%s' aside: %s",
-				                    in->dir, name, strerror(-r));
-			}
-			in->aside[i] = 1;
-		}
-	}
-	for (size_t i = 0; (name = cp_bundle_names[i]); i++) {
-		if (!exists_at(in->sfd, name))
-			continue;
-		if ((r = move_noreplace(in->sfd, name, in->dfd)) < 0)
-			break;
-		in->moved[i] = 1;
-	}
-	if (r < 0) {
-		install_undo(in);
-		if (r == -EEXIST)
-			return cp_error_set(err, EEXIST,
-			                    "'%s/%s' appeared while unpacking; not replacing it",
-			                    in->dir, name);
-		return cp_error_set(err, -r, "cannot move '%s' into '%s': %s", name, in->dir,
-		                    strerror(-r));
-	}
-	return 0;
-}
-
-int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, struct cp_error *err)
-{
-	const char *dir = o->dir ? o->dir : ".";
-	char shown[300], dshown[300];
-	struct install in = {.dfd = -1, .sfd = -1, .oldfd = -1, .dir = dshown};
-	struct cp_bundle_contents *c = NULL;
-	char *staging = NULL;
-	int created = 0, r, bfd = -1;
-	uint64_t bsize = 0;
-
-	cp_bundle_printable(o->bundle, shown, sizeof(shown));
-	cp_bundle_printable(dir, dshown, sizeof(dshown));
-	/* The bundle first: "cannot open 'x'" says more than "'./core'
-	 * already exists" when x is a typo. */
-	if ((r = open_bundle(o->bundle, shown, &bfd, &bsize, err)) < 0)
-		goto out;
-	in.dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (in.dfd < 0 && errno == ENOENT) {
-		if (mkdir(dir, 0777) < 0) {
-			r = cp_error_set(err, errno, "cannot create directory '%s': %s", dshown,
-			                 strerror(errno));
-			goto out;
-		}
-		created = 1;
-		in.dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	if (in.dfd < 0) {
-		r = cp_error_set(err, errno, "cannot open directory '%s': %s", dshown,
-		                 strerror(errno));
-		goto out;
-	}
-	for (size_t i = 0; !o->force && cp_bundle_names[i]; i++) {
-		if (exists_at(in.dfd, cp_bundle_names[i])) {
-			r = cp_error_set(err, EEXIST, "'%s/%s' already exists; not overwriting it",
-			                 dshown, cp_bundle_names[i]);
-			goto out;
-		}
-	}
-
-	if (asprintf(&staging, "%s/.coreunpack-XXXXXX", dir) < 0) {
-		staging = NULL;
-		r = cp_error_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	if (!mkdtemp(staging)) {
-		r = cp_error_set(err, errno, "cannot create a directory in '%s': %s", dshown,
-		                 strerror(errno));
-		free(staging);
-		staging = NULL;
-		goto out;
-	}
-	struct cp_bundle_read_opts ro = {
-	    .staging = staging,
-	    .cancel = o->cancel,
-	    .progress = o->progress,
-	    .progress_ctx = o->progress_ctx,
-	    .on_entry = o->on_entry,
-	    .entry_ctx = o->entry_ctx,
-	};
-	r = read_bundle(o->bundle, bfd, bsize, &ro, &c, err);
-	bfd = -1; /* closed by read_bundle() */
-	if (r < 0)
-		goto out;
-	if ((in.sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = cp_error_set(err, errno, "cannot open '%s': %s", staging, strerror(errno));
-		goto out;
-	}
-	if ((r = write_scripts(o, shown, in.sfd, c->manifest, err)) < 0)
-		goto out;
-	if (o->cancel && *o->cancel) {
-		r = cp_error_set(err, EINTR, "interrupted");
-		goto out;
-	}
-	r = install(&in, o->force, err);
-out:
-	if (bfd >= 0)
-		close(bfd);
-	if (in.oldfd >= 0)
-		close(in.oldfd);
-	if (in.sfd >= 0)
-		close(in.sfd);
-	if (staging)
-		remove_tree(staging);
-	free(staging);
-	if (in.dfd >= 0)
-		close(in.dfd);
-	if (r < 0 && created)
-		rmdir(dir);
-	if (r < 0) {
-		cp_bundle_contents_free(c);
-		return r;
-	}
-	*out = c;
-	return 0;
 }

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corepack/bundle_read.h"
+#include "corepack/escape.h"
+#include "corepack/hex.h"
 #include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 
@@ -56,14 +57,6 @@ static int fail(struct parser *p, int code, const char *key, const char *fmt, ..
 	                    key ? key : "", why);
 }
 
-static int is_hex(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int is_token(const char *s, size_t len)
 {
 	if (len == 0 || len > 64)
@@ -75,14 +68,6 @@ static int is_token(const char *s, size_t len)
 			return 0;
 	}
 	return 1;
-}
-
-static int has_control(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 1;
-	return 0;
 }
 
 /* A path below one of the bundle's names, as "files" and "bundle_path"
@@ -125,7 +110,7 @@ static int take_str(struct parser *p, const char *key, json_object *v, enum kind
 			why = "is empty";
 		else if (len > CP_BUNDLE_MAX_PATH)
 			why = "is longer than 4096 bytes";
-		else if (has_control(s, len))
+		else if (cp_bundle_has_control(s))
 			why = "has a control character";
 		break;
 	case K_TOKEN:
@@ -140,18 +125,17 @@ static int take_str(struct parser *p, const char *key, json_object *v, enum kind
 		why = rel_problem(s);
 		break;
 	case K_HEX:
-		if (len == 0 || len % 2 || len > 128 || !is_hex(s, len))
+		if (len == 0 || len > 128 || cp_unhex(s, len, NULL) < 0)
 			why = "is not a build-id (lowercase hex, at most 128 digits)";
 		break;
 	case K_SHA:
-		if (len != 64 || !is_hex(s, len))
+		if (len != 64 || cp_unhex(s, len, NULL) < 0)
 			why = "is not a sha256 (64 lowercase hex digits)";
 		break;
 	}
 	if (why) {
 		char shown[160];
-		return fail(p, EINVAL, key, "'%s' %s", cp_bundle_printable(s, shown, sizeof(shown)),
-		            why);
+		return fail(p, EINVAL, key, "'%s' %s", cp_escape(s, shown, sizeof(shown)), why);
 	}
 	if (!(*out = strdup(s)))
 		return cp_error_set(p->err, ENOMEM, "out of memory");
@@ -237,14 +221,6 @@ static int get_array(struct parser *p, json_object *obj, const char *key, size_t
 	return r;
 }
 
-static int one_of(const char *s, const char *const *words)
-{
-	for (; *words; words++)
-		if (strcmp(s, *words) == 0)
-			return 1;
-	return 0;
-}
-
 static int is_object(json_object *o)
 {
 	return o && json_object_is_type(o, json_type_object);
@@ -262,11 +238,14 @@ static void set_where(struct parser *p, const char *fmt, ...)
 static int parse_debug(struct parser *p, json_object *o, struct cp_manifest_debug *d)
 {
 	int64_t size = 0;
+	char *kind = NULL;
 	int r;
 	if (!is_object(o))
 		return fail(p, EINVAL, NULL, "not an object");
-	if ((r = get_str(p, o, "kind", K_TOKEN, OPTIONAL, &d->kind)) < 0 ||
-	    (r = get_str(p, o, "found_by", K_TOKEN, OPTIONAL, &d->found_by)) < 0 ||
+	r = get_str(p, o, "kind", K_TOKEN, OPTIONAL, &kind);
+	d->kind = cp_debug_kind_from_name(kind);
+	free(kind);
+	if (r < 0 || (r = get_str(p, o, "found_by", K_TOKEN, OPTIONAL, &d->found_by)) < 0 ||
 	    (r = get_str(p, o, "origin", K_PATH, OPTIONAL, &d->origin)) < 0 ||
 	    (r = get_str(p, o, "build_id", K_HEX, OPTIONAL, &d->build_id)) < 0 ||
 	    (r = get_str(p, o, "bundle_path", K_REL, REQUIRED, &d->bundle_path)) < 0 ||
@@ -278,33 +257,53 @@ static int parse_debug(struct parser *p, json_object *o, struct cp_manifest_debu
 	return 0;
 }
 
+/* The token KEY of O, checked and mapped by FROM_NAME into *OUT (an enum);
+ * WHAT names it in the message for an unknown one. */
+static int get_enum(struct parser *p, json_object *o, const char *key, const char *what,
+                    int (*from_name)(const char *, void *), void *out)
+{
+	char *token = NULL;
+	int r = get_str(p, o, key, K_TOKEN, REQUIRED, &token);
+	if (r == 0 && from_name(token, out) < 0)
+		r = fail(p, EINVAL, key, "unknown %s '%s'", what, token);
+	free(token);
+	return r;
+}
+
+static int role_from_name(const char *token, void *out)
+{
+	return cp_role_from_name(token, out);
+}
+
+static int status_from_name(const char *token, void *out)
+{
+	return cp_status_from_name(token, out);
+}
+
 static int parse_object(struct parser *p, json_object *o, size_t i, struct cp_manifest_object *m)
 {
-	static const char *const roles[] = {"library", "executable", "interpreter", "thread_db",
-	                                    NULL};
-	static const char *const statuses[] = {"ok",          "mismatch",   "missing",
-	                                       "no-build-id", "unverified", NULL};
 	int64_t size = 0;
+	char *debug_status = NULL;
 	int r;
 	set_where(p, "objects[%zu]", i);
 	if (!is_object(o))
 		return fail(p, EINVAL, NULL, "not an object");
 	if ((r = get_str(p, o, "path", K_PATH, REQUIRED, &m->path)) < 0 ||
-	    (r = get_str(p, o, "role", K_TOKEN, REQUIRED, &m->role)) < 0 ||
-	    (r = get_str(p, o, "status", K_TOKEN, REQUIRED, &m->status)) < 0 ||
+	    (r = get_enum(p, o, "role", "role", role_from_name, &m->role)) < 0 ||
+	    (r = get_enum(p, o, "status", "status", status_from_name, &m->status)) < 0 ||
 	    (r = get_str(p, o, "detail", K_TEXT, OPTIONAL, &m->detail)) < 0 ||
 	    (r = get_str(p, o, "real_path", K_ABS, OPTIONAL, &m->real_path)) < 0 ||
 	    (r = get_str(p, o, "bundle_path", K_REL, OPTIONAL, &m->bundle_path)) < 0 ||
 	    (r = get_str(p, o, "build_id_core", K_HEX, OPTIONAL, &m->build_id_core)) < 0 ||
 	    (r = get_str(p, o, "build_id_file", K_HEX, OPTIONAL, &m->build_id_file)) < 0 ||
-	    (r = get_str(p, o, "debug_status", K_TOKEN, OPTIONAL, &m->debug_status)) < 0 ||
-	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &size)) < 0)
+	    (r = get_str(p, o, "debug_status", K_TOKEN, OPTIONAL, &debug_status)) < 0 ||
+	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &size)) < 0) {
+		free(debug_status);
 		return r;
+	}
+	m->debug_status = cp_debug_status_from_name(debug_status);
+	free(debug_status);
 	m->size = (uint64_t)size;
-	if (!one_of(m->role, roles))
-		return fail(p, EINVAL, "role", "unknown role '%s'", m->role);
-	if (!one_of(m->status, statuses))
-		return fail(p, EINVAL, "status", "unknown status '%s'", m->status);
 	if (m->bundle_path) {
 		/* The packer puts an object at sysroot + its canonical path;
 		 * run-gdb.sh is built on that. */
@@ -354,11 +353,7 @@ static int parse_file(struct parser *p, json_object *o, size_t i, struct cp_mani
 	f->sparse = sparse != NULL;
 	if (sparse)
 		sha = sparse;
-	for (size_t k = 0; k < 32; k++) {
-		unsigned v;
-		sscanf(sha + 2 * k, "%2x", &v);
-		f->sha256[k] = (uint8_t)v;
-	}
+	cp_unhex(sha, 64, f->sha256); /* checked as K_SHA */
 	free(sha);
 	if (strcmp(f->path, CP_BUNDLE_MANIFEST) == 0)
 		return fail(p, EINVAL, "path", "the manifest cannot list itself");
@@ -384,7 +379,7 @@ static int index_files(struct parser *p, struct cp_manifest *m)
 		if (strcmp(a, m->files[m->files_sorted[i]].path) == 0) {
 			char shown[256];
 			return fail(p, EINVAL, "files", "lists '%s' twice",
-			            cp_bundle_printable(a, shown, sizeof(shown)));
+			            cp_escape(a, shown, sizeof(shown)));
 		}
 	}
 	return 0;
@@ -637,16 +632,12 @@ void cp_manifest_free(struct cp_manifest *m)
 	for (size_t i = 0; i < m->n_objects; i++) {
 		struct cp_manifest_object *o = &m->objects[i];
 		free(o->path);
-		free(o->role);
-		free(o->status);
 		free(o->detail);
 		free(o->real_path);
 		free(o->bundle_path);
 		free(o->build_id_core);
 		free(o->build_id_file);
-		free(o->debug_status);
 		for (size_t k = 0; k < o->n_debug; k++) {
-			free(o->debug[k].kind);
 			free(o->debug[k].found_by);
 			free(o->debug[k].origin);
 			free(o->debug[k].build_id);
@@ -685,7 +676,7 @@ const struct cp_manifest_file *cp_manifest_find_file(const struct cp_manifest *m
 const struct cp_manifest_object *cp_manifest_executable(const struct cp_manifest *m)
 {
 	for (size_t i = 0; i < m->n_objects; i++)
-		if (strcmp(m->objects[i].role, "executable") == 0 && m->objects[i].bundle_path)
+		if (m->objects[i].role == CP_ROLE_EXECUTABLE && m->objects[i].bundle_path)
 			return &m->objects[i];
 	return NULL;
 }

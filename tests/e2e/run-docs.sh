@@ -180,8 +180,8 @@ check_limits corepack notes.h:CP_MAX_MAPPINGS notes.h:CP_MAX_NOTES_SIZE notes.h:
 	linkmap.h:CP_LINKMAP_MAX_NAME resolve.h:CP_RESOLVE_MAX_LINKS resolve.h:CP_PATH_MAX \
 	debuginfo.h:CP_BUILD_ID_MAX backtrace.h:CP_BACKTRACE_DEFAULT_THREADS \
 	backtrace.h:CP_BACKTRACE_DEFAULT_FRAMES backtrace.h:CP_BACKTRACE_DEFAULT_TIMEOUT_MS
-check_limits coreunpack bundle_read.h:CP_BUNDLE_MAX_NAMES bundle_read.h:CP_BUNDLE_MAX_PATH \
-	bundle_read.h:CP_BUNDLE_MAX_COMPONENT bundle_read.h:CP_BUNDLE_MAX_TOTAL \
+check_limits coreunpack layout.h:CP_BUNDLE_MAX_NAMES layout.h:CP_BUNDLE_MAX_PATH \
+	layout.h:CP_BUNDLE_MAX_COMPONENT layout.h:CP_BUNDLE_MAX_TOTAL \
 	manifest_read.h:CP_MANIFEST_MAX_SIZE manifest_read.h:CP_MANIFEST_MAX_DEPTH \
 	manifest_read.h:CP_MANIFEST_MAX_OBJECTS manifest_read.h:CP_MANIFEST_MAX_FILES \
 	manifest_read.h:CP_MANIFEST_MAX_DEBUG manifest_read.h:CP_MANIFEST_MAX_WARNINGS \
@@ -204,10 +204,11 @@ c_strings() {
 }
 
 cp_check "the status, role and debug tokens of the code are documented"
-statuses=$(c_strings manifest_read.c 'statuses[]')
-roles=$(c_strings manifest_read.c 'roles[]')
-hows=$(c_strings debuginfo.c 'cp_debug_how_name(enum' | grep -vxE 'none|unknown')
-dstatus=$(c_strings manifest.c 'debug_status(const')
+# One table each in src/common/schema.c, shared by writer and reader.
+statuses=$(c_strings schema.c 'module_statuses[]')
+roles=$(c_strings schema.c 'roles[]')
+hows=$(c_strings schema.c 'debug_hows[]' | grep -vxE 'none|unknown')
+dstatus=$(c_strings schema.c 'debug_statuses[]')
 [[ $(wc -w <<<"$statuses") -ge 5 && $(wc -w <<<"$roles") -ge 4 && $(wc -w <<<"$hows") -ge 4 &&
 	$(wc -w <<<"$dstatus") -ge 4 ]] ||
 	cp_fail "could not read the tokens from the sources: statuses '$statuses' roles '$roles' how '$hows' debug_status '$dstatus'"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corepack/bundle_read.h"
+#include "corepack/entry_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

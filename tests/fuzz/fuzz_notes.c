@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < n.n_threads; i++)
 			sum += (size_t)n.threads[i].pid;
 		(void)sum;
-		cp_notes_release(&n);
+		cp_notes_done(&n);
 	}
 	return 0;
 }

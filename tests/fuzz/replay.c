@@ -10,32 +10,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "corepack/io.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Far above any corpus entry (libFuzzer's -max_len is 4096 by default). */
+#define REPLAY_MAX_INPUT (64u << 20)
 
 static int run_file(const char *path, size_t *count)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
+	struct cp_error err = {0};
+	char *buf;
+	size_t len;
+	if (cp_read_file_capped(path, REPLAY_MAX_INPUT, &buf, &len, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			uint8_t *nb = realloc(buf, cap);
-			if (!nb)
-				abort();
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, len);
+	LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
 	free(buf);
 	(*count)++;
 	return 0;

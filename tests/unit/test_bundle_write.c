@@ -33,6 +33,7 @@
 
 #include "corepack/bundle_write.h"
 #include "corepack/digest.h"
+#include "corepack/io.h"
 #include "corepack/sha256.h"
 
 #define MIB (1024 * 1024)
@@ -122,21 +123,9 @@ static int file_has_holes(const char *path)
 
 static uint8_t *read_whole(const char *path, size_t *len)
 {
-	struct stat st;
-	assert_int_equal(stat(path, &st), 0);
-	uint8_t *buf = malloc((size_t)st.st_size + 1);
-	assert_non_null(buf);
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		assert_true(n > 0);
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return buf;
+	char *text;
+	assert_int_equal(cp_read_file_capped(path, 1u << 30, &text, len, NULL), 0);
+	return (uint8_t *)text;
 }
 
 static void sha256sum_of(const char *path, char hex[65])
@@ -450,11 +439,11 @@ static void check_digest(const char *path, const struct cp_file_digest *d)
 		uint8_t ref[32];
 		uint64_t size;
 		assert_int_equal(cp_digest_file(path, 1, ref, &size, NULL), 0);
-		cp_sha256_hex(ref, want);
+		cp_hex(ref, 32, want);
 	} else {
 		sha256sum_of(path, want);
 	}
-	cp_sha256_hex(d->sha256, got);
+	cp_hex(d->sha256, 32, got);
 	assert_string_equal(got, want);
 }
 

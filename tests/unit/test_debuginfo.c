@@ -30,6 +30,7 @@
 #include "test_skip.h"
 
 #include "corepack/debuginfo.h"
+#include "corepack/io.h"
 #include "corepack/resolve.h"
 
 /* Build-ids given to the linker, so the .build-id names are known. */
@@ -45,13 +46,8 @@ static char g_art[64];
 
 static void hex_to_bytes(const char *hex, uint8_t *out, size_t *len)
 {
-	size_t n = strlen(hex) / 2;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		sscanf(hex + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-	*len = n;
+	assert_int_equal(cp_unhex(hex, strlen(hex), out), 0);
+	*len = strlen(hex) / 2;
 }
 
 /* Run a shell command built from FMT; only fixture paths (mkdtemp names)
@@ -110,16 +106,9 @@ static void write_file(const char *path, const void *data, size_t len)
 
 static void *read_all(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	struct stat st;
-	assert_int_equal(fstat(fd, &st), 0);
-	char *buf = malloc((size_t)st.st_size + 1);
-	assert_non_null(buf);
-	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
+	char *text;
+	assert_int_equal(cp_read_file_capped(path, 1u << 30, &text, len, NULL), 0);
+	return text;
 }
 
 /* Copy artifact NAME to DST (directories made). */

@@ -141,7 +141,7 @@ static void test_plain_is_sha256sum(void **state)
 	uint64_t size;
 	char hex[65];
 	assert_int_equal(cp_digest_file(a, 0, d, &size, NULL), 0);
-	cp_sha256_hex(d, hex);
+	cp_hex(d, 32, hex);
 	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", a);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(fgets(line, sizeof(line), p));

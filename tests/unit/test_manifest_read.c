@@ -157,7 +157,7 @@ static void test_valid(void **state)
 	assert_int_equal(m->truncated, 0);
 	assert_string_equal(m->thread_db_dir, "/usr/lib/x86_64-linux-gnu");
 	assert_int_equal(m->n_objects, 3);
-	assert_string_equal(m->objects[1].status, "unverified");
+	assert_int_equal(m->objects[1].status, CP_STATUS_UNVERIFIED);
 	assert_int_equal(m->objects[1].n_debug, 1);
 	assert_string_equal(m->objects[1].debug[0].bundle_path, "debug/.build-id/93/ac.debug");
 	assert_null(m->objects[2].bundle_path);

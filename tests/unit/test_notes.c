@@ -190,7 +190,7 @@ static void full_core_notes(int is64, int be)
 	assert_int_equal(n.at_entry, 0x401000);
 	assert_int_equal(n.at_base, 0x7f0000000000 & (is64 ? ~0ull : 0xffffffffull));
 	assert_int_equal(n.at_phnum, 0);
-	cp_notes_release(&n);
+	cp_notes_done(&n);
 }
 
 static void test_core64_le(void **state)
@@ -218,7 +218,7 @@ static int parse(struct buf *b, struct cp_error *err)
 	struct cp_notes n;
 	int r = cp_notes_parse(b->d, b->len, b->is64 ? ELFCLASS64 : ELFCLASS32, b->be, &n, err);
 	if (r == 0)
-		cp_notes_release(&n);
+		cp_notes_done(&n);
 	return r;
 }
 
@@ -339,7 +339,7 @@ static void test_unknown_notes_skipped(void **state)
 	assert_int_equal(cp_notes_parse(b.d, b.len, ELFCLASS64, 0, &n, NULL), 0);
 	assert_true(n.have_auxv);
 	assert_false(n.have_file);
-	cp_notes_release(&n);
+	cp_notes_done(&n);
 }
 
 static void test_huge_namesz(void **state)

@@ -24,7 +24,7 @@ static void hash_hex(const void *data, size_t len, char hex[65])
 	cp_sha256_init(&s);
 	cp_sha256_update(&s, data, len);
 	cp_sha256_final(&s, d);
-	cp_sha256_hex(d, hex);
+	cp_hex(d, 32, hex);
 }
 
 /* A vector whole, then byte by byte. */
@@ -40,7 +40,7 @@ static void check_vector(const char *msg, const char *want)
 	for (const char *p = msg; *p; p++)
 		cp_sha256_update(&s, p, 1);
 	cp_sha256_final(&s, d);
-	cp_sha256_hex(d, hex);
+	cp_hex(d, 32, hex);
 	assert_string_equal(hex, want);
 }
 
@@ -91,7 +91,7 @@ static void test_million_a(void **state)
 		off += n;
 	}
 	cp_sha256_final(&s, d);
-	cp_sha256_hex(d, hex);
+	cp_hex(d, 32, hex);
 	assert_string_equal(hex,
 	                    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 	free(a);
@@ -141,7 +141,7 @@ static void test_reuse_after_final(void **state)
 	cp_sha256_final(&s, d);
 	cp_sha256_update(&s, "abc", 3);
 	cp_sha256_final(&s, d);
-	cp_sha256_hex(d, hex);
+	cp_hex(d, 32, hex);
 	assert_string_equal(hex,
 	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

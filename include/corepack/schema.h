@@ -1,0 +1,93 @@
+/*
+ * The manifest's enumerations and their tokens, one table each, shared by
+ * the writer (manifest.c), the reader (manifest_read.c), the listings and
+ * the front ends, and read by tests/e2e/run-docs.sh to check that
+ * doc/bundle-format.md documents every token.  What each value means is
+ * doc/bundle-format.md's (and modules.h's, debuginfo.h's).
+ *
+ * Versioning (layout.h, CP_MANIFEST_VERSION): a reader refuses a status or
+ * a role it does not know; the other tokens may gain values within a
+ * version, so a reader maps an unknown one to the _UNKNOWN value.
+ */
+#ifndef COREPACK_SCHEMA_H
+#define COREPACK_SCHEMA_H
+
+/* "status" of an object. */
+enum cp_module_status {
+	CP_STATUS_OK,          /* build-id in the core equals the file's */
+	CP_STATUS_MISMATCH,    /* the file on disk is not the one that ran */
+	CP_STATUS_MISSING,     /* no file on disk (deleted, removed) */
+	CP_STATUS_NO_BUILD_ID, /* neither the core nor the file has a build-id */
+	CP_STATUS_UNVERIFIED,  /* the file has one, the core's copy was not dumped */
+	CP_STATUS_COUNT
+};
+
+/* "role" of an object. */
+enum cp_module_role {
+	CP_ROLE_LIBRARY,
+	CP_ROLE_EXECUTABLE,
+	CP_ROLE_INTERPRETER,
+	CP_ROLE_THREAD_DB,
+	CP_ROLE_COUNT
+};
+
+/* "names[].source": where a name of an object came from. */
+enum cp_name_source {
+	CP_NAME_NT_FILE,   /* the kernel's NT_FILE note */
+	CP_NAME_LINK_MAP,  /* the loader's link_map in the core's memory */
+	CP_NAME_PT_INTERP, /* the executable's PT_INTERP */
+	CP_NAME_EXECFN,    /* AT_EXECFN, the name the process was started by */
+	CP_NAME_OPTION,    /* corepack -e */
+	CP_NAME_LIBC_DIR,  /* libthread_db beside libc */
+	CP_NAME_SOURCE_COUNT
+};
+
+/* "debug[].found_by": how a debug file was found (gdb's lookup order). */
+enum cp_debug_how {
+	CP_DEBUG_NONE = 0,
+	CP_DEBUG_BUILD_ID,       /* ROOT/.build-id/xx/rest.debug */
+	CP_DEBUG_LINK_SAME_DIR,  /* debuglink name in the object's directory */
+	CP_DEBUG_LINK_DOT_DEBUG, /* OBJDIR/.debug/NAME */
+	CP_DEBUG_LINK_ROOT,      /* ROOT/OBJDIR/NAME */
+	CP_DEBUG_ALT_PATH,       /* dwz alt by its written path */
+	CP_DEBUG_ALT_BUILD_ID,   /* dwz alt by build-id under a root */
+	CP_DEBUG_ALT_DWZ_DIR,    /* dwz alt by ROOT + part after "/.dwz/" */
+	CP_DEBUG_HOW_COUNT
+};
+
+/* "debug_status" of an object. */
+enum cp_debug_status {
+	CP_DEBUG_STATUS_FOUND,             /* a separate debug file (and its dwz alt) */
+	CP_DEBUG_STATUS_FOUND_WITHOUT_DWZ, /* the debug file's dwz alt file is missing */
+	CP_DEBUG_STATUS_IN_OBJECT,         /* the object carries its own DWARF */
+	CP_DEBUG_STATUS_NONE,              /* none found */
+	CP_DEBUG_STATUS_NOT_SEARCHED,      /* --no-debug */
+	CP_DEBUG_STATUS_NOT_PACKED,        /* the object itself is not packed */
+	CP_DEBUG_STATUS_UNKNOWN,           /* reader: absent, or a token it does not know */
+};
+
+/* "debug[].kind". */
+enum cp_debug_kind {
+	CP_DEBUG_KIND_DEBUG,   /* the separate debug file */
+	CP_DEBUG_KIND_DWZ,     /* its dwz alt file */
+	CP_DEBUG_KIND_UNKNOWN, /* reader: absent, or a token it does not know */
+};
+
+/* Token of a value ("ok", "executable", "link_map", "build-id", "found",
+ * "dwz"); "unknown" for a value outside the enumeration (and "none" for
+ * CP_DEBUG_NONE). */
+const char *cp_status_name(enum cp_module_status s);
+const char *cp_role_name(enum cp_module_role r);
+const char *cp_name_source_name(enum cp_name_source s);
+const char *cp_debug_how_name(enum cp_debug_how how);
+const char *cp_debug_status_name(enum cp_debug_status s);
+const char *cp_debug_kind_name(enum cp_debug_kind k);
+
+/* The value of TOKEN into *OUT; -EINVAL when TOKEN is none of them. */
+int cp_status_from_name(const char *token, enum cp_module_status *out);
+int cp_role_from_name(const char *token, enum cp_module_role *out);
+/* The value of TOKEN, or the _UNKNOWN value (TOKEN may be NULL). */
+enum cp_debug_status cp_debug_status_from_name(const char *token);
+enum cp_debug_kind cp_debug_kind_from_name(const char *token);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * The bundle's output file (outfile.h): a temporary file beside the output
+ * that only cp_outfile_commit() moves into place, so no failure,
+ * interruption or full disk ever leaves a partial bundle under the
+ * output's name; or, for an existing character device or FIFO given with
+ * force, the output itself.
+ *
+ * Choices worth knowing:
+ *  - An existing output is never replaced without force.  With force, a
+ *    regular file is replaced by rename(); without it, the bundle is moved
+ *    in with link() (renameat2(RENAME_NOREPLACE) where the filesystem has
+ *    no hard links), so an output created meanwhile is not replaced.
+ *  - An output that exists and is a character device or a FIFO (with
+ *    force: /dev/full, /dev/stdout on a terminal or pipe, a named pipe) is
+ *    written directly, without a temporary file or rename: a temporary
+ *    file in /dev renamed over the device would replace the device node.
+ *    A failure may then leave part of a stream in the pipe; the reader
+ *    sees a truncated archive.  Any other non-regular output (a directory,
+ *    a socket) is refused.
+ *  - The bundle is created mode 0600 (mkstemp's), as the kernel creates a
+ *    core: it holds the crashed process's memory.
+ *  - The temporary file is written back as it grows (note_written()), so
+ *    packing a core neither leaves the machine hundreds of megabytes of
+ *    dirty pages nor keeps the bundle in its page cache.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "outfile.h"
+
+/* The bundle is written back and dropped from the page cache as it grows,
+ * this much at a time (see note_written()). */
+#define WRITEBACK_CHUNK (8ULL << 20)
+
+/* The output's directory exists, is one, and we may create files in it
+ * (the temporary file and the link to the output name). */
+static int check_output_dir(const char *output, struct cp_error *err)
+{
+	const char *slash = strrchr(output, '/');
+	char *dir =
+	    slash ? strndup(output, slash == output ? 1 : (size_t)(slash - output)) : strdup(".");
+	if (!dir)
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
+
+	struct stat st;
+	int r = 0;
+	if (stat(dir, &st) < 0)
+		r = cp_error_set(err, errno, "cannot write '%s': directory '%s': %s", output, dir,
+		                 strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		r = cp_error_set(err, ENOTDIR, "cannot write '%s': '%s' is not a directory", output,
+		                 dir);
+	else if (access(dir, W_OK | X_OK) < 0)
+		r = cp_error_set(err, errno, "cannot write '%s': directory '%s': %s", output, dir,
+		                 strerror(errno));
+	free(dir);
+	return r;
+}
+
+int cp_outfile_check(const char *output, int force, int *direct, struct cp_error *err)
+{
+	struct stat st;
+	if (direct)
+		*direct = 0;
+	/* lstat: a dangling symlink is a name taken too (link() would fail
+	 * on it after all the work). */
+	if (lstat(output, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return check_output_dir(output, err);
+		return cp_error_set(err, errno, "cannot write '%s': %s", output, strerror(errno));
+	}
+	if (!force)
+		return cp_error_set(err, EEXIST, "'%s' already exists", output);
+	if (S_ISLNK(st.st_mode) && stat(output, &st) < 0)
+		return check_output_dir(output, err); /* replaced by rename() */
+	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		if (direct)
+			*direct = 1;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return cp_error_set(err, EINVAL, "cannot write '%s': not a regular file", output);
+	return check_output_dir(output, err);
+}
+
+static int create_temp(struct cp_outfile *f, struct cp_error *err)
+{
+	const char *slash = strrchr(f->output, '/');
+	const char *base = slash ? slash + 1 : f->output;
+	int dirlen = slash ? (int)(slash - f->output) + 1 : 0;
+
+	if (asprintf(&f->tmp, "%.*s.%s.XXXXXX", dirlen, f->output, base) < 0) {
+		f->tmp = NULL;
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", f->output,
+		                    strerror(ENOMEM));
+	}
+	f->fd = mkostemp(f->tmp, O_CLOEXEC);
+	if (f->fd < 0) {
+		int e = errno;
+		free(f->tmp);
+		f->tmp = NULL;
+		return cp_error_set(err, e, "cannot create a temporary file for '%s': %s",
+		                    f->output, strerror(e));
+	}
+	return 0;
+}
+
+int cp_outfile_open(struct cp_outfile *f, const char *output, int force, int direct,
+                    struct cp_error *err)
+{
+	*f = (struct cp_outfile){.fd = -1, .force = force};
+	if (!(f->output = strdup(output)))
+		return cp_error_set(err, ENOMEM, "cannot write '%s': %s", output, strerror(ENOMEM));
+	if (direct) {
+		f->fd = open(output, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (f->fd < 0)
+			return cp_error_set(err, errno, "cannot open '%s': %s", output,
+			                    strerror(errno));
+		return 0;
+	}
+	return create_temp(f, err);
+}
+
+/*
+ * A bundle is hundreds of megabytes written once.  Left to the kernel, it
+ * becomes that much dirty page cache, flushed in a burst at the end (which
+ * commit's fsync() then waits for whole) and kept cached after.  So each
+ * WRITEBACK_CHUNK is handed to writeback as soon as it is written, and the
+ * one before it is waited for and dropped from the cache: dirty pages stay
+ * under two chunks, the disk writes while zstd compresses, and the final
+ * fsync() has little left to wait for.  sync_file_range()'s wait consumes a
+ * writeback error that fsync() would then not see, so the first one is
+ * kept for commit to report.  Only for the temporary file: a device or
+ * FIFO output is left alone.
+ */
+static void note_written(struct cp_outfile *f, size_t n)
+{
+	f->written += n;
+	if (!f->tmp || f->writeback_off)
+		return;
+	while (f->written - f->flushed >= WRITEBACK_CHUNK) {
+		int r = sync_file_range(f->fd, (off_t)f->flushed, (off_t)WRITEBACK_CHUNK,
+		                        SYNC_FILE_RANGE_WRITE);
+		if (r == 0 && f->flushed >= WRITEBACK_CHUNK) {
+			off_t prev = (off_t)(f->flushed - WRITEBACK_CHUNK);
+			r = sync_file_range(f->fd, prev, (off_t)WRITEBACK_CHUNK,
+			                    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+			                        SYNC_FILE_RANGE_WAIT_AFTER);
+			if (r == 0)
+				posix_fadvise(f->fd, prev, (off_t)WRITEBACK_CHUNK,
+				              POSIX_FADV_DONTNEED);
+		}
+		if (r < 0) {
+			if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
+			    errno != ESPIPE)
+				f->writeback_errno = errno;
+			f->writeback_off = 1;
+			return;
+		}
+		f->flushed += WRITEBACK_CHUNK;
+	}
+}
+
+int cp_outfile_write(struct cp_outfile *f, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(f->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+		note_written(f, (size_t)n);
+	}
+	return 0;
+}
+
+/* The new name is in place; make that survive a crash too.  Failing here
+ * would report an error for a bundle that exists, so errors are ignored. */
+static void sync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir)
+		return;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+static int move_into_place(struct cp_outfile *f, struct cp_error *err)
+{
+	if (f->force) {
+		if (rename(f->tmp, f->output) < 0)
+			return cp_error_set(err, errno, "cannot rename '%s' to '%s': %s", f->tmp,
+			                    f->output, strerror(errno));
+	} else if (link(f->tmp, f->output) == 0) {
+		/* Both names are ours now; the temporary one going is all
+		 * that matters and a failure leaves nothing wrong behind. */
+		unlink(f->tmp);
+	} else if (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) {
+		/* No hard links here (vfat, some FUSE): atomic no-replace
+		 * rename instead. */
+		if (renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->output, RENAME_NOREPLACE) < 0)
+			return cp_error_set(err, errno, "cannot write '%s': %s", f->output,
+			                    strerror(errno));
+	} else {
+		return cp_error_set(err, errno, "cannot write '%s': %s", f->output,
+		                    strerror(errno));
+	}
+	free(f->tmp);
+	f->tmp = NULL;
+	sync_dir_of(f->output);
+	return 0;
+}
+
+int cp_outfile_commit(struct cp_outfile *f, struct cp_error *err)
+{
+	int r = 0;
+	if (f->writeback_errno)
+		r = cp_error_set(err, f->writeback_errno, "cannot write '%s': %s", f->output,
+		                 strerror(f->writeback_errno));
+	if (r == 0 && f->tmp && fsync(f->fd) < 0)
+		r = cp_error_set(err, errno, "cannot write '%s': %s", f->output, strerror(errno));
+	if (r == 0) {
+		int fd = f->fd;
+		f->fd = -1;
+		if (close(fd) < 0)
+			r = cp_error_set(err, errno, "cannot write '%s': %s", f->output,
+			                 strerror(errno));
+	}
+	if (r == 0 && f->tmp)
+		r = move_into_place(f, err);
+	return r;
+}
+
+void cp_outfile_done(struct cp_outfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp)
+		unlink(f->tmp);
+	free(f->tmp);
+	free(f->output);
+	*f = (struct cp_outfile){.fd = -1};
+}

@@ -1,0 +1,53 @@
+/*
+ * The bundle's output file, for the bundle writer (internal to cp_pack):
+ * the checks on the output name before any work, a temporary file beside
+ * the output (mode 0600) written back to disk as it grows, and its commit
+ * (fsync, then moved to the output name without replacing an output that
+ * appeared meanwhile unless forced) or removal.  An existing character
+ * device or FIFO given with force is written in place instead.
+ */
+#ifndef COREPACK_OUTFILE_H
+#define COREPACK_OUTFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corepack/error.h"
+
+struct cp_outfile {
+	char *output; /* the output name (owned) */
+	char *tmp;    /* the temporary file; NULL when writing straight to a
+	               * device or FIFO, and once committed */
+	int fd;
+	int force; /* replace an existing output */
+	/* Writeback of the temporary file as it grows: bytes written, bytes
+	 * handed to writeback, and its first failure (commit reports it). */
+	uint64_t written, flushed;
+	int writeback_errno;
+	int writeback_off; /* the filesystem has no sync_file_range() */
+};
+
+/* What cp_bundle_output_check() documents (bundle_write.h). */
+int cp_outfile_check(const char *output, int force, int *direct, struct cp_error *err);
+
+/* Open OUTPUT for writing: the device or FIFO itself when DIRECT (from
+ * cp_outfile_check()), else a new temporary file beside it.  Errors name
+ * OUTPUT (errno from open() or mkostemp(), -ENOMEM).  F is to be given to
+ * cp_outfile_done() whatever this returns. */
+int cp_outfile_open(struct cp_outfile *f, const char *output, int force, int direct,
+                    struct cp_error *err);
+
+/* Write all LEN bytes of BUF; 0 or -errno. */
+int cp_outfile_write(struct cp_outfile *f, const void *buf, size_t len);
+
+/* Report a writeback error, fsync the temporary file, close it and move it
+ * to the output name (-EEXIST when an output appeared meanwhile and not
+ * force).  A full disk typically shows here (-ENOSPC).  Then
+ * cp_outfile_done(). */
+int cp_outfile_commit(struct cp_outfile *f, struct cp_error *err);
+
+/* Close, remove the temporary file if it is still there, and free F's
+ * contents. */
+void cp_outfile_done(struct cp_outfile *f);
+
+#endif

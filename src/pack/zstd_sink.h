@@ -1,0 +1,40 @@
+/*
+ * The bundle writer's zstd compression (internal to cp_pack): libzstd's
+ * streaming compressor with worker threads and a bounded job size, writing
+ * its frames to the output file (outfile.h).
+ */
+#ifndef COREPACK_ZSTD_SINK_H
+#define COREPACK_ZSTD_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zstd.h>
+
+#include "corepack/bundle_write.h"
+#include "corepack/error.h"
+#include "outfile.h"
+
+struct cp_zstd_sink {
+	ZSTD_CCtx *zc;
+	uint8_t *zout; /* one output block */
+	size_t zout_size;
+};
+
+/* Set up Z for OPTS' level (default 3) and threads (default: online CPUs,
+ * at most 256; one when libzstd has no threads).  Errors name OUTPUT:
+ * -ENOMEM, -EINVAL (a level libzstd refuses).  Z is to be given to
+ * cp_zstd_sink_done() whatever this returns. */
+int cp_zstd_sink_init(struct cp_zstd_sink *z, const struct cp_bundle_opts *opts, const char *output,
+                      struct cp_error *err);
+
+/* Compress LEN bytes of IN into OUT; END finishes the frame.  Returns 0,
+ * -EIO with *ZERR set to libzstd's message, or -errno of a write with
+ * *ZERR NULL. */
+int cp_zstd_sink_feed(struct cp_zstd_sink *z, struct cp_outfile *out, const void *in, size_t len,
+                      int end, const char **zerr);
+
+/* Free Z's contents. */
+void cp_zstd_sink_done(struct cp_zstd_sink *z);
+
+#endif
