@@ -6,6 +6,14 @@
  * force, the output itself.
  *
  * Choices worth knowing:
+ *  - The temporary file has no name (O_TMPFILE) where the filesystem
+ *    allows it and the file can be named later (linkat() through
+ *    /proc/self/fd, or AT_EMPTY_PATH with CAP_DAC_READ_SEARCH): killed
+ *    with SIGKILL, by the OOM killer or a reboot, corepack then leaves
+ *    nothing behind, as the kernel frees an unnamed file with its last
+ *    descriptor.  Elsewhere (a filesystem without O_TMPFILE, no /proc) it
+ *    is a hidden file ".NAME.XXXXXX" beside the output, removed on any
+ *    error or signal corepack can catch, but left by SIGKILL.
  *  - An existing output is never replaced without force.  With force, a
  *    regular file is replaced by rename(); without it, the bundle is moved
  *    in with link() (renameat2(RENAME_NOREPLACE) where the filesystem has
@@ -25,9 +33,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,11 +98,58 @@ int cp_outfile_check(const char *output, int force, int *direct, struct cp_error
 	return check_output_dir(output, err);
 }
 
+/* The directory of OUTPUT ("." for a bare name); NULL on ENOMEM. */
+static char *dir_of(const char *output)
+{
+	const char *slash = strrchr(output, '/');
+	return slash ? strndup(output, slash == output ? 1 : (size_t)(slash - output)) : strdup(".");
+}
+
+/* A name for the unnamed file FD that linkat() can follow, into BUF. */
+static void proc_fd_name(int fd, char *buf, size_t size)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+}
+
+/*
+ * An unnamed file (O_TMPFILE) in the output's directory, if the filesystem
+ * makes one and it can be given a name at commit: -EOPNOTSUPP otherwise,
+ * for the caller to fall back to a named one.
+ */
+static int create_unnamed(struct cp_outfile *f)
+{
+	char *dir = dir_of(f->output);
+	if (!dir)
+		return -ENOMEM;
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	free(dir);
+	if (fd < 0)
+		return -EOPNOTSUPP;
+	/* Named through /proc/self/fd (any user) or AT_EMPTY_PATH (with
+	 * CAP_DAC_READ_SEARCH): without /proc, only the second. */
+	char proc[64];
+	struct stat st;
+	proc_fd_name(fd, proc, sizeof(proc));
+	if (stat(proc, &st) < 0 && geteuid() != 0) {
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	f->fd = fd;
+	f->unnamed = 1;
+	return 0;
+}
+
 static int create_temp(struct cp_outfile *f, struct cp_error *err)
 {
 	const char *slash = strrchr(f->output, '/');
 	const char *base = slash ? slash + 1 : f->output;
 	int dirlen = slash ? (int)(slash - f->output) + 1 : 0;
+
+	int r = create_unnamed(f);
+	if (r == 0 || r == -ENOMEM)
+		return r == 0 ? 0
+		              : cp_error_set(err, ENOMEM, "cannot write '%s': %s", f->output,
+		                             strerror(ENOMEM));
 
 	if (asprintf(&f->tmp, "%.*s.%s.XXXXXX", dirlen, f->output, base) < 0) {
 		f->tmp = NULL;
@@ -123,6 +180,7 @@ int cp_outfile_open(struct cp_outfile *f, const char *output, int force, int dir
 			                    strerror(errno));
 		return 0;
 	}
+	f->temp = 1;
 	return create_temp(f, err);
 }
 
@@ -141,7 +199,7 @@ int cp_outfile_open(struct cp_outfile *f, const char *output, int force, int dir
 static void note_written(struct cp_outfile *f, size_t n)
 {
 	f->written += n;
-	if (!f->tmp || f->writeback_off)
+	if (!f->temp || f->writeback_off)
 		return;
 	while (f->written - f->flushed >= WRITEBACK_CHUNK) {
 		int r = sync_file_range(f->fd, (off_t)f->flushed, (off_t)WRITEBACK_CHUNK,
@@ -186,8 +244,7 @@ int cp_outfile_write(struct cp_outfile *f, const void *buf, size_t len)
  * would report an error for a bundle that exists, so errors are ignored. */
 static void sync_dir_of(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	char *dir = dir_of(path);
 	if (!dir)
 		return;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -196,6 +253,65 @@ static void sync_dir_of(const char *path)
 		close(fd);
 	}
 	free(dir);
+}
+
+/* Link the unnamed file FD at NAME; 0 or -errno (-EEXIST: NAME is taken). */
+static int link_fd(int fd, const char *name)
+{
+	char proc[64];
+	proc_fd_name(fd, proc, sizeof(proc));
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -EEXIST;
+	if (linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	return -errno;
+}
+
+/*
+ * Give the unnamed file its name: the output itself when it must not be
+ * replaced (an output created meanwhile makes it fail, -EEXIST); with
+ * force, a fresh hidden name renamed over the output, so the output is
+ * replaced at once, never missing.
+ */
+static int link_unnamed(struct cp_outfile *f, struct cp_error *err)
+{
+	int r;
+	if (!f->force) {
+		if ((r = link_fd(f->fd, f->output)) < 0)
+			return cp_error_set(err, -r, "cannot write '%s': %s", f->output,
+			                    strerror(-r));
+		sync_dir_of(f->output);
+		return 0;
+	}
+	const char *slash = strrchr(f->output, '/');
+	const char *base = slash ? slash + 1 : f->output;
+	int dirlen = slash ? (int)(slash - f->output) + 1 : 0;
+	char *tmp = NULL;
+	r = -EEXIST;
+	for (unsigned i = 0; i < 100 && r == -EEXIST; i++) {
+		free(tmp);
+		uint32_t salt = 0;
+		if (getrandom(&salt, sizeof(salt), GRND_NONBLOCK) != sizeof(salt))
+			salt = (uint32_t)getpid() * 2654435761u + i;
+		if (asprintf(&tmp, "%.*s.%s.%08" PRIx32, dirlen, f->output, base, salt) < 0) {
+			tmp = NULL;
+			r = -ENOMEM;
+			break;
+		}
+		r = link_fd(f->fd, tmp);
+	}
+	if (r == 0 && rename(tmp, f->output) < 0) {
+		r = -errno;
+		unlink(tmp);
+	}
+	if (r < 0)
+		r = cp_error_set(err, -r, "cannot write '%s': %s", f->output, strerror(-r));
+	else
+		sync_dir_of(f->output);
+	free(tmp);
+	return r;
 }
 
 static int move_into_place(struct cp_outfile *f, struct cp_error *err)
@@ -230,8 +346,10 @@ int cp_outfile_commit(struct cp_outfile *f, struct cp_error *err)
 	if (f->writeback_errno)
 		r = cp_error_set(err, f->writeback_errno, "cannot write '%s': %s", f->output,
 		                 strerror(f->writeback_errno));
-	if (r == 0 && f->tmp && fsync(f->fd) < 0)
+	if (r == 0 && f->temp && fsync(f->fd) < 0)
 		r = cp_error_set(err, errno, "cannot write '%s': %s", f->output, strerror(errno));
+	if (r == 0 && f->unnamed)
+		r = link_unnamed(f, err);
 	if (r == 0) {
 		int fd = f->fd;
 		f->fd = -1;

@@ -1,9 +1,10 @@
 /*
  * The bundle's output file, for the bundle writer (internal to cp_pack):
  * the checks on the output name before any work, a temporary file beside
- * the output (mode 0600) written back to disk as it grows, and its commit
- * (fsync, then moved to the output name without replacing an output that
- * appeared meanwhile unless forced) or removal.  An existing character
+ * the output (mode 0600; unnamed, O_TMPFILE, where the filesystem allows)
+ * written back to disk as it grows, and its commit (fsync, then linked or
+ * moved to the output name without replacing an output that appeared
+ * meanwhile unless forced) or removal.  An existing character
  * device or FIFO given with force is written in place instead.
  */
 #ifndef COREPACK_OUTFILE_H
@@ -16,9 +17,12 @@
 
 struct cp_outfile {
 	char *output; /* the output name (owned) */
-	char *tmp;    /* the temporary file; NULL when writing straight to a
-	               * device or FIFO, and once committed */
+	char *tmp;    /* the named temporary file; NULL when writing straight
+	               * to a device or FIFO, to an unnamed file, and once
+	               * committed */
 	int fd;
+	int temp;    /* writing a temporary file (named or not) */
+	int unnamed; /* it has no name (O_TMPFILE) until commit links it */
 	int force; /* replace an existing output */
 	/* Writeback of the temporary file as it grows: bytes written, bytes
 	 * handed to writeback, and its first failure (commit reports it). */

@@ -302,6 +302,24 @@ cp_kill_waiting() {
 	exec {CP_GO_FD}>&- {CP_READY_FD}>&-
 }
 
+# cp_wait_writing PID DIR: wait (at most 10 s) until process PID has a file
+# of DIR open for writing with data in it: corepack's temporary bundle,
+# unnamed (O_TMPFILE: "DIR/#INODE (deleted)") or hidden (".NAME.XXXXXX").
+# Fails (status 1) when it does not, or when PID ends first.
+cp_wait_writing() {
+	local pid=$1 dir fd t i
+	dir=$(cd "$2" && pwd -P)
+	for ((i = 0; i < 200; i++)); do
+		[[ -d /proc/$pid/fd ]] || return 1
+		for fd in /proc/"$pid"/fd/*; do
+			t=$(readlink "$fd" 2>/dev/null) || continue
+			[[ $t == "$dir"/* && $(stat -L -c %s "$fd" 2>/dev/null || echo 0) -gt 0 ]] && return 0
+		done
+		sleep 0.05
+	done
+	return 1
+}
+
 # --- packing and extracting ---------------------------------------------
 
 # cp_pack CORE BUNDLE [OPTION...]: run corepack, require exit 0.  Its stdout

@@ -27,17 +27,13 @@ script -qec "'$COREPACK' -q -f --no-backtrace --level 1 '$core' -o '$out/c.tar.z
 if grep -aq 'MiB/s' "$out/tty-q.log"; then cp_fail "-q still shows progress" "$out/tty-q.log"; fi
 rm -f "$out"/*.tar.zst
 
-# interrupt SIGNAL: start a slow pack, wait until its temporary file exists,
-# send SIGNAL, expect exit 1, one message, nothing left.
+# interrupt SIGNAL: start a slow pack, wait until it writes its temporary
+# file, send SIGNAL, expect exit 1, one message, nothing left.
 interrupt() {
-	local sig=$1 pid st=0 i nice_field
+	local sig=$1 pid st=0 nice_field
 	"$COREPACK" --nice --no-backtrace --level 9 -j1 "$core" -o "$out/x.tar.zst" >/dev/null 2>"$out/int.err" &
 	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		compgen -G "$out/.x.tar.zst.*" >/dev/null && break
-		sleep 0.05
-	done
-	compgen -G "$out/.x.tar.zst.*" >/dev/null || cp_fail "no temporary file appeared beside the output"
+	cp_wait_writing "$pid" "$out" || cp_fail "no temporary file appeared beside the output"
 	if [[ $sig == INT ]]; then
 		# field 19 of /proc/PID/stat is the nice value
 		nice_field=$(awk '{print $19}' "/proc/$pid/stat")

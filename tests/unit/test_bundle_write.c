@@ -778,8 +778,9 @@ static void test_abort_leaves_nothing(void **state)
 	struct cp_error err = {0};
 
 	assert_int_equal(cp_bundle_writer_open(out, "t", NULL, &w, &err), 0);
-	/* The temporary file lives beside the output while writing. */
-	assert_int_equal(count_dir(s->dir), 1);
+	/* The temporary file lives beside the output while writing: unnamed
+	 * (O_TMPFILE) where the filesystem allows, else a hidden name. */
+	assert_true(count_dir(s->dir) <= 1);
 	assert_int_equal(cp_bundle_add_dir(w, "d", &err), 0);
 	assert_int_equal(cp_bundle_add_buffer(w, "d/f", "abc", 3, 0644, &err), 0);
 	cp_bundle_writer_abort(w);
