@@ -102,7 +102,8 @@ int cp_outfile_check(const char *output, int force, int *direct, struct cp_error
 static char *dir_of(const char *output)
 {
 	const char *slash = strrchr(output, '/');
-	return slash ? strndup(output, slash == output ? 1 : (size_t)(slash - output)) : strdup(".");
+	return slash ? strndup(output, slash == output ? 1 : (size_t)(slash - output))
+	             : strdup(".");
 }
 
 /* A name for the unnamed file FD that linkat() can follow, into BUF. */

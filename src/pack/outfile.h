@@ -23,7 +23,7 @@ struct cp_outfile {
 	int fd;
 	int temp;    /* writing a temporary file (named or not) */
 	int unnamed; /* it has no name (O_TMPFILE) until commit links it */
-	int force; /* replace an existing output */
+	int force;   /* replace an existing output */
 	/* Writeback of the temporary file as it grows: bytes written, bytes
 	 * handed to writeback, and its first failure (commit reports it). */
 	uint64_t written, flushed;
