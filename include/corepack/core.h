@@ -15,6 +15,9 @@
 #include "corepack/notes.h"
 
 #define CP_MAX_PHNUM (1u << 22)
+/* The largest file there can be (off_t): offsets and sizes a core gives
+ * are cut to it. */
+#define CP_MAX_FILE_SIZE ((uint64_t)INT64_MAX)
 /* Section headers: a gcore core has one per mapping and a few more (and
  * NT_FILE, with its own cap CP_MAX_MAPPINGS, one entry per mapping). */
 #define CP_MAX_SHNUM (CP_MAX_MAPPINGS + 16u)
@@ -35,8 +38,10 @@ struct cp_core {
 	/* PT_LOAD segments, sorted by vaddr. */
 	struct cp_segment *loads;
 	size_t n_loads;
-	/* Bytes of PT_LOAD data the headers promise beyond the end of the file
-	 * (a core cut short by ulimit or a full disk), and the size promised. */
+	/* The size the PT_LOAD segments promise (the end of the last one's
+	 * data), and how much of it lies beyond the end of the file (a core
+	 * cut short by ulimit or a full disk): both at most CP_MAX_FILE_SIZE,
+	 * missing_bytes at most expected_size. */
 	uint64_t missing_bytes;
 	uint64_t expected_size;
 	uint64_t notes_size;   /* PT_NOTE bytes, all segments */

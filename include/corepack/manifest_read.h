@@ -23,7 +23,8 @@
 #define CP_MANIFEST_MAX_FILES 200000 /* = CP_BUNDLE_MAX_NAMES */
 #define CP_MANIFEST_MAX_DEBUG 16     /* debug files per object */
 #define CP_MANIFEST_MAX_WARNINGS 10000
-#define CP_MANIFEST_MAX_TEXT 16384 /* bytes in a free-text string */
+#define CP_MANIFEST_MAX_TEXT 16384  /* bytes in a free-text string */
+#define CP_MANIFEST_MAX_SIGNAL 1024 /* core.signal */
 
 /* Strings are NUL-terminated, free of NUL bytes, NULL when absent or null.
  * Free-text fields (marked "text") may hold control characters: escape

@@ -41,7 +41,11 @@ struct cp_notes {
 
 	/* NT_PRPSINFO */
 	int have_prpsinfo;
-	int32_t pid, ppid;
+	uint32_t pid, ppid;
+	/* pr_uid and pr_gid: the crashed process's real ids, when the layout
+	 * is one we know (have_owner) */
+	int have_owner;
+	uint32_t uid, gid;
 	char fname[17];  /* NUL-terminated */
 	char psargs[81]; /* NUL-terminated */
 

@@ -195,16 +195,16 @@ static int read_phdrs(struct cp_core *c, const GElf_Ehdr *h, struct cp_error *er
 			if ((r = read_notes(c, &ph, err)) < 0)
 				return r;
 		} else if (ph.p_type == PT_LOAD) {
-			if (off + filesz > c->expected_size)
+			/* No file holds more than CP_MAX_FILE_SIZE bytes (off_t):
+			 * data promised past it cannot exist, so the promise is
+			 * cut there, and every size derived from it stays a
+			 * size (missing_bytes <= expected_size <= the cap). */
+			if (off > CP_MAX_FILE_SIZE)
+				off = CP_MAX_FILE_SIZE;
+			if (filesz > CP_MAX_FILE_SIZE - off)
+				filesz = CP_MAX_FILE_SIZE - off;
+			if (filesz > 0 && off + filesz > c->expected_size)
 				c->expected_size = off + filesz;
-			if (filesz > 0 && off + filesz > c->file_size) {
-				/* Saturating: hostile sizes must not wrap to a small sum. */
-				uint64_t present = off < c->file_size ? c->file_size - off : 0;
-				uint64_t lost = filesz - present;
-				c->missing_bytes = c->missing_bytes > UINT64_MAX - lost
-				                       ? UINT64_MAX
-				                       : c->missing_bytes + lost;
-			}
 			if (filesz > memsz)
 				filesz = memsz;
 			c->loads[c->n_loads++] = (struct cp_segment){vaddr, memsz, off, filesz};
@@ -212,6 +212,9 @@ static int read_phdrs(struct cp_core *c, const GElf_Ehdr *h, struct cp_error *er
 	}
 	if (!have_note)
 		return cp_error_set(err, EINVAL, "'%s': core has no notes", c->path);
+	/* How much shorter the file is than its program headers say. */
+	if (c->expected_size > c->file_size)
+		c->missing_bytes = c->expected_size - c->file_size;
 	qsort(c->loads, c->n_loads, sizeof(*c->loads), cmp_segment);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "corepack/io.h"
 #include "corepack/layout.h"
 #include "corepack/manifest.h"
+#include "corepack/manifest_read.h"
 #include "corepack/sha256.h"
 
 /* json_object_object_add that notices allocation failure in one flag.  A
@@ -160,13 +161,20 @@ static json_object *core_object(struct jb *b, const struct cp_manifest_input *in
 	put(b, o, "machine", jstr(cp_machine_name(c->machine)));
 	put(b, o, "e_machine", json_object_new_int(c->machine));
 	put(b, o, "executable", jstr(exe ? exe->origin_path : NULL));
+	/* Every number from the core is written only within the range the
+	 * reader accepts (manifest_read.c): a crafted value out of it is left
+	 * out, never written for coreunpack to refuse. */
 	if (n->have_prpsinfo) {
-		put(b, o, "pid", json_object_new_int(n->pid));
-		put(b, o, "ppid", json_object_new_int(n->ppid));
+		if (n->pid <= INT32_MAX)
+			put(b, o, "pid", json_object_new_int64(n->pid));
+		if (n->ppid <= INT32_MAX)
+			put(b, o, "ppid", json_object_new_int64(n->ppid));
 		put(b, o, "command", jstr(n->fname));
 		put(b, o, "args", jstr(n->psargs));
 	}
 	int sig = n->have_siginfo ? n->sig_signo : n->n_threads ? n->threads[0].cursig : 0;
+	if (sig < 0 || sig > CP_MANIFEST_MAX_SIGNAL)
+		sig = 0;
 	put(b, o, "signal", json_object_new_int(sig));
 	put(b, o, "signal_name", jstr(cp_signal_name(sig)));
 	if (n->have_siginfo) {

@@ -124,8 +124,24 @@ static int parse_prpsinfo(struct note_ctx *c, const uint8_t *d, size_t len)
 	if (len < tail + 4)
 		return cp_error_set(c->err, EINVAL, "NT_PRPSINFO note too short (%zu bytes)", len);
 	const uint8_t *t = d + len - tail;
-	c->n->pid = (int32_t)cp_read_u32(t, c->be);
-	c->n->ppid = (int32_t)cp_read_u32(t + 4, c->be);
+	c->n->pid = cp_read_u32(t, c->be);
+	c->n->ppid = cp_read_u32(t + 4, c->be);
+	/* pr_uid and pr_gid come just before pr_pid, after the four chars and
+	 * pr_flag (a word, 8-aligned in 64-bit cores): 32-bit ids, or 16-bit
+	 * ones in 32-bit x86 and ARM cores (whose kernels write 65534 for an
+	 * id that does not fit).  Any other gap is a layout we do not know:
+	 * the owner is then unknown. */
+	size_t ids = c->is64 ? 16 : 8;
+	size_t gap = len - tail >= ids ? len - tail - ids : 0;
+	if (gap == 8) {
+		c->n->uid = cp_read_u32(t - 8, c->be);
+		c->n->gid = cp_read_u32(t - 4, c->be);
+		c->n->have_owner = 1;
+	} else if (gap == 4) {
+		c->n->uid = cp_read_u16(t - 4, c->be);
+		c->n->gid = cp_read_u16(t - 2, c->be);
+		c->n->have_owner = 1;
+	}
 	copy_field(c->n->fname, sizeof(c->n->fname), t + 16, 16);
 	copy_field(c->n->psargs, sizeof(c->n->psargs), t + 32, 80);
 	/* the kernel leaves a space after the last argument */

@@ -199,7 +199,7 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 		/* the kernel keeps ELF_PRARGSZ - 1 bytes of the arguments */
 		if (strlen(n->psargs) >= sizeof(n->psargs) - 2)
 			cp_buf_add(&b, " (maybe cut: the kernel keeps 79 bytes)", 39);
-		cp_buf_printf(&b, "\npid: %" PRId32 "\n", n->pid);
+		cp_buf_printf(&b, "\npid: %" PRIu32 "\n", n->pid);
 	} else if (n->n_threads) {
 		cp_buf_printf(&b, "pid: %" PRId32 " (of the crashing thread)\n", n->threads[0].pid);
 	}

@@ -460,7 +460,7 @@ static int parse_sections(struct parser *p, json_object *root, struct cp_manifes
 		return r;
 	m->pid = (long)v;
 	v = -1;
-	if ((r = get_int(p, core, "signal", 0, 1024, OPTIONAL, &v)) < 0)
+	if ((r = get_int(p, core, "signal", 0, CP_MANIFEST_MAX_SIGNAL, OPTIONAL, &v)) < 0)
 		return r;
 	m->signal = (long)v;
 	v = -1;
