@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "corepack/access.h"
 #include "corepack/error.h"
 #include "corepack/hex.h"
 #include "corepack/schema.h"
@@ -31,6 +32,7 @@ struct cp_debug_file {
 	uint8_t build_id[CP_BUILD_ID_MAX]; /* the debug file's own build-id */
 	size_t build_id_len;               /* 0 when it has none */
 	uint32_t crc;                      /* CRC32 of the file when found by debuglink */
+	struct cp_file_id file_id;         /* the file found (access.h) */
 };
 
 struct cp_debug_result {
@@ -46,6 +48,8 @@ struct cp_debug_search {
 	const char *sysroot;      /* NULL/"" for none; objects' dirs are under it */
 	const char *const *roots; /* debug roots as paths on this machine */
 	size_t n_roots;
+	/* Whose rights every file is opened with (access.h); NULL: ours. */
+	const struct cp_access *access;
 };
 
 /*
@@ -63,16 +67,23 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
                   const char *object_origin_path, const uint8_t *build_id, size_t build_id_len,
                   struct cp_debug_result **out, struct cp_error *err);
 void cp_debug_result_free(struct cp_debug_result *r);
+void cp_debug_file_free(struct cp_debug_file *f);
 
 /* gdb's .gnu_debuglink CRC32 (zlib's crc32()) of a whole file; *OUT is
  * set only on success.  Errors: errno from open()/read(), -EINVAL: not a
  * regular file. */
 int cp_crc32_file(const char *path, uint32_t *out, struct cp_error *err);
+/* The same of the open file FD from its start (PATH names it in
+ * messages). */
+int cp_crc32_fd(int fd, const char *path, uint32_t *out, struct cp_error *err);
 
 /* The build-id of an ELF file on disk; *LEN is 0 when it has none.
  * Errors: errno from open(), -EINVAL: not a regular file, -ENOEXEC: not
  * ELF or malformed notes, -EOVERFLOW: longer than BUFSIZE. */
 int cp_file_build_id(const char *path, uint8_t *buf, size_t bufsize, size_t *len,
                      struct cp_error *err);
+/* The same of the open file FD (PATH names it in messages). */
+int cp_fd_build_id(int fd, const char *path, uint8_t *buf, size_t bufsize, size_t *len,
+                   struct cp_error *err);
 
 #endif

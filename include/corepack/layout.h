@@ -52,6 +52,10 @@
 #define CP_BUNDLE_MAX_PATH 4096          /* bytes in an entry name or symlink target */
 #define CP_BUNDLE_MAX_COMPONENT 255      /* bytes in one component of a name */
 #define CP_BUNDLE_MAX_TOTAL (1ULL << 40) /* 1 TiB: files' logical sizes, holes included */
+/* The longest origin path an object can have: its entry name is
+ * TOP/sysroot/PATH, and TOP is one component. */
+#define CP_BUNDLE_MAX_ORIGIN_PATH                                                                  \
+	(CP_BUNDLE_MAX_PATH - CP_BUNDLE_MAX_COMPONENT - 1 - (sizeof(CP_BUNDLE_SYSROOT) - 1))
 
 /* The names coreunpack creates in the target directory (the names a
  * bundle's top directory may hold), NULL-terminated. */

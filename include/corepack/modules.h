@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "corepack/access.h"
 #include "corepack/core.h"
 #include "corepack/debuginfo.h"
 #include "corepack/linkmap.h"
@@ -38,10 +39,13 @@ struct cp_module {
 	uint8_t file_build_id[CP_BUILD_ID_MAX];
 	size_t file_build_id_len;
 	enum cp_module_status status;
-	char *status_detail;   /* why, for anything but ok; NULL otherwise */
-	char *real_path;       /* canonical origin path of the file; NULL when missing */
-	char *host_path;       /* the file on this machine; NULL when missing */
-	struct cp_link *links; /* symlinks leading to it, from every name */
+	char *status_detail;       /* why, for anything but ok; NULL otherwise */
+	char *real_path;           /* canonical origin path of the file; NULL when missing */
+	char *host_path;           /* the file on this machine; NULL when missing */
+	struct cp_file_id file_id; /* that file, as checked (access.h) */
+	int given;                 /* the executable given with -e: read with
+	                            * our own rights, not the core owners' */
+	struct cp_link *links;     /* symlinks leading to it, from every name */
 	size_t n_links;
 	struct cp_debug_result *debug; /* NULL with --no-debug or when not packed */
 	/* What the packer makes of it (its path in the bundle, its digest) is
@@ -50,6 +54,14 @@ struct cp_module {
 
 /* A module is packed when its file is the one that ran, or cannot be told apart. */
 int cp_module_packable(const struct cp_module *m);
+
+struct cp_scan;
+/* Open M's file (or the debug file F) for reading again, as the scan
+ * checked it: under the scan's access rules and only if it is still the
+ * same file (access.h).  Returns the descriptor or -errno (-ENOENT: M has
+ * no file, -ESTALE: replaced since); *ST (may be NULL) gets its fstat(). */
+int cp_module_open(const struct cp_scan *s, const struct cp_module *m, struct stat *st);
+int cp_debug_file_open(const struct cp_scan *s, const struct cp_debug_file *f, struct stat *st);
 
 struct cp_other_mapping {
 	char *path;
@@ -65,6 +77,10 @@ struct cp_scan_opts {
 };
 
 struct cp_scan {
+	/* Whose rights the core's files are read with (access.h); every
+	 * later open of a module's or debug file's host path goes through
+	 * cp_access_open() with it and the file's identity. */
+	struct cp_access access;
 	struct cp_module *modules;
 	size_t n_modules;
 	struct cp_other_mapping *others; /* non-ELF file mappings */

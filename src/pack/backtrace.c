@@ -67,12 +67,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static uint64_t file_size(const char *path)
-{
-	struct stat st;
-	return path && stat(path, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
-}
-
 /* libdwfl maps debug files privately writable: they count as data. */
 static uint64_t child_memory_limit(const struct cp_scan *s)
 {
@@ -81,8 +75,9 @@ static uint64_t child_memory_limit(const struct cp_scan *s)
 		const struct cp_debug_result *d = s->modules[i].debug;
 		if (!d)
 			continue;
-		uint64_t a = d->file ? file_size(d->file->host_path) : 0;
-		uint64_t b = d->alt ? file_size(d->alt->host_path) : 0;
+		/* the sizes the scan found: the files are not looked at again */
+		uint64_t a = d->file ? d->file->file_id.size : 0;
+		uint64_t b = d->alt ? d->alt->file_id.size : 0;
 		if (total + a + b < total)
 			return 0;
 		total += a + b;

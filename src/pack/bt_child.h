@@ -16,9 +16,10 @@
 #include "backtrace_private.h"
 
 struct bt_module {
-	const struct cp_module *m; /* NULL for the vDSO */
-	const char *name;          /* origin path, or "[vdso]" */
-	uint8_t *image;            /* the vDSO's bytes, read from the core */
+	const struct cp_module *m;  /* NULL for the vDSO */
+	const struct cp_scan *scan; /* whose access rules open m's files */
+	const char *name;           /* origin path, or "[vdso]" */
+	uint8_t *image;             /* the vDSO's bytes, read from the core */
 	size_t image_len;
 	int debug_given, alt_given, alt_guarded;
 };

@@ -37,12 +37,12 @@ static bool same_build_id(Elf *elf, const uint8_t *want, size_t want_len)
 	return (size_t)n == want_len && memcmp(bits, want, want_len) == 0;
 }
 
-/* Open a file the scan verified; check the build-id again on the fd, as the
- * file may have been replaced since.  Returns the fd, *ELFP set. */
-static int open_verified(const char *path, const uint8_t *id, size_t id_len, int check, Elf **elfp)
+/* FD, a file the scan verified and opened again under its access rules
+ * (same file, modules.h): check the build-id again on the fd.  Returns the
+ * fd, *ELFP set; -1 with FD closed. */
+static int open_verified(int fd, const uint8_t *id, size_t id_len, int check, Elf **elfp)
 {
 	*elfp = NULL;
-	int fd = cp_open_regular(path, 0, NULL);
 	if (fd < 0)
 		return -1;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -71,7 +71,8 @@ static int bt_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwar
 		return -1;
 	/* Modules with no build-id anywhere cannot be re-checked. */
 	int check = m->file_build_id_len > 0 || m->core_build_id_len > 0;
-	int fd = open_verified(m->host_path, m->file_build_id, m->file_build_id_len, check, elfp);
+	int fd = open_verified(cp_module_open(bm->scan, m, NULL), m->file_build_id,
+	                       m->file_build_id_len, check, elfp);
 	if (fd >= 0)
 		*file_name = strdup(m->host_path);
 	return fd;
@@ -94,8 +95,8 @@ static int bt_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modn
 	if (!want)
 		return -1;
 	Elf *elf;
-	int fd = open_verified(want->host_path, want->build_id, want->build_id_len,
-	                       want->build_id_len > 0, &elf);
+	int fd = open_verified(cp_debug_file_open(bm->scan, want, NULL), want->build_id,
+	                       want->build_id_len, want->build_id_len > 0, &elf);
 	if (fd < 0)
 		return -1;
 	elf_end(elf); /* libdwfl opens its own on the fd */
@@ -114,10 +115,10 @@ const Dwfl_Callbacks cp_bt_callbacks = {
 
 /* The ELF range [LOW, HIGH) of a file loaded with BIAS, with LOW as libdwfl
  * derives the bias back from it (first PT_LOAD, aligned down). */
-static int file_range(const char *path, int is_exe, const struct cp_notes *n, uint64_t bias,
-                      uint64_t *low, uint64_t *high)
+static int file_range(const struct cp_scan *s, const struct cp_module *m, int is_exe,
+                      const struct cp_notes *n, uint64_t bias, uint64_t *low, uint64_t *high)
 {
-	int fd = cp_open_regular(path, 0, NULL);
+	int fd = cp_module_open(s, m, NULL);
 	if (fd < 0)
 		return -1;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -177,7 +178,7 @@ void cp_bt_report_modules(struct bt_child *c)
 			/* no NT_FILE: the range comes from the verified file */
 			int exe = m->role == CP_ROLE_EXECUTABLE;
 			if (!cp_module_packable(m) || (!low && !exe) ||
-			    file_range(m->host_path, exe, n, low, &low, &high) < 0)
+			    file_range(s, m, exe, n, low, &low, &high) < 0)
 				continue;
 		}
 		if (high <= low)
@@ -215,8 +216,8 @@ void cp_bt_report_modules(struct bt_child *c)
 			continue;
 		struct bt_module *bm = &c->mods[i];
 		if (i < s->n_modules)
-			*bm = (struct bt_module){.m = &s->modules[i],
-			                         .name = s->modules[i].origin_path};
+			*bm = (struct bt_module){
+			    .m = &s->modules[i], .scan = s, .name = s->modules[i].origin_path};
 		Dwfl_Module *dm = dwfl_report_module(c->dwfl, bm->name, ranges[k][0], ranges[k][1]);
 		if (!dm)
 			continue;

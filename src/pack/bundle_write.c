@@ -680,6 +680,20 @@ static int feed_file(struct cp_bundle_writer *w, const char *host_path, const ch
 int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
                        unsigned perm, struct cp_file_digest *digest, struct cp_error *err)
 {
+	/* A FIFO put where a file was must be refused, not hang in open(). */
+	int fd = cp_open_regular(host_path, 0, NULL);
+	if (fd == -EINVAL)
+		return cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
+	if (fd < 0)
+		return cp_error_set(err, -fd, "cannot open '%s': %s", host_path, strerror(-fd));
+	int r = cp_bundle_add_fd(w, name, fd, host_path, perm, digest, err);
+	close(fd);
+	return r;
+}
+
+int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const char *host_path,
+                     unsigned perm, struct cp_file_digest *digest, struct cp_error *err)
+{
 	struct archive_entry *e;
 	int r = start_entry(w, name, AE_IFREG, perm, &e, err);
 	if (r < 0)
@@ -690,14 +704,8 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 	struct stat st;
 	struct cp_file_reader rd = {.fd = -1, .dfd = -1};
 	int reading = 0; /* the read pipe has the file */
-	/* A FIFO put where a file was must be refused, not hang in open(). */
-	int fd = cp_open_regular(host_path, 0, &st);
-	if (fd == -EINVAL) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		r = cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
-		goto out;
-	}
-	if (fd < 0) {
-		r = cp_error_set(err, -fd, "cannot open '%s': %s", host_path, strerror(-fd));
 		goto out;
 	}
 	uint64_t size = (uint64_t)st.st_size;
@@ -784,8 +792,6 @@ out:
 	cp_file_reader_done(&rd);
 	archive_entry_free(e);
 	free(regions);
-	if (fd >= 0)
-		close(fd);
 	return r;
 }
 

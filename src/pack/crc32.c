@@ -29,8 +29,15 @@ int cp_crc32_file(const char *path, uint32_t *out, struct cp_error *err)
 		return cp_error_set(err, EINVAL, "cannot read '%s': not a regular file", path);
 	if (fd < 0)
 		return cp_error_set(err, -fd, "cannot open '%s': %s", path, strerror(-fd));
+	int r = cp_crc32_fd(fd, path, out, err);
+	close(fd);
+	return r;
+}
 
+int cp_crc32_fd(int fd, const char *path, uint32_t *out, struct cp_error *err)
+{
 	int r;
+	uint64_t off = 0;
 	unsigned char *buf = malloc(CRC_BLOCK);
 	if (!buf) {
 		r = cp_error_set(err, ENOMEM, "cannot read '%s': %s", path, strerror(ENOMEM));
@@ -39,7 +46,7 @@ int cp_crc32_file(const char *path, uint32_t *out, struct cp_error *err)
 
 	uLong crc = crc32_z(0, Z_NULL, 0);
 	for (;;) {
-		ssize_t n = read(fd, buf, CRC_BLOCK);
+		ssize_t n = pread(fd, buf, CRC_BLOCK, (off_t)off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -49,11 +56,11 @@ int cp_crc32_file(const char *path, uint32_t *out, struct cp_error *err)
 		if (n == 0)
 			break;
 		crc = crc32_z(crc, buf, (size_t)n);
+		off += (uint64_t)n;
 	}
 	*out = (uint32_t)crc;
 	r = 0;
 out:
 	free(buf);
-	close(fd);
 	return r;
 }

@@ -26,6 +26,7 @@
 
 #include <elfutils/libdwelf.h>
 
+#include "corepack/access.h"
 #include "corepack/debuginfo.h"
 #include "corepack/io.h"
 #include "corepack/resolve.h"
@@ -47,9 +48,10 @@ static void elf_file_done(struct elf_file *f)
 	f->fd = -1;
 }
 
-/* Open PATH as an ELF file; WHAT names the operation in error messages. */
-static int elf_file_open(struct elf_file *f, const char *path, const char *what,
-                         struct cp_error *err)
+/* Open PATH as an ELF file, with ACC's rights (access.h; NULL: ours);
+ * WHAT names the operation in error messages. */
+static int elf_file_open(struct elf_file *f, const struct cp_access *acc, const char *path,
+                         const char *what, struct cp_error *err)
 {
 	f->fd = -1;
 	f->elf = NULL;
@@ -57,11 +59,20 @@ static int elf_file_open(struct elf_file *f, const char *path, const char *what,
 		return cp_error_set(err, EINVAL, "cannot %s '%s': libelf: %s", what, path,
 		                    elf_errmsg(-1));
 
-	int fd = cp_open_regular(path, 0, &f->st);
-	if (fd == -EINVAL)
-		return cp_error_set(err, EINVAL, "cannot %s '%s': not a regular file", what, path);
-	if (fd < 0)
-		return cp_error_set(err, -fd, "cannot %s '%s': %s", what, path, strerror(-fd));
+	int fd;
+	if (cp_access_restricted(acc)) {
+		fd = cp_access_open(acc, path, NULL, &f->st, err);
+		if (fd < 0)
+			return fd;
+	} else {
+		fd = cp_open_regular(path, 0, &f->st);
+		if (fd == -EINVAL)
+			return cp_error_set(err, EINVAL, "cannot %s '%s': not a regular file", what,
+			                    path);
+		if (fd < 0)
+			return cp_error_set(err, -fd, "cannot %s '%s': %s", what, path,
+			                    strerror(-fd));
+	}
 	f->fd = fd;
 
 	/* ELF_C_READ, not _MMAP: a file truncated under us must give a read
@@ -97,12 +108,33 @@ int cp_file_build_id(const char *path, uint8_t *buf, size_t bufsize, size_t *len
                      struct cp_error *err)
 {
 	struct elf_file f;
-	int r = elf_file_open(&f, path, "read build-id of", err);
+	int r = elf_file_open(&f, NULL, path, "read build-id of", err);
 	if (r < 0)
 		return r;
 	size_t n;
 	r = elf_build_id(f.elf, path, buf, bufsize, &n, err);
 	elf_file_done(&f);
+	if (r < 0)
+		return r;
+	*len = n;
+	return 0;
+}
+
+int cp_fd_build_id(int fd, const char *path, uint8_t *buf, size_t bufsize, size_t *len,
+                   struct cp_error *err)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return cp_error_set(err, EINVAL, "cannot read build-id of '%s': libelf: %s", path,
+		                    elf_errmsg(-1));
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		return cp_error_set(err, ENOEXEC, "cannot read build-id of '%s': not an ELF file",
+		                    path);
+	}
+	size_t n;
+	int r = elf_build_id(elf, path, buf, bufsize, &n, err);
+	elf_end(elf);
 	if (r < 0)
 		return r;
 	*len = n;
@@ -284,12 +316,14 @@ static int build_id_name(const uint8_t *id, size_t len, char *buf, size_t bufsiz
 }
 
 static struct cp_debug_file *debug_file_new(char *host_path, enum cp_debug_how how,
-                                            const uint8_t *id, size_t id_len, uint32_t crc)
+                                            const uint8_t *id, size_t id_len, uint32_t crc,
+                                            const struct stat *st)
 {
 	struct cp_debug_file *f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
 	f->host_path = host_path;
+	cp_file_id_set(&f->file_id, st);
 	f->how = how;
 	if (id_len <= sizeof(f->build_id)) {
 		memcpy(f->build_id, id, id_len);
@@ -299,7 +333,7 @@ static struct cp_debug_file *debug_file_new(char *host_path, enum cp_debug_how h
 	return f;
 }
 
-static void debug_file_free(struct cp_debug_file *f)
+void cp_debug_file_free(struct cp_debug_file *f)
 {
 	if (f) {
 		free(f->host_path);
@@ -311,8 +345,8 @@ void cp_debug_result_free(struct cp_debug_result *r)
 {
 	if (!r)
 		return;
-	debug_file_free(r->file);
-	debug_file_free(r->alt);
+	cp_debug_file_free(r->file);
+	cp_debug_file_free(r->alt);
 	free(r->alt_name);
 	free(r->debuglink);
 	free(r);
@@ -323,27 +357,29 @@ void cp_debug_result_free(struct cp_debug_result *r)
  * file that must not be taken (the object itself).  Returns 1 and sets
  * *OUT when accepted, 0 when not (the path is freed), -ENOMEM.
  */
-static int try_by_build_id(char *path, enum cp_debug_how how, const uint8_t *id, size_t id_len,
-                           const struct stat *avoid, struct cp_debug_file **out)
+static int try_by_build_id(const struct cp_debug_search *s, char *path, enum cp_debug_how how,
+                           const uint8_t *id, size_t id_len, const struct stat *avoid,
+                           struct cp_debug_file **out)
 {
 	struct elf_file f;
 	uint8_t got[CP_BUILD_ID_MAX];
 	size_t got_len = 0;
 	int ok = 0;
 
-	if (elf_file_open(&f, path, "read", NULL) < 0)
+	if (elf_file_open(&f, s->access, path, "read", NULL) < 0)
 		goto reject;
 	if (avoid && f.st.st_dev == avoid->st_dev && f.st.st_ino == avoid->st_ino) {
 		elf_file_done(&f);
 		goto reject;
 	}
+	struct stat st = f.st;
 	ok = elf_build_id(f.elf, path, got, sizeof(got), &got_len, NULL) == 0 &&
 	     got_len == id_len && memcmp(got, id, id_len) == 0;
 	elf_file_done(&f);
 	if (!ok)
 		goto reject;
 
-	*out = debug_file_new(path, how, got, got_len, 0);
+	*out = debug_file_new(path, how, got, got_len, 0, &st);
 	if (!*out) {
 		free(path);
 		return -ENOMEM;
@@ -358,14 +394,18 @@ reject:
  * Accept PATH (taken over) if the CRC32 of the whole file is CRC and it is
  * not the object itself (gdb's separate_debug_file_exists()).
  */
-static int try_by_crc(char *path, enum cp_debug_how how, uint32_t crc, const struct stat *obj,
-                      struct cp_debug_file **out)
+static int try_by_crc(const struct cp_debug_search *s, char *path, enum cp_debug_how how,
+                      uint32_t crc, const struct stat *obj, struct cp_debug_file **out)
 {
 	struct stat st;
 	uint32_t got;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_dev == obj->st_dev && st.st_ino == obj->st_ino) ||
-	    cp_crc32_file(path, &got, NULL) < 0 || got != crc) {
+	/* One descriptor for the checks, the CRC and the build-id: the file
+	 * judged is the file read. */
+	int fd = cp_access_open(s->access, path, NULL, &st, NULL);
+	if (fd < 0 || (st.st_dev == obj->st_dev && st.st_ino == obj->st_ino) ||
+	    cp_crc32_fd(fd, path, &got, NULL) < 0 || got != crc) {
+		if (fd >= 0)
+			close(fd);
 		free(path);
 		return 0;
 	}
@@ -373,9 +413,10 @@ static int try_by_crc(char *path, enum cp_debug_how how, uint32_t crc, const str
 	/* The build-id is recorded for the manifest; its absence is fine. */
 	uint8_t id[CP_BUILD_ID_MAX];
 	size_t id_len = 0;
-	if (cp_file_build_id(path, id, sizeof(id), &id_len, NULL) < 0)
+	if (cp_fd_build_id(fd, path, id, sizeof(id), &id_len, NULL) < 0)
 		id_len = 0;
-	*out = debug_file_new(path, how, id, id_len, crc);
+	close(fd);
+	*out = debug_file_new(path, how, id, id_len, crc, &st);
 	if (!*out) {
 		free(path);
 		return -ENOMEM;
@@ -398,7 +439,7 @@ static int find_by_build_id(const struct cp_debug_search *s, const uint8_t *id, 
 			continue;
 		if (r < 0)
 			return r;
-		r = try_by_build_id(path, how, id, id_len, avoid, out);
+		r = try_by_build_id(s, path, how, id, id_len, avoid, out);
 		if (r != 0)
 			return r;
 	}
@@ -428,11 +469,45 @@ static int find_by_debuglink(const struct cp_debug_search *s, const char *objdir
 			continue;
 		if (r < 0)
 			return r;
-		r = try_by_crc(path, how, crc, obj, out);
+		r = try_by_crc(s, path, how, crc, obj, out);
 		if (r != 0)
 			return r;
 	}
 	return 0;
+}
+
+/*
+ * The canonical name of the host path PATH (NULL with errno set when it
+ * cannot be had).  With restricted rights a path below the sysroot is
+ * resolved by the access walk, never with our own rights (realpath()
+ * would look up names the owners may not see).
+ */
+static char *canonical(const struct cp_debug_search *s, const char *path)
+{
+	if (!cp_access_restricted(s->access))
+		return realpath(path, NULL);
+	char *norm = cp_path_normalize(path);
+	if (!norm) {
+		errno = path[0] == '/' ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	const char *sys = s->access->sysroot;
+	size_t n = sys ? strlen(sys) : 0;
+	while (n > 0 && sys[n - 1] == '/')
+		n--;
+	if (n == 0 || (strncmp(norm, sys, n) == 0 && (norm[n] == '/' || norm[n] == '\0'))) {
+		struct cp_resolved *res = NULL;
+		char *out = NULL;
+		int r = cp_resolve_as(s->access, norm[n] ? norm + n : "/", 0, &res, NULL);
+		if (r == 0)
+			out = cp_host_path(sys && n ? sys : NULL, res->real);
+		cp_resolved_free(res);
+		free(norm);
+		errno = r == -ENOMEM || (r == 0 && !out) ? ENOMEM : r < 0 ? -r : 0;
+		return out;
+	}
+	/* Elsewhere (a trusted debug directory): as it is. */
+	return norm;
 }
 
 /*
@@ -453,7 +528,7 @@ static int find_alt(const struct cp_debug_search *s, const char *dwarf_path,
 	if (l->altlink[0] == '/') {
 		r = path_join(&path, 2, s->sysroot, l->altlink);
 	} else {
-		char *real = realpath(dwarf_path, NULL);
+		char *real = canonical(s, dwarf_path);
 		if (!real)
 			return errno == ENOMEM ? -ENOMEM : 0;
 		char *slash = strrchr(real, '/');
@@ -466,12 +541,13 @@ static int find_alt(const struct cp_debug_search *s, const char *dwarf_path,
 		return r;
 	if (r == 0) {
 		/* Report the alt by its canonical name, not "dir/../../.dwz". */
-		char *canon = realpath(path, NULL);
+		char *canon = canonical(s, path);
 		if (canon) {
 			free(path);
 			path = canon;
 		}
-		r = try_by_build_id(path, CP_DEBUG_ALT_PATH, l->alt_id, l->alt_id_len, NULL, out);
+		r = try_by_build_id(s, path, CP_DEBUG_ALT_PATH, l->alt_id, l->alt_id_len, NULL,
+		                    out);
 		if (r != 0)
 			return r;
 	}
@@ -489,7 +565,7 @@ static int find_alt(const struct cp_debug_search *s, const char *dwarf_path,
 			continue;
 		if (r < 0)
 			return r;
-		r = try_by_build_id(path, CP_DEBUG_ALT_DWZ_DIR, l->alt_id, l->alt_id_len, NULL,
+		r = try_by_build_id(s, path, CP_DEBUG_ALT_DWZ_DIR, l->alt_id, l->alt_id_len, NULL,
 		                    out);
 		if (r != 0)
 			return r;
@@ -519,7 +595,7 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
 		return cp_error_set(err, EINVAL, "cannot find debug files: no object path");
 
 	struct elf_file obj;
-	int r = elf_file_open(&obj, object_host_path, "read", err);
+	int r = elf_file_open(&obj, s->access, object_host_path, "read", err);
 	if (r < 0)
 		return r;
 	struct stat obj_st = obj.st;
@@ -574,7 +650,7 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
 	const struct elf_links *alt_links = NULL;
 	if (res->file) {
 		struct elf_file dbg;
-		if (elf_file_open(&dbg, res->file->host_path, "read", NULL) == 0) {
+		if (elf_file_open(&dbg, s->access, res->file->host_path, "read", NULL) == 0) {
 			r = elf_links_read(dbg.elf, &dlinks);
 			elf_file_done(&dbg);
 			if (r < 0)

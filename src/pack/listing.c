@@ -108,9 +108,9 @@ static void image_done(struct image *im)
 	im->fd = -1;
 }
 
-static int image_from_file(const char *path, struct image *im)
+static int image_from_file(const struct cp_scan *s, const struct cp_module *m, struct image *im)
 {
-	im->fd = cp_open_regular(path, 0, NULL);
+	im->fd = cp_module_open(s, m, NULL);
 	if (im->fd < 0)
 		return im->fd;
 	im->elf = elf_begin(im->fd, ELF_C_READ_MMAP, NULL);
@@ -321,7 +321,7 @@ static int unstrip_module(struct cp_buf *f, const struct cp_core *core, const st
 	struct image im = {.fd = -1};
 	struct extent x;
 	int use_file = cp_module_packable(m), r = -ENOEXEC;
-	if (use_file && image_from_file(m->host_path, &im) == 0)
+	if (use_file && image_from_file(s, m, &im) == 0)
 		r = image_extent(&im, base, page_size(core), &x);
 	if (r < 0) {
 		image_done(&im);

@@ -9,15 +9,25 @@
  * The scan says what the core holds; what the packer decides about each
  * object (its path in the bundle, its digest) is kept here, in an array
  * parallel to the scan's modules (struct cp_packed_object, manifest.h).
+ *
+ * Every file is packed from a descriptor: the core from the one it was
+ * scanned through, objects and debug files reopened under the scan's
+ * access rules (access.h) and required to be the very files checked.  A
+ * core may name tens of thousands of files, so what was packed is looked
+ * up in trees (tsearch) by bundle path and by (device, inode), never by
+ * walking everything packed so far.
  */
 #include <errno.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "corepack/backtrace.h"
+#include "corepack/io.h"
 #include "corepack/layout.h"
 #include "corepack/manifest.h"
 #include "corepack/pack.h"
@@ -39,7 +49,68 @@ struct cp_packer {
 	char **links; /* bundle paths of symlinks written */
 	size_t n_links;
 	struct cp_backtrace *bt; /* from cp_packer_unwind(), or NULL */
+	/* Indexes (tsearch trees of struct name_ref and struct id_ref). */
+	void *files_by_name; /* files[] by bundle path */
+	void *links_by_name; /* links[] */
+	void *objects_by_id; /* packed modules by (dev, ino) */
 };
+
+struct name_ref {
+	const char *name; /* points into files[] or links[], which own it */
+	size_t index;
+};
+
+struct id_ref {
+	uint64_t dev, ino;
+	size_t module;
+};
+
+static int cmp_name_ref(const void *a, const void *b)
+{
+	return strcmp(((const struct name_ref *)a)->name, ((const struct name_ref *)b)->name);
+}
+
+static int cmp_id_ref(const void *a, const void *b)
+{
+	const struct id_ref *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* Index NAME (owned elsewhere) as INDEX in *ROOT; -ENOMEM. */
+static int index_name(void **root, const char *name, size_t index)
+{
+	struct name_ref *n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	*n = (struct name_ref){name, index};
+	struct name_ref **at = tsearch(n, root, cmp_name_ref);
+	if (!at || *at != n)
+		free(n);
+	return at ? 0 : -ENOMEM;
+}
+
+/* The index NAME was given in ROOT, or -1. */
+static long find_name(void *const *root, const char *name)
+{
+	struct name_ref key = {name, 0};
+	struct name_ref **at = tfind(&key, root, cmp_name_ref);
+	return at ? (long)(*at)->index : -1;
+}
+
+/* Grow an array of N elements of SIZE to hold one more, doubling. */
+static int reserve(void *arrp, size_t n, size_t size)
+{
+	void **arr = arrp;
+	if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+		void *a = reallocarray(*arr, n ? n * 2 : 8, size);
+		if (!a)
+			return -ENOMEM;
+		*arr = a;
+	}
+	return 0;
+}
 
 int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, struct cp_error *err)
 {
@@ -92,12 +163,7 @@ const struct cp_scan *cp_packer_scan(const struct cp_packer *p)
 	return p->scan;
 }
 
-static uint64_t file_size(const char *path)
-{
-	struct stat st;
-	return path && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
+/* Sizes as checked by the scan: nothing is looked at again for them. */
 static uint64_t objects_bytes(const struct cp_packer *p)
 {
 	uint64_t total = 0;
@@ -105,11 +171,11 @@ static uint64_t objects_bytes(const struct cp_packer *p)
 		const struct cp_module *m = &p->scan->modules[i];
 		if (!cp_module_packable(m))
 			continue;
-		total += file_size(m->host_path);
+		total += m->file_id.size;
 		if (m->debug && m->debug->file)
-			total += file_size(m->debug->file->host_path);
+			total += m->debug->file->file_id.size;
 		if (m->debug && m->debug->alt)
-			total += file_size(m->debug->alt->host_path);
+			total += m->debug->alt->file_id.size;
 	}
 	return total;
 }
@@ -130,34 +196,35 @@ uint64_t cp_packer_estimate_bytes(const struct cp_packer *p)
 
 static const struct cp_bundle_file *find_file(const struct cp_packer *p, const char *path)
 {
-	for (size_t i = 0; i < p->n_files; i++)
-		if (strcmp(p->files[i].path, path) == 0)
-			return &p->files[i];
-	return NULL;
+	long i = find_name(&p->files_by_name, path);
+	return i < 0 ? NULL : &p->files[i];
 }
 
 static int record_file(struct cp_packer *p, const char *path, uint64_t size, int sparse,
                        const uint8_t *sha)
 {
-	struct cp_bundle_file *f = realloc(p->files, (p->n_files + 1) * sizeof(*f));
-	if (!f)
+	if (reserve(&p->files, p->n_files, sizeof(*p->files)) < 0)
 		return -ENOMEM;
-	p->files = f;
-	f = &p->files[p->n_files];
+	struct cp_bundle_file *f = &p->files[p->n_files];
 	if (!(f->path = strdup(path)))
 		return -ENOMEM;
 	f->size = size;
 	f->sparse = sparse;
 	memcpy(f->sha256, sha, 32);
 	p->n_files++;
-	return 0;
+	return index_name(&p->files_by_name, f->path, p->n_files - 1);
 }
 
-/* Add a file once; a second request for the same bundle path reuses the
- * first digest. */
+/*
+ * Add a file once; a second request for the same bundle path reuses the
+ * first digest.  The file is HOST as the scan checked it (ID): opened
+ * with the given executable's own rights when GIVEN, else under the
+ * scan's access rules, and refused if it is not the file checked.  PERM
+ * 0 means 0755 when its mode lets anyone execute it, else 0644.
+ */
 static int add_file_once(struct cp_packer *p, struct cp_bundle_writer *w, const char *name,
-                         const char *host, unsigned perm, struct cp_file_digest *d,
-                         struct cp_error *err)
+                         const char *host, const struct cp_file_id *id, int given, unsigned perm,
+                         struct cp_file_digest *d, struct cp_error *err)
 {
 	const struct cp_bundle_file *f = find_file(p, name);
 	if (f) {
@@ -167,44 +234,55 @@ static int add_file_once(struct cp_packer *p, struct cp_bundle_writer *w, const 
 		memcpy(d->sha256, f->sha256, 32);
 		return 0;
 	}
-	int r = cp_bundle_add_file(w, name, host, perm, d, err);
+	struct stat st;
+	int fd = given ? cp_open_regular(host, 0, &st)
+	               : cp_access_open(&p->scan->access, host, id, &st, err);
+	if (fd < 0 && given)
+		return cp_error_set(err, -fd, "cannot open '%s': %s", host,
+		                    fd == -EINVAL ? "not a regular file" : strerror(-fd));
+	if (fd < 0)
+		return fd;
+	if (perm == 0)
+		perm = st.st_mode & 0111 ? 0755 : 0644;
+	int r = cp_bundle_add_fd(w, name, fd, host, perm, d, err);
+	close(fd);
 	if (r == 0 && record_file(p, name, d->size, d->sparse, d->sha256) < 0)
 		r = cp_error_set(err, ENOMEM, "out of memory");
 	return r;
 }
 
-/* 0755 for a file anyone may execute here, else 0644. */
-static unsigned object_perm(const char *host)
+/* The index of an earlier packed module that is the same file as module I
+ * (a hardlink, a bind mount: the same inode under another canonical path),
+ * or -1; module I is indexed as that file when it is the first. */
+static long same_file(struct cp_packer *p, size_t i)
 {
-	struct stat st;
-	return stat(host, &st) == 0 && (st.st_mode & 0111) ? 0755 : 0644;
-}
-
-/* The index of an earlier packed module that is the same file as ST (a
- * hardlink, a bind mount: the same inode under another canonical path),
- * or -1. */
-static long same_file(const struct cp_packer *p, size_t upto, const struct stat *st)
-{
-	for (size_t i = 0; i < upto; i++) {
-		const struct cp_module *o = &p->scan->modules[i];
-		struct stat ost;
-		if (p->objects[i].bundle_path && o->host_path && stat(o->host_path, &ost) == 0 &&
-		    ost.st_dev == st->st_dev && ost.st_ino == st->st_ino)
-			return (long)i;
+	const struct cp_file_id *id = &p->scan->modules[i].file_id;
+	if (!id->known)
+		return -1;
+	struct id_ref *ref = malloc(sizeof(*ref));
+	if (!ref)
+		return -2;
+	*ref = (struct id_ref){id->dev, id->ino, i};
+	struct id_ref **at = tsearch(ref, &p->objects_by_id, cmp_id_ref);
+	if (!at) {
+		free(ref);
+		return -2;
+	}
+	if (*at != ref) {
+		free(ref);
+		return (long)(*at)->module;
 	}
 	return -1;
 }
 
 static int remember_link(struct cp_packer *p, const char *name)
 {
-	char **l = realloc(p->links, (p->n_links + 1) * sizeof(*l));
-	if (!l)
+	if (reserve(&p->links, p->n_links, sizeof(*p->links)) < 0)
 		return -ENOMEM;
-	p->links = l;
 	if (!(p->links[p->n_links] = strdup(name)))
 		return -ENOMEM;
 	p->n_links++;
-	return 0;
+	return index_name(&p->links_by_name, p->links[p->n_links - 1], p->n_links - 1);
 }
 
 /* Store module I as a symlink to the copy of the same file packed for
@@ -241,14 +319,15 @@ static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 			pm->bundle_path = NULL;
 			return cp_error_set(err, ENOMEM, "out of memory");
 		}
-		struct stat st;
-		long k = stat(m->host_path, &st) == 0 ? same_file(p, i, &st) : -1;
+		long k = same_file(p, i);
 		int r;
+		if (k == -2)
+			return cp_error_set(err, ENOMEM, "out of memory");
 		if (k >= 0 && strcmp(p->objects[k].bundle_path, pm->bundle_path) != 0)
 			r = link_to_packed(p, w, i, (size_t)k, err);
 		else
-			r = add_file_once(p, w, pm->bundle_path, m->host_path,
-			                  object_perm(m->host_path), &pm->digest, err);
+			r = add_file_once(p, w, pm->bundle_path, m->host_path, &m->file_id,
+			                  m->given, 0, &pm->digest, err);
 		if (r < 0)
 			return r;
 	}
@@ -263,9 +342,7 @@ static int add_links(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_
 			char *name;
 			if (asprintf(&name, "%s%s", CP_BUNDLE_SYSROOT, m->links[k].path) < 0)
 				return cp_error_set(err, ENOMEM, "out of memory");
-			int seen = 0;
-			for (size_t j = 0; j < p->n_links && !seen; j++)
-				seen = strcmp(p->links[j], name) == 0;
+			int seen = find_name(&p->links_by_name, name) >= 0;
 			/* A link over a packed file would replace it on extraction. */
 			if (seen || find_file(p, name)) {
 				free(name);
@@ -298,15 +375,14 @@ static int add_debug_file(struct cp_packer *p, struct cp_bundle_writer *w, size_
                           const struct cp_debug_file *f, enum cp_debug_kind kind, char *bundle_path,
                           struct cp_error *err)
 {
-	struct cp_packed_debug *d = realloc(p->debug, (p->n_debug + 1) * sizeof(*d));
-	if (!d) {
+	if (reserve(&p->debug, p->n_debug, sizeof(*p->debug)) < 0) {
 		free(bundle_path);
 		return cp_error_set(err, ENOMEM, "out of memory");
 	}
-	p->debug = d;
-	d = &p->debug[p->n_debug++];
+	struct cp_packed_debug *d = &p->debug[p->n_debug++];
 	*d = (struct cp_packed_debug){mod, f, kind, bundle_path, {0}};
-	return add_file_once(p, w, bundle_path, f->host_path, 0644, &d->digest, err);
+	return add_file_once(p, w, bundle_path, f->host_path, &f->file_id, 0, 0644, &d->digest,
+	                     err);
 }
 
 static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
@@ -457,8 +533,10 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 	free(top);
 	if (r < 0)
 		return r;
-	if ((r = cp_bundle_add_file(w, CP_BUNDLE_CORE, p->opts.core_path, CP_BUNDLE_PRIVATE_MODE,
-	                            &core_digest, err)) < 0 ||
+	/* The core from the descriptor it was scanned through: the name may
+	 * point elsewhere by now. */
+	if ((r = cp_bundle_add_fd(w, CP_BUNDLE_CORE, p->core->fd, p->opts.core_path,
+	                          CP_BUNDLE_PRIVATE_MODE, &core_digest, err)) < 0 ||
 	    (r = record_file(p, CP_BUNDLE_CORE, core_digest.size, core_digest.sparse,
 	                     core_digest.sha256)) < 0 ||
 	    (r = add_objects(p, w, err)) < 0 || (r = add_links(p, w, err)) < 0 ||
@@ -481,7 +559,8 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 			                                strlen(CP_BUNDLE_DEBUG) + 1) == 0;
 		}
 		stats->n_links = p->n_links;
-		stats->bundle_size = file_size(p->opts.output);
+		struct stat st;
+		stats->bundle_size = stat(p->opts.output, &st) == 0 ? (uint64_t)st.st_size : 0;
 	}
 	return 0;
 }
@@ -505,5 +584,8 @@ void cp_packer_free(struct cp_packer *p)
 	for (size_t i = 0; i < p->n_links; i++)
 		free(p->links[i]);
 	free(p->links);
+	tdestroy(p->files_by_name, free);
+	tdestroy(p->links_by_name, free);
+	tdestroy(p->objects_by_id, free);
 	free(p);
 }

@@ -13,11 +13,15 @@
  * is itself a symlink, which no distribution ships.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "corepack/access.h"
 #include "corepack/resolve.h"
 
 /* Length of SYSROOT as a prefix: trailing slashes dropped, so "/" and ""
@@ -175,23 +179,109 @@ void cp_resolved_free(struct cp_resolved *r)
 	}
 	free(r->links);
 	free(r->real);
+	if (r->fd >= 0)
+		close(r->fd);
 	free(r);
 }
 
 /* The walk's state; on the heap because it holds several CP_PATH_MAX
  * buffers. */
 struct walk {
-	const char *sysroot;
-	size_t sysroot_len;
+	const struct cp_access *acc; /* whose rights; NULL: ours */
+	int flags;
+	int root_fd; /* the sysroot's directory ("/" without one) */
+	struct stat root_st;
+	int dir_fd; /* the directory w->done names; root_fd or owned */
+	struct stat dir_st;
 	char done[CP_PATH_MAX]; /* resolved prefix, symlink-free; "" is "/" */
 	size_t done_len;
 	char rest[CP_PATH_MAX];   /* what is left to walk */
 	char splice[CP_PATH_MAX]; /* scratch for building the next rest */
-	char host[CP_PATH_MAX];   /* sysroot + done */
-	char target[CP_PATH_MAX]; /* readlink() result, then normalised */
+	char name[CP_PATH_MAX];   /* the component looked up, NUL-terminated */
+	char target[CP_PATH_MAX]; /* readlinkat() result, then normalised */
 	char link_dir[CP_PATH_MAX];
+	char why[CP_PATH_MAX + 256]; /* the reason for a refusal, for the message */
 	struct cp_resolved *res;
 };
+
+static void walk_set_dir(struct walk *w, int fd, const struct stat *st)
+{
+	if (w->dir_fd >= 0 && w->dir_fd != w->root_fd)
+		close(w->dir_fd);
+	w->dir_fd = fd;
+	w->dir_st = *st;
+}
+
+/* The directory W->done names, for messages. */
+static const char *walk_dir_name(const struct walk *w)
+{
+	return w->done_len ? w->done : "/";
+}
+
+/* Refusals under the access rules: the reason is kept for the message. */
+static int walk_refuse(struct walk *w, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int walk_refuse(struct walk *w, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->why, sizeof(w->why), fmt, ap);
+	va_end(ap);
+	return -code;
+}
+
+/* May the owners look up names in the current directory?  The sysroot's
+ * own directory is where the process lived: not judged. */
+static int walk_may_search(struct walk *w)
+{
+	if (w->done_len == 0)
+		return 0;
+	const struct cp_owner *o = cp_access_denied(w->acc, &w->dir_st, 1);
+	if (o)
+		return walk_refuse(w, EACCES, "%s (uid %u, gid %u) may not search '%s'", o->what,
+		                   (unsigned)o->uid, (unsigned)o->gid, walk_dir_name(w));
+	return 0;
+}
+
+/* Open the directory W->done again, from the root, after a ".." took its
+ * last component off: nothing on the way may have become a symlink. */
+static int walk_reopen(struct walk *w)
+{
+	size_t len = w->done_len;
+	walk_set_dir(w, w->root_fd, &w->root_st);
+	w->done_len = 0;
+	for (size_t i = 0; i < len;) {
+		while (i < len && w->done[i] == '/')
+			i++;
+		size_t n = 0;
+		while (i + n < len && w->done[i + n] != '/')
+			n++;
+		if (n == 0)
+			break;
+		char save = w->done[w->done_len];
+		w->done[w->done_len] = '\0';
+		int r = walk_may_search(w);
+		w->done[w->done_len] = save;
+		if (r < 0)
+			return r;
+		memcpy(w->name, w->done + i, n);
+		w->name[n] = '\0';
+		int fd = openat(w->dir_fd, w->name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		walk_set_dir(w, fd, &st);
+		i += n;
+		w->done_len = i;
+	}
+	w->done_len = len;
+	return 0;
+}
 
 static int walk_record_link(struct walk *w, const char *link_dir, const char *abs_target)
 {
@@ -221,14 +311,14 @@ static int walk_record_link(struct walk *w, const char *link_dir, const char *ab
 }
 
 /*
- * Follow the symlink at w->done (host path in w->host), whose directory is
- * the first OLD_LEN bytes of w->done; REMAINING is what is left of the walk
- * after it.  On return the walk restarts from the root with the link's
+ * Follow the symlink LINK_FD at w->done, whose directory is the first
+ * OLD_LEN bytes of w->done; REMAINING is what is left of the walk after
+ * it.  On return the walk restarts from the root with the link's
  * normalised absolute target spliced in front of REMAINING.
  */
-static int walk_follow(struct walk *w, size_t old_len, const char *remaining)
+static int walk_follow(struct walk *w, int link_fd, size_t old_len, const char *remaining)
 {
-	ssize_t n = readlink(w->host, w->target, sizeof(w->target));
+	ssize_t n = readlinkat(link_fd, "", w->target, sizeof(w->target));
 	if (n < 0)
 		return -errno;
 	if ((size_t)n >= sizeof(w->target))
@@ -278,11 +368,44 @@ static int walk_follow(struct walk *w, size_t old_len, const char *remaining)
 	memcpy(w->rest, w->splice, tl + 1 + rl + 1);
 	w->done_len = 0;
 	w->done[0] = '\0';
+	walk_set_dir(w, w->root_fd, &w->root_st);
+	return 0;
+}
+
+/* The last component, found in the current directory as FD (O_PATH) with
+ * ST: what it is, and with CP_RESOLVE_OPEN the file opened for reading. */
+static int walk_last(struct walk *w, const struct stat *st)
+{
+	struct cp_resolved *res = w->res;
+	res->exists = 1;
+	res->st = *st;
+	if (!(w->flags & CP_RESOLVE_OPEN))
+		return 0;
+	if (!S_ISREG(st->st_mode))
+		return walk_refuse(w, EINVAL, "not a regular file");
+	const struct cp_owner *o = cp_access_denied(w->acc, st, 4);
+	if (o)
+		return walk_refuse(w, EACCES, "%s (uid %u, gid %u) may not read it", o->what,
+		                   (unsigned)o->uid, (unsigned)o->gid);
+	/* O_NONBLOCK: should it have become a FIFO since, open() must not
+	 * wait; the identity check below then refuses it. */
+	int fd =
+	    openat(w->dir_fd, w->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat now;
+	if (fstat(fd, &now) < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino ||
+	    !S_ISREG(now.st_mode)) {
+		close(fd);
+		return walk_refuse(w, ESTALE, "replaced while it was opened");
+	}
+	res->fd = fd;
+	res->st = now;
 	return 0;
 }
 
 /* The walk proper; returns 0 or a negative errno, w->done holds the result. */
-static int walk_run(struct walk *w, int allow_missing)
+static int walk_run(struct walk *w)
 {
 	unsigned links_followed = 0;
 	const char *p = w->rest;
@@ -290,8 +413,14 @@ static int walk_run(struct walk *w, int allow_missing)
 	for (;;) {
 		while (*p == '/')
 			p++;
-		if (*p == '\0')
-			return 0;
+		if (*p == '\0') {
+			/* The path named a directory (or the root itself). */
+			w->res->exists = 1;
+			w->res->st = w->dir_st;
+			return w->flags & CP_RESOLVE_OPEN
+			           ? walk_refuse(w, EINVAL, "not a regular file")
+			           : 0;
+		}
 		const char *comp = p;
 		size_t clen = strcspn(p, "/");
 		p += clen;
@@ -310,9 +439,15 @@ static int walk_run(struct walk *w, int allow_missing)
 			if (w->done_len > 0)
 				w->done_len--;
 			w->done[w->done_len] = '\0';
+			int r = walk_reopen(w);
+			if (r < 0)
+				return r;
 			continue;
 		}
 
+		int r = walk_may_search(w);
+		if (r < 0)
+			return r;
 		size_t old_len = w->done_len;
 		if (old_len + 1 + clen + 1 > sizeof(w->done))
 			return -ENAMETOOLONG;
@@ -320,35 +455,53 @@ static int walk_run(struct walk *w, int allow_missing)
 		memcpy(w->done + old_len + 1, comp, clen);
 		w->done_len = old_len + 1 + clen;
 		w->done[w->done_len] = '\0';
+		memcpy(w->name, comp, clen);
+		w->name[clen] = '\0';
 
-		if (w->sysroot_len + w->done_len + 1 > sizeof(w->host))
-			return -ENAMETOOLONG;
-		if (w->sysroot_len > 0)
-			memcpy(w->host, w->sysroot, w->sysroot_len);
-		memcpy(w->host + w->sysroot_len, w->done, w->done_len + 1);
-
-		struct stat st;
-		if (lstat(w->host, &st) < 0) {
-			if (errno == ENOENT && is_last && allow_missing)
+		/* O_PATH|O_NOFOLLOW: the name itself, whatever it is, without
+		 * opening a device or waiting on a FIFO; checked on the fd. */
+		int fd = openat(w->dir_fd, w->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT && is_last && (w->flags & CP_RESOLVE_MISSING_OK))
 				return 0;
 			return -errno;
 		}
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
 		if (S_ISLNK(st.st_mode)) {
-			if (++links_followed > CP_RESOLVE_MAX_LINKS)
+			char why[256];
+			if (cp_access_link_refused(w->acc, &st, &w->dir_st, why, sizeof(why))) {
+				close(fd);
+				return walk_refuse(w, EPERM, "'%s' is %s", w->done, why);
+			}
+			if (++links_followed > CP_RESOLVE_MAX_LINKS) {
+				close(fd);
 				return -ELOOP;
-			int r = walk_follow(w, old_len, after);
+			}
+			r = walk_follow(w, fd, old_len, after);
+			close(fd);
 			if (r < 0)
 				return r;
 			p = w->rest;
 			continue;
 		}
-		if (!is_last && !S_ISDIR(st.st_mode))
+		if (S_ISDIR(st.st_mode) && !is_last) {
+			walk_set_dir(w, fd, &st);
+			continue;
+		}
+		close(fd);
+		if (!is_last)
 			return -ENOTDIR;
+		return walk_last(w, &st);
 	}
 }
 
-int cp_resolve(const char *sysroot, const char *origin_path, int allow_missing,
-               struct cp_resolved **out, struct cp_error *err)
+int cp_resolve_as(const struct cp_access *acc, const char *origin_path, int flags,
+                  struct cp_resolved **out, struct cp_error *err)
 {
 	if (!origin_path || origin_path[0] != '/')
 		return cp_error_set(err, EINVAL, "cannot resolve '%s': %s",
@@ -357,13 +510,16 @@ int cp_resolve(const char *sysroot, const char *origin_path, int allow_missing,
 	int r;
 	struct walk *w = calloc(1, sizeof(*w));
 	struct cp_resolved *res = calloc(1, sizeof(*res));
+	if (res)
+		res->fd = -1;
 	if (!w || !res) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	w->res = res;
-	w->sysroot = sysroot;
-	w->sysroot_len = sysroot_prefix_len(sysroot);
+	w->acc = cp_access_restricted(acc) ? acc : NULL;
+	w->flags = flags;
+	w->dir_fd = w->root_fd = -1;
 
 	size_t len = strlen(origin_path);
 	if (len + 1 > sizeof(w->rest)) {
@@ -372,7 +528,25 @@ int cp_resolve(const char *sysroot, const char *origin_path, int allow_missing,
 	}
 	memcpy(w->rest, origin_path, len + 1);
 
-	r = walk_run(w, allow_missing);
+	/* The sysroot itself is the administrator's choice: its own path is
+	 * followed as given. */
+	size_t sn = sysroot_prefix_len(acc ? acc->sysroot : NULL);
+	if (sn + 1 > sizeof(w->name)) {
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
+	if (sn) {
+		memcpy(w->name, acc->sysroot, sn);
+		w->name[sn] = '\0';
+	}
+	w->root_fd = open(sn ? w->name : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (w->root_fd < 0 || fstat(w->root_fd, &w->root_st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	walk_set_dir(w, w->root_fd, &w->root_st);
+
+	r = walk_run(w);
 	if (r < 0)
 		goto fail;
 
@@ -381,12 +555,29 @@ int cp_resolve(const char *sysroot, const char *origin_path, int allow_missing,
 		r = -ENOMEM;
 		goto fail;
 	}
+	walk_set_dir(w, -1, &w->root_st);
+	close(w->root_fd);
 	free(w);
 	*out = res;
 	return 0;
 
 fail:
+	if (w) {
+		walk_set_dir(w, -1, &w->root_st);
+		if (w->root_fd >= 0)
+			close(w->root_fd);
+	}
+	r = cp_error_set(err, -r, "cannot resolve '%s': %s", origin_path,
+	                 w && w->why[0] ? w->why : strerror(-r));
 	free(w);
 	cp_resolved_free(res);
-	return cp_error_set(err, -r, "cannot resolve '%s': %s", origin_path, strerror(-r));
+	return r;
+}
+
+int cp_resolve(const char *sysroot, const char *origin_path, int allow_missing,
+               struct cp_resolved **out, struct cp_error *err)
+{
+	struct cp_access own = {.sysroot = sysroot};
+	return cp_resolve_as(&own, origin_path, allow_missing ? CP_RESOLVE_MISSING_OK : 0, out,
+	                     err);
 }
