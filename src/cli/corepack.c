@@ -271,6 +271,14 @@ static int check_usage(struct cli *c)
 	return EXIT_OK;
 }
 
+/* A library error, escaped (escape.h): its message may quote names from
+ * the core.  SUFFIX (may be "") is corepack's own text. */
+static void fail_err(const struct cp_error *err, const char *suffix)
+{
+	char shown[4 * sizeof(err->msg) + 8];
+	cli_fail("%s%s", cp_escape(err->msg, shown, sizeof(shown)), suffix);
+}
+
 /* The bundle can be written (not there yet, or -f; its directory exists
  * and takes files), then the inputs other than the core exist: exit 1,
  * before the core is opened. */
@@ -281,7 +289,7 @@ static int check_files(struct cli *c)
 	int r;
 	if (!c->list &&
 	    (r = cp_bundle_output_check(c->pack.output, c->pack.bundle.force, NULL, &err)) < 0) {
-		cli_fail("%s%s", err.msg, r == -EEXIST ? "; use -f to overwrite" : "");
+		fail_err(&err, r == -EEXIST ? "; use -f to overwrite" : "");
 		return EXIT_FAIL;
 	}
 	if (c->pack.executable && stat(c->pack.executable, &st) < 0)
@@ -459,7 +467,7 @@ static int list_core(const struct cp_packer *p, enum list_format format)
 		break;
 	}
 	if (r < 0) {
-		cli_fail("%s", err.msg);
+		fail_err(&err, "");
 		return EXIT_FAIL;
 	}
 	if (text)
@@ -498,7 +506,7 @@ int main(int argc, char **argv)
 	struct cp_error err = {0};
 	struct cp_packer *p = NULL;
 	if (cp_packer_open(&c.pack, &p, &err) < 0) {
-		cli_fail("%s", err.msg);
+		fail_err(&err, "");
 		rc = EXIT_FAIL;
 		goto out;
 	}
@@ -519,7 +527,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!c.no_backtrace && unwind(p, c.quiet, &err) < 0) {
-		cli_fail("%s", err.msg);
+		fail_err(&err, "");
 		rc = EXIT_FAIL;
 		goto out;
 	}
@@ -530,7 +538,7 @@ int main(int argc, char **argv)
 		if (r == -EINTR)
 			cli_fail("interrupted; no bundle written");
 		else
-			cli_fail("%s%s", err.msg, r == -EEXIST ? "; use -f to overwrite" : "");
+			fail_err(&err, r == -EEXIST ? "; use -f to overwrite" : "");
 		rc = EXIT_FAIL;
 		goto out;
 	}
