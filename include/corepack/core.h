@@ -25,6 +25,7 @@
 struct cp_segment {
 	uint64_t vaddr, memsz;
 	uint64_t offset, filesz;
+	uint32_t flags; /* p_flags: PF_R, PF_W, PF_X */
 };
 
 struct cp_core {
@@ -66,6 +67,9 @@ void cp_core_free(struct cp_core *c);
  * the end of a truncated file.  Reads that span two segments fail.
  */
 int cp_core_read(const struct cp_core *c, uint64_t addr, void *buf, size_t len);
+
+/* The PT_LOAD segment holding ADDR, or NULL (a binary search). */
+const struct cp_segment *cp_core_segment_at(const struct cp_core *c, uint64_t addr);
 
 /* A memory reader callback form of cp_core_read, for code that is also fed
  * synthetic memory by tests and fuzzers. */

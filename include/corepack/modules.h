@@ -32,6 +32,8 @@ struct cp_module {
 	int deleted;
 	enum cp_module_role role;
 	uint64_t start, end; /* lowest and highest address mapped; 0 when unknown */
+	int code;            /* it may hold code: a mapping of it is executable
+	                      * (PF_X), or that is unknown (no NT_FILE) */
 	struct cp_name *names;
 	size_t n_names;
 	uint8_t core_build_id[CP_BUILD_ID_MAX];

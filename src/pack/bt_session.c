@@ -27,6 +27,12 @@
 
 /* The vDSO is a few pages; refuse absurd segments. */
 #define VDSO_MAX (1u << 20)
+/* Objects given to libdwfl: dwfl_report_module() walks every module
+ * reported so far (elfutils 0.188), so reporting N costs N^2/2 steps
+ * (32,768 objects took more than the unwinder's 10 s).  Only objects that
+ * may hold code (a frame's pc lies in one) are reported, the executable
+ * and the loader first, at most this many. */
+#define BT_MAX_MODULES 4096
 
 static bool same_build_id(Elf *elf, const uint8_t *want, size_t want_len)
 {
@@ -169,9 +175,15 @@ void cp_bt_report_modules(struct bt_child *c)
 	if (!c->mods || !ranges)
 		_exit(4);
 	size_t nr = 0;
-	for (size_t i = 0; i < s->n_modules; i++) {
+	for (size_t k = 0; k < 2 * s->n_modules && nr < BT_MAX_MODULES; k++) {
+		/* the executable and the loader in the first round, the others
+		 * in the second */
+		size_t i = k % s->n_modules;
 		const struct cp_module *m = &s->modules[i];
 		uint64_t low = m->start, high = m->end;
+		int first = m->role == CP_ROLE_EXECUTABLE || m->role == CP_ROLE_INTERPRETER;
+		if ((k < s->n_modules) != first || !m->code)
+			continue;
 		if (m->role == CP_ROLE_THREAD_DB)
 			continue; /* not mapped */
 		if (!high) {

@@ -207,7 +207,8 @@ static int read_phdrs(struct cp_core *c, const GElf_Ehdr *h, struct cp_error *er
 				c->expected_size = off + filesz;
 			if (filesz > memsz)
 				filesz = memsz;
-			c->loads[c->n_loads++] = (struct cp_segment){vaddr, memsz, off, filesz};
+			c->loads[c->n_loads++] =
+			    (struct cp_segment){vaddr, memsz, off, filesz, ph.p_flags};
 		}
 	}
 	if (!have_note)
@@ -304,6 +305,11 @@ static const struct cp_segment *find_segment(const struct cp_core *c, uint64_t a
 			return s;
 	}
 	return NULL;
+}
+
+const struct cp_segment *cp_core_segment_at(const struct cp_core *c, uint64_t addr)
+{
+	return find_segment(c, addr);
 }
 
 int cp_core_read(const struct cp_core *c, uint64_t addr, void *buf, size_t len)

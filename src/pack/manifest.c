@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,13 +191,21 @@ static json_object *core_object(struct jb *b, const struct cp_manifest_input *in
 	return o;
 }
 
+/* The debug files of module MOD: in->debug is in module order (the packer
+ * adds them module by module), so a binary search finds the first. */
 static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in, size_t mod)
 {
 	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < in->n_debug; i++) {
+	size_t lo = 0, hi = in->n_debug;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (in->debug[mid].module < mod)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < in->n_debug && in->debug[i].module == mod; i++) {
 		const struct cp_packed_debug *d = &in->debug[i];
-		if (d->module != mod)
-			continue;
 		json_object *o = json_object_new_object();
 		put(b, o, "kind", jstr(cp_debug_kind_name(d->kind)));
 		put(b, o, "found_by", jstr(cp_debug_how_name(d->file->how)));
@@ -298,16 +307,51 @@ static json_object *crash_object(struct jb *b, const struct cp_backtrace *bt)
 
 /* Whether link K of module I was already listed for an earlier module
  * (several libraries share "/lib -> usr/lib"). */
-static int link_listed(const struct cp_scan *s, size_t i, size_t k)
+static int cmp_str(const void *a, const void *b)
 {
-	const char *path = s->modules[i].links[k].path;
-	for (size_t j = 0; j < i; j++) {
-		const struct cp_module *m = &s->modules[j];
-		for (size_t l = 0; cp_module_packable(m) && l < m->n_links; l++)
-			if (strcmp(m->links[l].path, path) == 0)
-				return 1;
+	return strcmp(a, b);
+}
+
+/* Whether PATH was listed already (a tsearch tree of the paths, which
+ * stay owned by the scan); -1 on ENOMEM. */
+static int link_listed(void **seen, const char *path)
+{
+	const char **at = tsearch(path, seen, cmp_str);
+	if (!at)
+		return -1;
+	return *at != path;
+}
+
+static void no_free(void *p)
+{
+	(void)p;
+}
+
+/* The scan's warnings, as many as the reader takes (manifest_read.h), each
+ * within its text cap; past the count, one line says how many more. */
+static json_object *warnings_array(struct jb *b, const struct cp_scan *s)
+{
+	json_object *a = json_object_new_array();
+	size_t n = s->n_warnings;
+	size_t keep = n <= CP_MANIFEST_MAX_WARNINGS ? n : CP_MANIFEST_MAX_WARNINGS - 1;
+	for (size_t i = 0; i < keep; i++) {
+		const char *w = s->warnings[i];
+		if (strlen(w) > CP_MANIFEST_MAX_TEXT - 4) {
+			char *cut = strndup(w, CP_MANIFEST_MAX_TEXT - 4);
+			if (cut)
+				strcpy(cut + CP_MANIFEST_MAX_TEXT - 7, "...");
+			append(b, a, jstr(cut));
+			free(cut);
+		} else {
+			append(b, a, jstr(w));
+		}
 	}
-	return 0;
+	if (keep < n) {
+		char more[96];
+		snprintf(more, sizeof(more), "%zu more warnings, not recorded here", n - keep);
+		append(b, a, jstr(more));
+	}
+	return a;
 }
 
 int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_error *err)
@@ -342,10 +386,14 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	put(&b, root, "objects", objs);
 
 	json_object *links = json_object_new_array();
+	void *seen = NULL;
 	for (size_t i = 0; i < in->scan->n_modules; i++) {
 		const struct cp_module *m = &in->scan->modules[i];
 		for (size_t k = 0; cp_module_packable(m) && k < m->n_links; k++) {
-			if (link_listed(in->scan, i, k))
+			int listed = link_listed(&seen, m->links[k].path);
+			if (listed < 0)
+				b.oom = 1;
+			if (listed)
 				continue;
 			json_object *l = json_object_new_object();
 			put(&b, l, "path", jstr(m->links[k].path));
@@ -353,6 +401,7 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 			append(&b, links, l);
 		}
 	}
+	tdestroy(seen, no_free);
 	put(&b, root, "links", links);
 
 	json_object *others = json_object_new_array();
@@ -365,10 +414,7 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	}
 	put(&b, root, "other_mappings", others);
 
-	json_object *warnings = json_object_new_array();
-	for (size_t i = 0; i < in->scan->n_warnings; i++)
-		append(&b, warnings, jstr(in->scan->warnings[i]));
-	put(&b, root, "warnings", warnings);
+	put(&b, root, "warnings", warnings_array(&b, in->scan));
 
 	json_object *files = json_object_new_array();
 	for (size_t i = 0; i < in->n_files; i++) {
@@ -379,7 +425,18 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 		append(&b, files, f);
 	}
 	put(&b, root, "files", files);
-	return finish(&b, root, out, err);
+	int r = finish(&b, root, out, err);
+	size_t len = r == 0 ? strlen(*out) : 0;
+	if (len > CP_MANIFEST_MAX_SIZE) {
+		/* coreunpack would refuse it: no such bundle is written. */
+		free(*out);
+		*out = NULL;
+		return cp_error_set(err, EFBIG,
+		                    "manifest.json would be %zu bytes, more than coreunpack reads "
+		                    "(%d MiB); the core names too many objects",
+		                    len, CP_MANIFEST_MAX_SIZE >> 20);
+	}
+	return r;
 }
 
 int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint64_t estimate,

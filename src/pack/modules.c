@@ -23,6 +23,7 @@
 #include "corepack/access.h"
 #include "corepack/io.h"
 #include "corepack/layout.h"
+#include "corepack/manifest_read.h"
 #include "corepack/modules.h"
 
 static const char deleted_suffix[] = " (deleted)";
@@ -30,6 +31,9 @@ static const char deleted_suffix[] = " (deleted)";
 /* Names kept per object: real objects have a handful (NT_FILE, link_map,
  * PT_INTERP, AT_EXECFN); a crafted link_map could give one thousands. */
 #define MAX_NAMES 64
+/* Objects one scan keeps: as many as a manifest holds (manifest_read.h),
+ * less room for the executable given with -e and libthread_db. */
+#define MAX_OBJECTS (CP_MANIFEST_MAX_OBJECTS - 2)
 
 int cp_module_packable(const struct cp_module *m)
 {
@@ -220,7 +224,7 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 	for (size_t i = 0; i < n->n_files; i++)
 		sorted[i] = &n->files[i];
 	qsort(sorted, n->n_files, sizeof(*sorted), cmp_mapping_name);
-	int r = 0;
+	int r = 0, capped = 0;
 	for (size_t i = 0, j; i < n->n_files && r == 0; i = j) {
 		for (j = i + 1; j < n->n_files && strcmp(sorted[j]->name, sorted[i]->name) == 0;
 		     j++)
@@ -253,7 +257,15 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 		}
 		if (why && (r = warn(s, "'%s': mapped file name %s: not packed", path, why)) < 0)
 			return free(path), free(sorted), r;
-		if (!elf) {
+		if (elf && s->n_modules == MAX_OBJECTS && !capped++) {
+			r = warn(s,
+			         "'%s': more than %d objects, more than a bundle holds: this and "
+			         "the later ones (by name) are not packed",
+			         path, MAX_OBJECTS);
+			if (r < 0)
+				return free(path), free(sorted), r;
+		}
+		if (!elf || s->n_modules >= MAX_OBJECTS) {
 			struct cp_other_mapping *om = grow(&s->others, &s->n_others, sizeof(*om));
 			if (!om)
 				return free(path), free(sorted), -ENOMEM;
@@ -271,9 +283,12 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 			m->core_build_id_len = cp_mem_build_id(
 			    cp_core_mem_read, (void *)core, core->is64, core->big_endian, base,
 			    sorted + i, j - i, m->core_build_id, sizeof(m->core_build_id));
-		for (size_t k = i; k < j; k++)
+		for (size_t k = i; k < j; k++) {
+			const struct cp_segment *sg = cp_core_segment_at(core, sorted[k]->start);
+			m->code |= !sg || (sg->flags & PF_X);
 			idx->refs[idx->n++] =
 			    (struct map_ref){sorted[k]->start, sorted[k]->end, s->n_modules - 1};
+		}
 		r = add_name(s, m, path, CP_NAME_NT_FILE);
 	}
 	qsort(idx->refs, idx->n, sizeof(*idx->refs), cmp_map_ref);
@@ -291,6 +306,8 @@ static int modules_from_linkmap(const struct cp_core *core, struct cp_scan *s)
 		if (e->name[0] != '/')
 			continue;
 		const char *why = name_problem(e->name);
+		if (!why && s->n_modules >= MAX_OBJECTS)
+			why = "is past the number of objects a bundle holds";
 		if (why) {
 			if (warn(s, "'%s': link_map name %s: not packed", e->name, why) < 0)
 				return -ENOMEM;
@@ -300,6 +317,7 @@ static int modules_from_linkmap(const struct cp_core *core, struct cp_scan *s)
 		if (!m || !(m->origin_path = strdup(e->name)))
 			return -ENOMEM;
 		m->start = e->l_addr;
+		m->code = 1;
 		if (add_name(s, m, e->name, CP_NAME_LINK_MAP) < 0)
 			return -ENOMEM;
 		/* Shared objects are linked at 0, so l_addr is where the ELF
@@ -764,6 +782,7 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		}
 		exe->origin_path = abs;
 		exe->role = CP_ROLE_EXECUTABLE;
+		exe->code = 1;
 		if ((r = add_name(s, exe, abs, CP_NAME_OPTION)) < 0)
 			return r;
 	} else if (!exe) {
