@@ -26,8 +26,9 @@ check() {
 }
 
 python3 "$craft" "$CP_CORE" "$CP_WORK/huge-core" --huge-load
-readelf -lW "$CP_WORK/huge-core" | grep -q ' 0xc000000000000000 ' ||
-	cp_fail "the crafted core has no huge segment" 
+readelf -lW "$CP_WORK/huge-core" >"$CP_WORK/logs/phdrs"
+grep -q ' 0xc000000000000000 ' "$CP_WORK/logs/phdrs" ||
+	cp_fail "the crafted core has no huge segment" "$CP_WORK/logs/phdrs"
 check huge "$CP_WORK/huge-core"
 grep -q "core is truncated" "$CP_PACK_ERR" || cp_fail "no truncation warning" "$CP_PACK_ERR"
 missing=$(cp_manifest '.core.missing_bytes | tostring')

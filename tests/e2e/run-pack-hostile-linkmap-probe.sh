@@ -45,7 +45,9 @@ traced=0
 st=0
 if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
 	cp_check "corepack looks nothing up inside '$probe' (strace)"
-	strace -f -y -qq -e trace=%file -o "$CP_WORK/logs/strace" \
+	# LeakSanitizer cannot run under ptrace (a sanitizer build).
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -y -qq -e trace=%file -o "$CP_WORK/logs/strace" \
 		"$COREPACK" --no-backtrace -o "$CP_WORK/p.tar.zst" "$CP_WORK/crafted" \
 		>"$CP_WORK/logs/pack.out" 2>"$CP_WORK/logs/pack.err" || st=$?
 	traced=1

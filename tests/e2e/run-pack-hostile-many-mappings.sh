@@ -36,22 +36,29 @@ made=$(sed -n 's/^\([0-9]*\) mappings$/\1/p' "$CP_WORK/run/.out")
 phnum=$(readelf -hW "$CP_CORE" | sed -n 's/.*Number of program headers: *\([0-9]*\).*/\1/p')
 cp_log "the process made $made mappings; the core has $phnum program headers"
 ((made >= 65000)) || cp_fail "only $made mappings made (vm.max_map_count $max)" "$CP_WORK/run/.out"
-readelf -nW "$CP_CORE" | grep -q NT_FILE || cp_fail "the core has no NT_FILE note: nothing to test"
+readelf -nW "$CP_CORE" >"$CP_WORK/logs/notes" 2>&1 || true
+grep -q NT_FILE "$CP_WORK/logs/notes" || cp_fail "the core has no NT_FILE note: nothing to test" "$CP_WORK/logs/notes"
 
 if [[ $CP_SELFCHECK == 1 ]]; then
 	cp_log "PASS (selfcheck)"
 	exit 0
 fi
 
-cp_check "packing $made mappings ($files of files) takes seconds"
+# The bound: 60 s, three times that for a sanitizer build (ASan and UBSan
+# slow corepack about twofold; the machine may be busy).
+bound=60
+if nm "$COREPACK" 2>/dev/null | grep ' __asan_init$' >/dev/null; then
+	bound=180
+fi
+cp_check "packing $made mappings ($files of files) takes seconds (bound: $bound s)"
 start=$EPOCHREALTIME
 "$COREPACK" --level 1 -o "$CP_WORK/mm.tar.zst" "$CP_CORE" >"$CP_WORK/logs/pack.out" 2>"$CP_WORK/logs/pack.err" ||
 	cp_fail "corepack failed" "$CP_WORK/logs/pack.err"
 secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 cp_log "RESULT packed $made mappings ($files names of 256 ELF files) in $secs s"
 tail -n 1 "$CP_WORK/logs/pack.out"
-awk -v s="$secs" 'BEGIN { exit !(s < 60) }' ||
-	cp_fail "packing took $secs s (the bound is 60 s; today's code takes about 50 minutes)"
+awk -v s="$secs" -v b="$bound" 'BEGIN { exit !(s < b) }' ||
+	cp_fail "packing took $secs s (the bound is $bound s; the code before issue 19 took about 50 minutes)"
 
 cp_check "every name packed; each inode stored once, its other names as symlinks"
 grep -qE "^$((files + 4)) objects packed \(" "$CP_WORK/logs/pack.out" ||
