@@ -39,6 +39,11 @@ CP_BUNDLE_DIR=$CP_UNPACK/u
 [[ $(cp_manifest '[.objects[] | select(.path | explode | any(. < 32 or . == 127))] | length') == 0 ]] ||
 	cp_fail "an object with a control character in its name is in the manifest"
 
+cp_check "a fatal error naming such a file is escaped, on one line"
+printf 'not a core\n' >"$bad_dir/core"
+cp_expect_fail 1 "^corepack: '$(printf '%s' "$shown_dir" | sed 's/[][\\.*^$]/\\&/g')/core': not an ELF file" \
+	"$COREPACK" -o "$CP_WORK/x.tar.zst" "$bad_dir/core"
+
 cp_check "gdb abroad shows the frames of the objects packed"
 cp_hide_originals "$CP_WORK"
 cp_gdb "$CP_WORK/logs/gdb.out" -batch -ex bt
@@ -46,8 +51,4 @@ cp_assert_frames "$CP_WORK/logs/gdb.out" \
 	"crash_store libcrash.c:$(cp_line "$CP_PROGS/libcrash.c" crash_store)" \
 	"crash_deep libcrash.c:$(cp_line "$CP_PROGS/libcrash.c" crash_deep)"
 
-cp_check "a fatal error naming such a file is escaped, on one line"
-printf 'not a core\n' >"$bad_dir/core"
-cp_expect_fail 1 "^corepack: '$(printf '%s' "$shown_dir" | sed 's/[][\\.*^$]/\\&/g')/core': not an ELF file" \
-	"$COREPACK" -o "$CP_WORK/x.tar.zst" "$bad_dir/core"
 cp_finish
