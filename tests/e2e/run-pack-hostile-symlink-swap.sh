@@ -7,7 +7,9 @@
 #   - a symlink owned by that user, to the plugin: followed today;
 #   - another process's core (world-readable), under libcrash's later
 #     mappings (so no build-id in memory to compare): packed today as an
-#     object, with that process's memory.
+#     object, with that process's memory;
+#   - libcrash's separate debug file, found by .gnu_debuglink in a
+#     directory made root-only: packed today.
 # corepack run as root must leave each out with a warning naming it, pack
 # the rest, and give a bundle coreunpack accepts.  A core file is never an
 # object, whoever owns the core.
@@ -72,7 +74,10 @@ for p in "$secret/libcrash.so.1.0.0" "$CP_WORK/user/plugin.so"; do
 		cp_fail "'$p' has a bundle path" "$CP_BUNDLE_DIR/manifest.json"
 done
 
-cp_check "another process's core named as an object: refused"
+cp_check "another process's core named as an object: refused; a debug file the user may not read: not used"
+# libcrash's debug file, found by its .gnu_debuglink in lib/.debug/, made
+# root-only: the user's core gets none, root's does.
+chmod 700 "$(dirname "$CP_LIB")/.debug"
 for c in crafted-core root-core; do
 	cp_pack "$CP_WORK/$c" "$CP_WORK/$c.tar.zst" --no-backtrace
 	grep -qF "corepack: warning: '$CP_WORK/other/core.4242': refused, not packed: a core file (ELF type ET_CORE), never packed as an object" "$CP_PACK_ERR" ||
@@ -81,6 +86,10 @@ for c in crafted-core root-core; do
 		cp_fail "$c: the other process's core is in the bundle"
 	fi
 	unpacks "$c" "$CP_WORK/$c.tar.zst"
+	want=found
+	[[ $c == crafted-core ]] && want=none
+	got=$(cp_manifest ".objects[] | select(.path == \"$CP_LIB\") | .debug_status")
+	[[ $got == "$want" ]] || cp_fail "$c: libcrash's debug status is '$got', expected '$want'" "$CP_BUNDLE_DIR/manifest.json"
 done
 cp_log "RESULT a root-only file, a user's symlink and another core left out, each with a warning"
 cp_finish
