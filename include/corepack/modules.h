@@ -5,6 +5,8 @@
  * with the file found on this machine, the symlinks that lead to it, its
  * separate debug files, and the libthread_db that matches its libc.
  * Problems with single objects are data (status, warnings), not errors.
+ * Files are read with the core owners' rights (access.h): a file they may
+ * not read, a symlink they own, a core file are refused, with a warning.
  */
 #ifndef COREPACK_MODULES_H
 #define COREPACK_MODULES_H

@@ -8,6 +8,12 @@
  * build-id compared with the one in the core's memory, and its debug files
  * looked up.  Anything wrong with one object becomes its status and a
  * warning; only running out of memory stops the scan.
+ *
+ * Every file is found and opened with the core owners' rights when they
+ * are not ours (access.h), on descriptors (resolve.c), and a core file is
+ * never an object; names the bundle cannot hold are left out.  A core may
+ * have a million mappings: modules are placed by a binary search over their
+ * sorted mappings, and the arrays grow by doubling.
  */
 #include <errno.h>
 #include <fcntl.h>
