@@ -163,6 +163,12 @@ const struct cp_scan *cp_packer_scan(const struct cp_packer *p)
 	return p->scan;
 }
 
+/* A + B, saturating: sizes from files are checked, their sum too. */
+static uint64_t add_size(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* Sizes as checked by the scan: nothing is looked at again for them. */
 static uint64_t objects_bytes(const struct cp_packer *p)
 {
@@ -171,18 +177,18 @@ static uint64_t objects_bytes(const struct cp_packer *p)
 		const struct cp_module *m = &p->scan->modules[i];
 		if (!cp_module_packable(m))
 			continue;
-		total += m->file_id.size;
+		total = add_size(total, m->file_id.size);
 		if (m->debug && m->debug->file)
-			total += m->debug->file->file_id.size;
+			total = add_size(total, m->debug->file->file_id.size);
 		if (m->debug && m->debug->alt)
-			total += m->debug->alt->file_id.size;
+			total = add_size(total, m->debug->alt->file_id.size);
 	}
 	return total;
 }
 
 uint64_t cp_packer_total_bytes(const struct cp_packer *p)
 {
-	return p->core->file_size + objects_bytes(p);
+	return add_size(p->core->file_size, objects_bytes(p));
 }
 
 uint64_t cp_packer_estimate_bytes(const struct cp_packer *p)
@@ -191,7 +197,7 @@ uint64_t cp_packer_estimate_bytes(const struct cp_packer *p)
 	uint64_t core = p->core->file_size;
 	if (fstat(p->core->fd, &st) == 0 && (uint64_t)st.st_blocks * 512 < core)
 		core = (uint64_t)st.st_blocks * 512;
-	return core + objects_bytes(p);
+	return add_size(core, objects_bytes(p));
 }
 
 static const struct cp_bundle_file *find_file(const struct cp_packer *p, const char *path)
@@ -529,6 +535,14 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 	}
 	struct cp_bundle_opts bo = p->opts.bundle;
 	bo.progress_total = cp_packer_total_bytes(p);
+	/* coreunpack refuses a bundle past this (layout.h): none is written. */
+	if (bo.progress_total > CP_BUNDLE_MAX_TOTAL) {
+		free(top);
+		return cp_error_set(err, EFBIG,
+		                    "'%s': the core and its files are %llu bytes (holes included), "
+		                    "more than a bundle holds (1 TiB)",
+		                    p->core->path, (unsigned long long)bo.progress_total);
+	}
 	int r = cp_bundle_writer_open(p->opts.output, top, &bo, &w, err);
 	free(top);
 	if (r < 0)

@@ -5,7 +5,8 @@
 # bundle.  Every size and offset read from a core is unsigned and checked;
 # a number the manifest reader would refuse is never written.  The core
 # still packs, says it is truncated, and the bundle unpacks.  The same for
-# a pid past 2^31 (NT_PRPSINFO's pr_pid is unsigned in the file).
+# a pid past 2^31 (NT_PRPSINFO's pr_pid is unsigned in the file).  A core
+# past the 1 TiB coreunpack takes is refused before any work.
 source "${CP_E2E_DIR:-$(dirname "$0")}/lib.sh"
 cp_init
 cp_need python3:python3
@@ -43,5 +44,14 @@ cmp -s "$CP_BUNDLE_DIR/core" "$CP_WORK/huge-core" || cp_fail "the unpacked core 
 python3 "$craft" "$CP_CORE" "$CP_WORK/pid-core" --pid 0xfffffffe
 check pid "$CP_WORK/pid-core"
 [[ $(cp_manifest '.core.pid') == null ]] || cp_fail "a pid past 2^31 was written: $(cp_manifest '.core.pid')"
+cp_check "a core past the bundle's 1 TiB (a hole at its end): refused before any work, as coreunpack would refuse the bundle"
+cp --sparse=always "$CP_CORE" "$CP_WORK/big-core"
+if truncate -s 1100G "$CP_WORK/big-core" 2>/dev/null; then
+	mkdir -p "$CP_WORK/big"
+	cp_expect_fail 1 "more than a bundle holds" "$COREPACK" --no-backtrace -q -o "$CP_WORK/big/b.tar.zst" "$CP_WORK/big-core"
+else
+	cp_log "this filesystem cannot hold a 1100 GiB sparse file: that case is not run"
+fi
+rm -f "$CP_WORK/big-core"
 cp_log "RESULT both crafted cores packed, both bundles unpacked"
 cp_finish
