@@ -215,7 +215,7 @@ static struct fixture *fixture_new(void)
 	                                 .line = 12};
 	f->frames[1] = (struct cp_frame){.pc = 0x401300, .function = (char *)"main", .inlined = 1};
 	f->trace = (struct cp_thread_trace){4243, 1, f->frames, 2, 0, NULL};
-	f->bt = (struct cp_backtrace){&f->trace, 1, 0, NULL};
+	f->bt = (struct cp_backtrace){.threads = &f->trace, .n_threads = 1};
 
 	f->in = (struct cp_manifest_input){
 	    .core = &f->core,
