@@ -81,7 +81,8 @@ static void build_index(Dwfl_Module *mod, struct bt_module *bm)
 		if (any)
 			bm->cus[bm->n_cus++] = cudie;
 	}
-	qsort(bm->ranges, bm->n_ranges, sizeof(*bm->ranges), cmp_range);
+	if (bm->n_ranges > 1)
+		qsort(bm->ranges, bm->n_ranges, sizeof(*bm->ranges), cmp_range);
 }
 
 Dwarf_Die *cp_bt_addrcu(Dwfl_Module *mod, struct bt_module *bm, Dwarf_Addr addr, Dwarf_Addr *bias)
