@@ -10,8 +10,8 @@
  * appended, and the section headers of the copy patched to point there,
  * uncompressed; the rest of the file is unchanged.  Sizes come from the
  * file and are checked: each section's ch_size against the data it
- * decompresses to, the total against MAX_TOTAL and the file's size times
- * MAX_RATIO, before anything is allocated.  The child runs under
+ * decompresses to, the total against MAX_TOTAL (4 GiB) and the file's
+ * size times MAX_RATIO (64), before anything is allocated.  The child runs under
  * RLIMIT_DATA (backtrace.c counts the copies in, cp_bt_zdebug_extra())
  * and a deadline.
  *
@@ -41,8 +41,9 @@
 #endif
 
 /* Decompressed bytes one file may add: at most MAX_TOTAL, and at most
- * MAX_RATIO times the file (DWARF compresses 3-8 times). */
-#define MAX_TOTAL (8ull << 30)
+ * MAX_RATIO times the file (DWARF compresses 3-8 times).  The copy lives
+ * in memory on the machine that crashed, which has other work to do. */
+#define MAX_TOTAL (4ull << 30)
 #define MAX_RATIO 64
 #define MAX_ALIGN 4096
 
@@ -121,9 +122,10 @@ static int scan(Elf *elf, uint64_t size, struct zscan *s)
 		uint64_t at = (end + align - 1) & ~(align - 1);
 		if (at < end || ch.ch_size > limit || at - size > limit - ch.ch_size) {
 			set_why(&s->why,
-			        "debug section %s is too large to decompress (%llu bytes; "
-			        "corepack reads up to 64 times the file's size)",
-			        name ? name : "?", (unsigned long long)ch.ch_size);
+			        "debug section %s is too large to decompress (%llu bytes; the "
+			        "limit for this file is %llu)",
+			        name ? name : "?", (unsigned long long)ch.ch_size,
+			        (unsigned long long)limit);
 			return -1;
 		}
 		struct zsec *n = realloc(s->secs, (s->n + 1) * sizeof(*n));

@@ -193,8 +193,10 @@ BT_NOTES_OK=1 bt_same_as_gdb "$CP_WORK/out-frame-corrupt" "$CP_WORK/logs/gdb-fra
 broken unknown-type type .debug_line \
 	"debug section .debug_line is compressed with an unsupported method (ELF compression type 3)" \
 	"poke lib_crash main"
+# (the limit: 64 times the file's size, at most 4 GiB)
+limit=$(($(stat -c %s "$CP_WORK/liblz.so.good") * 64))
 broken too-large size .debug_info \
-	"debug section .debug_info is too large to decompress (1099511627776 bytes; corepack reads up to 64 times the file's size)" \
+	"debug section .debug_info is too large to decompress (1099511627776 bytes; the limit for this file is $limit)" \
 	"lib_crash main"
 sed 's/^/  gdb: /' "$CP_WORK/logs/gdb-unknown-type" | grep '^  gdb: #' || true
 cp_finish
