@@ -96,47 +96,45 @@ static bool is_code_scope(int tag)
 }
 
 /* The innermost function, inlined function or block holding ADDR, by a
- * walk of the whole unit: dwarf_getscopes() does not look inside a
- * function that does not hold ADDR, where C++ puts the member functions of
- * local classes (a lambda's operator()), and gdb finds them. */
+ * walk of the whole unit (capped): dwarf_getscopes() does not look inside
+ * a function that does not hold ADDR, where C++ puts the member functions
+ * of local classes (a lambda's operator()), and gdb finds them. */
 static bool innermost_scope(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
 {
-	Dwarf_Die stack[SCOPE_WALK_DEPTH];
+	Dwarf_Die stack[SCOPE_WALK_DEPTH], next;
 	int depth = 0;
 	unsigned visits = 0;
 	bool found = false;
 	if (dwarf_child(cu, &stack[0]) != 0)
 		return false;
 	for (;;) {
-		Dwarf_Die *d = &stack[depth], child;
-		int tag = dwarf_tag(d);
-		bool holds = is_code_scope(tag) && dwarf_haspc(d, addr) > 0;
+		Dwarf_Die *d = &stack[depth];
+		bool holds = is_code_scope(dwarf_tag(d)) && dwarf_haspc(d, addr) > 0;
 		if (holds) {
 			*out = *d;
 			found = true;
 		}
-		/* into what holds ADDR, and into what may hold code that does
-		 * (classes, namespaces, functions); not past a scope that was
-		 * found and the sibling that holds it */
 		if (++visits > SCOPE_WALK_VISITS)
 			return found;
+		/* every DIE with children may hold one: go down first */
 		if (depth + 1 < SCOPE_WALK_DEPTH && dwarf_haschildren(d) &&
-		    dwarf_child(d, &child) == 0) {
-			stack[++depth] = child;
+		    dwarf_child(d, &next) == 0) {
+			stack[++depth] = next;
 			continue;
 		}
 		if (holds)
 			return true; /* nothing inside holds it */
-		while (dwarf_siblingof(&stack[depth], &stack[depth]) != 0) {
+		/* then along, and back up; past the children of a scope that
+		 * holds ADDR, none of which does, that scope is the answer */
+		while (dwarf_siblingof(&stack[depth], &next) != 0) {
 			if (depth == 0)
 				return found;
 			depth--;
-			/* back up from the children of a scope that holds ADDR:
-			 * none of them did */
 			if (is_code_scope(dwarf_tag(&stack[depth])) &&
 			    dwarf_haspc(&stack[depth], addr) > 0)
 				return found;
 		}
+		stack[depth] = next;
 	}
 }
 
