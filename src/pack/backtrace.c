@@ -67,7 +67,10 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* libdwfl maps debug files privately writable: they count as data. */
+/* libdwfl maps debug files privately writable: they count as data, and
+ * so do the decompressed copies of those with zstd sections (bt_zdebug.c).
+ * The sizes are the scan's; the files, reopened to look for zstd
+ * sections, under its access rules (modules.h). */
 static uint64_t child_memory_limit(const struct cp_scan *s)
 {
 	uint64_t total = CHILD_MEMORY_BASE;
@@ -75,12 +78,20 @@ static uint64_t child_memory_limit(const struct cp_scan *s)
 		const struct cp_debug_result *d = s->modules[i].debug;
 		if (!d)
 			continue;
-		/* the sizes the scan found: the files are not looked at again */
-		uint64_t a = d->file ? d->file->file_id.size : 0;
-		uint64_t b = d->alt ? d->alt->file_id.size : 0;
-		if (total + a + b < total)
-			return 0;
-		total += a + b;
+		const struct cp_debug_file *files[2] = {d->file, d->alt};
+		for (int k = 0; k < 2; k++) {
+			if (!files[k])
+				continue;
+			uint64_t a = files[k]->file_id.size, z = 0;
+			int fd = cp_debug_file_open(s, files[k], NULL);
+			if (fd >= 0) {
+				z = cp_bt_zdebug_extra(fd);
+				close(fd);
+			}
+			if (total + a < total || total + a + z < total + a)
+				return 0;
+			total += a + z;
+		}
 	}
 	return total;
 }
