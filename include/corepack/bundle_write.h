@@ -117,6 +117,11 @@ int cp_bundle_add_symlink(struct cp_bundle_writer *w, const char *name, const ch
  * SHA extensions, about 6 s without. */
 int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
                        unsigned perm, struct cp_file_digest *digest, struct cp_error *err);
+/* The same for a regular file open as FD (read with pread and lseek, not
+ * closed), named LABEL in messages: a core that has no name (a temporary
+ * file that holds a decompressed core). */
+int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const char *label,
+                     unsigned perm, struct cp_file_digest *digest, struct cp_error *err);
 int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf, size_t len,
                          unsigned perm, struct cp_error *err);
 
