@@ -308,10 +308,6 @@ static int compare_range(const struct cp_core *core, const struct file *f, uint6
                          uint64_t len, uint64_t addr, uint64_t page, struct cp_image_match *m)
 {
 	uint8_t buf[65536];
-	if (off > f->size)
-		return 0;
-	if (len > f->size - off)
-		len = f->size - off;
 	uint64_t end = addr + len;
 	if (end < addr)
 		return 0;
@@ -331,7 +327,15 @@ static int compare_range(const struct cp_core *core, const struct file *f, uint6
 		uint64_t stop = dumped < end ? dumped : end;
 		uint64_t run_start = addr;
 		while (addr < stop && m->bytes < CP_IMAGE_MAX_COMPARE) {
+			if (off >= f->size) {
+				/* The process had bytes where the file has none. */
+				m->differs = 1;
+				m->diff_offset = f->size;
+				break;
+			}
 			size_t n = stop - addr < sizeof(buf) ? (size_t)(stop - addr) : sizeof(buf);
+			if (n > f->size - off)
+				n = (size_t)(f->size - off);
 			if (cp_pread_full(core->fd, buf, n, s->offset + (addr - s->vaddr)) < 0)
 				return -EIO;
 			if (memcmp(buf, f->raw + off, n) != 0) {
@@ -381,7 +385,7 @@ int cp_image_compare(const struct cp_core *core, uint64_t header, const char *ho
 	for (size_t i = 0; r == 0 && i < n && i < CP_IMAGE_MAX_PHNUM && !m->differs; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(f.elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
-		    (ph.p_flags & PF_W))
+		    (ph.p_flags & PF_W) || ph.p_filesz > UINT64_MAX - ph.p_offset)
 			continue;
 		uint64_t len = ph.p_filesz;
 		if (m->headers_only) {
