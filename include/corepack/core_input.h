@@ -25,6 +25,11 @@
 
 #include "corepack/error.h"
 
+/* A core decompressed or copied from a pipe may be this big at most
+ * (logical size, holes included): what coreunpack accepts of a whole
+ * bundle (CP_BUNDLE_MAX_TOTAL).  A decompression bomb stops here. */
+#define CP_CORE_INPUT_MAX_SIZE (1ULL << 40)
+
 enum cp_core_compression {
 	CP_CORE_PLAIN,
 	CP_CORE_ZSTD,
@@ -97,7 +102,8 @@ int cp_core_input_open(const char *path, const char *tmpdir, struct cp_core_inpu
  * into the temporary file and set FD, SIZE and DATA_BYTES; for standard
  * input that is a plain regular file, set FD to a duplicate of it.
  * Errors (messages name the input and, for space, the directory):
- * -ENOSPC/-EDQUOT/-EFBIG "no space left in 'DIR' for ...", -EINTR when
+ * -ENOSPC/-EDQUOT "no space left in 'DIR' for ...", -EFBIG for more
+ * than CP_CORE_INPUT_MAX_SIZE (known up front or met), -EINTR when
  * cancelled, -EINVAL for data the decompressor refuses or that ends early,
  * -errno from reading or creating the temporary file, -ENOMEM.  On error
  * nothing is left on disk.

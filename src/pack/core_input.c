@@ -223,9 +223,18 @@ static int sparse_flush(struct sparse_out *o, struct cp_error *err)
 	return 0;
 }
 
+static int too_big(const char *name, struct cp_error *err)
+{
+	return cp_error_set(err, EFBIG,
+	                    "'%s': the core is more than %llu GiB decompressed (the limit)", name,
+	                    CP_CORE_INPUT_MAX_SIZE >> 30);
+}
+
 static int sparse_add(struct sparse_out *o, const void *data, size_t n, struct cp_error *err)
 {
 	const unsigned char *p = data;
+	if (n > CP_CORE_INPUT_MAX_SIZE - o->base - o->len)
+		return too_big(o->name, err);
 	while (n > 0) {
 		size_t room = CHUNK - o->len, k = n < room ? n : room;
 		memcpy(o->buf + o->len, p, k);
@@ -438,6 +447,8 @@ int cp_core_input_load(struct cp_core_input *in, const struct cp_core_input_opts
 		}
 		return 0;
 	}
+	if (in->expected_size > CP_CORE_INPUT_MAX_SIZE)
+		return too_big(in->name, err);
 	const char *dir = in->tmpdir ? in->tmpdir : ".";
 	struct sparse_out out = {.fd = -1, .dir = dir, .name = in->name};
 	struct source src = {.in = in, .o = o};

@@ -180,7 +180,7 @@ check_limits corepack notes.h:CP_MAX_MAPPINGS notes.h:CP_MAX_NOTES_SIZE notes.h:
 	linkmap.h:CP_LINKMAP_MAX_NAME resolve.h:CP_RESOLVE_MAX_LINKS resolve.h:CP_PATH_MAX \
 	debuginfo.h:CP_BUILD_ID_MAX backtrace.h:CP_BACKTRACE_DEFAULT_THREADS \
 	backtrace.h:CP_BACKTRACE_DEFAULT_FRAMES backtrace.h:CP_BACKTRACE_DEFAULT_TIMEOUT_MS \
-	image.h:CP_IMAGE_MAX_PHNUM image.h:CP_IMAGE_MAX_COMPARE
+	image.h:CP_IMAGE_MAX_PHNUM image.h:CP_IMAGE_MAX_COMPARE core_input.h:CP_CORE_INPUT_MAX_SIZE
 check_limits coreunpack layout.h:CP_BUNDLE_MAX_NAMES layout.h:CP_BUNDLE_MAX_PATH \
 	layout.h:CP_BUNDLE_MAX_COMPONENT layout.h:CP_BUNDLE_MAX_TOTAL \
 	manifest_read.h:CP_MANIFEST_MAX_SIZE manifest_read.h:CP_MANIFEST_MAX_DEPTH \

@@ -274,6 +274,22 @@ static void test_no_tmpdir(void **state)
 	cp_core_input_free(in);
 }
 
+/* A zstd frame header that claims 2 TiB: refused before any work. */
+static void test_too_big(void **state)
+{
+	static const unsigned char bomb[] = {0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0,
+	                                     0,    0x02, 0,    0,    1,    0, 0, 0};
+	char *p = path_in("in.bomb");
+	write_file(p, bomb, sizeof(bomb));
+	struct cp_core_input *in = NULL;
+	struct cp_error err = {0};
+	assert_int_equal(cp_core_input_open(p, dir, &in, &err), 0);
+	assert_int_equal(in->expected_size, 1ULL << 41);
+	assert_int_equal(cp_core_input_load(in, NULL, &err), -EFBIG);
+	assert_non_null(strstr(err.msg, "the limit"));
+	cp_core_input_free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,7 +297,7 @@ int main(void)
 	    cmocka_unit_test(test_gzip_file),  cmocka_unit_test(test_plain_file),
 	    cmocka_unit_test(test_stdin_pipe), cmocka_unit_test(test_cut_short),
 	    cmocka_unit_test(test_bad_data),   cmocka_unit_test(test_cancel),
-	    cmocka_unit_test(test_no_tmpdir),
+	    cmocka_unit_test(test_no_tmpdir),  cmocka_unit_test(test_too_big),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
