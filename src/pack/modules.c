@@ -840,6 +840,7 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 
 	/* No list through DT_DEBUG: through the loader's _r_debug. */
 	int from_loader = 0;
+	const char *dt_debug_why = s->linkmap->why; /* a static phrase */
 	if (s->linkmap->n_entries == 0) {
 		long loader = interp >= 0 ? interp : n->at_base == 0 ? kexe : -1;
 		if ((r = linkmap_from_loader(core, s, loader >= 0 ? &s->modules[loader] : NULL,
@@ -858,9 +859,9 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		return r;
 	if (from_loader && prog < 0 &&
 	    (r = warn(s,
-	              "'%s': the executable has no usable DT_DEBUG; the libraries were found "
-	              "through the dynamic loader's _r_debug",
-	              core->path)) < 0)
+	              "'%s': no link_map through the executable's DT_DEBUG (%s); the libraries "
+	              "were found through the dynamic loader's _r_debug",
+	              core->path, dt_debug_why ? dt_debug_why : "none")) < 0)
 		return r;
 
 	/* Names from the loader's list, matched by where their dynamic
