@@ -274,73 +274,45 @@ static int is_verified_candidate(const struct cp_core *core, const struct cp_mod
 }
 
 /*
- * Without NT_FILE, the executable: where it lies comes from its program
- * headers at AT_PHDR, its build-id from its dumped ELF header, and its
- * path from AT_EXECFN or the command line (NT_PRPSINFO), taken as they
- * are when absolute and from the core's directory when relative (where
- * the kernel writes cores by default: the process's working directory);
- * a relative candidate is used only when its build-id (or content)
- * matches the core's.  With -e, the file given.  *HOW says what was used.
+ * The path, among N candidate names, of the object PROBE stands for (its
+ * ELF header and build-id in the core): a name is taken as it is when
+ * absolute, and from the core's directory when relative (where the kernel
+ * writes cores by default: the process's working directory).  The first
+ * whose file's build-id (or content) matches the core's wins; failing
+ * that, the first absolute one, for check_module() to judge; a relative
+ * one is never taken unproved.  Returns the path (caller frees) with *K
+ * its candidate and *RELATIVE, or NULL.
  */
-static int exe_from_auxv(const struct cp_core *core, const struct cp_scan_opts *o,
-                         struct cp_scan *s, const char **how)
+static char *pick_path(const struct cp_core *core, const struct cp_scan_opts *o,
+                       const struct cp_module *probe, char *const *cand, int n, int *k_out,
+                       int *relative)
 {
-	const struct cp_notes *n = &core->notes;
-	struct cp_image_layout l;
-	*how = NULL;
-	if (!n->have_auxv || !n->at_phdr)
-		return 0;
-	int r = cp_image_from_phdr(core, n->at_phdr, n->at_phnum, &l);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0 || module_index(s, l.header) >= 0)
-		return 0;
-	struct cp_module probe = {.header = l.header, .have_header = 1};
-	probe.core_build_id_len =
-	    cp_image_build_id(core, l.header, probe.core_build_id, sizeof(probe.core_build_id));
-
-	/* Candidates: AT_EXECFN, then the command line's first word. */
-	char *cand[2] = {NULL, NULL};
-	enum cp_name_source src[2] = {CP_NAME_EXECFN, CP_NAME_PRPSINFO};
-	const char *cand_how[2] = {"AT_EXECFN", "the command line in NT_PRPSINFO"};
-	if (n->at_execfn)
-		cand[0] =
-		    cp_mem_read_string(cp_core_mem_read, (void *)core, n->at_execfn, CP_PATH_MAX);
-	if (n->have_prpsinfo && n->psargs[0]) {
-		size_t len = strcspn(n->psargs, " ");
-		cand[1] = strndup(n->psargs, len);
-		if (!cand[1]) {
-			free(cand[0]);
-			return -ENOMEM;
-		}
-	}
-	char *dir = NULL;
 	const char *slash = strrchr(core->path, '/');
-	dir = slash ? strndup(core->path, slash == core->path ? 1 : (size_t)(slash - core->path))
-	            : getcwd(NULL, 0);
+	char *dir =
+	    slash ? strndup(core->path, slash == core->path ? 1 : (size_t)(slash - core->path))
+	          : getcwd(NULL, 0);
 	char *chosen = NULL, *fallback = NULL;
-	int chosen_k = -1, fallback_k = -1, relative = 0;
-	for (int k = 0; k < 2 && !chosen && !o->executable; k++) {
+	int fallback_k = -1;
+	for (int k = 0; k < n && !chosen; k++) {
 		if (!cand[k] || !cand[k][0])
 			continue;
 		char *path = NULL;
-		if (cand[k][0] == '/')
+		if (cand[k][0] == '/') {
 			path = cp_path_normalize(cand[k]);
-		else if (dir && asprintf(&path, "%s/%s", dir, cand[k]) >= 0) {
+		} else if (dir && asprintf(&path, "%s/%s", dir, cand[k]) >= 0) {
 			char *norm = cp_path_normalize(path);
 			free(path);
 			path = norm;
-		} else
-			path = NULL;
+		}
 		if (!path)
 			continue;
 		char *host = cp_host_path(o->sysroot, path);
 		struct stat st;
-		int exists = host && stat(host, &st) == 0 && S_ISREG(st.st_mode);
-		if (exists && is_verified_candidate(core, &probe, host)) {
+		if (host && stat(host, &st) == 0 && S_ISREG(st.st_mode) &&
+		    is_verified_candidate(core, probe, host)) {
 			chosen = path;
-			chosen_k = k;
-			relative = cand[k][0] != '/';
+			*k_out = k;
+			*relative = cand[k][0] != '/';
 		} else if (cand[k][0] == '/' && !fallback) {
 			fallback = path;
 			fallback_k = k;
@@ -351,45 +323,157 @@ static int exe_from_auxv(const struct cp_core *core, const struct cp_scan_opts *
 	}
 	free(dir);
 	if (!chosen && fallback) {
-		chosen = fallback;
-		chosen_k = fallback_k;
-		fallback = NULL;
+		*k_out = fallback_k;
+		*relative = 0;
+		return fallback;
 	}
 	free(fallback);
-	if (!chosen && o->executable) {
-		chosen = realpath(o->executable, NULL);
-		if (!chosen) {
-			free(cand[0]);
-			free(cand[1]);
+	return chosen;
+}
+
+/* A module for the object of layout L, named PATH (taken over), from
+ * SOURCE, with the build-id PROBE read from the core. */
+static int add_placed(struct cp_scan *s, const struct cp_module *probe,
+                      const struct cp_image_layout *l, char *path, enum cp_name_source source,
+                      enum cp_module_role role)
+{
+	struct cp_module *m = grow(&s->modules, &s->n_modules, sizeof(*m));
+	if (!m) {
+		free(path);
+		return -ENOMEM;
+	}
+	*m = *probe;
+	m->origin_path = path;
+	m->start = l->start;
+	m->end = l->end;
+	m->role = role;
+	return add_name(m, path, source);
+}
+
+/* The object whose ELF header the core holds at L's header, as a probe
+ * for pick_path(). */
+static void probe_at(const struct cp_core *core, const struct cp_image_layout *l,
+                     struct cp_module *probe)
+{
+	memset(probe, 0, sizeof(*probe));
+	probe->header = l->header;
+	probe->have_header = 1;
+	probe->core_build_id_len =
+	    cp_image_build_id(core, l->header, probe->core_build_id, sizeof(probe->core_build_id));
+}
+
+/*
+ * Without NT_FILE, the executable: where it lies comes from its program
+ * headers at AT_PHDR, its build-id from its dumped ELF header, and its
+ * path from AT_EXECFN or the command line's first word (NT_PRPSINFO), as
+ * pick_path() chooses; with -e, the file given.  *HOW says what was used.
+ */
+static int exe_from_auxv(const struct cp_core *core, const struct cp_scan_opts *o,
+                         struct cp_scan *s, const char **how)
+{
+	const struct cp_notes *n = &core->notes;
+	struct cp_image_layout l;
+	struct cp_module probe;
+	*how = NULL;
+	if (!n->have_auxv || !n->at_phdr)
+		return 0;
+	int r = cp_image_from_phdr(core, n->at_phdr, n->at_phnum, &l);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || module_index(s, l.header) >= 0)
+		return 0;
+	probe_at(core, &l, &probe);
+	if (o->executable) {
+		char *abs = realpath(o->executable, NULL);
+		if (!abs)
 			return 0; /* scan() says it cannot open it */
-		}
 		*how = "-e";
+		return add_placed(s, &probe, &l, abs, CP_NAME_OPTION, CP_ROLE_EXECUTABLE);
 	}
-	r = 0;
-	if (chosen) {
-		struct cp_module *m = grow(&s->modules, &s->n_modules, sizeof(*m));
-		if (!m) {
-			free(chosen);
-			r = -ENOMEM;
-		} else {
-			*m = probe;
-			m->origin_path = chosen;
-			m->start = l.start;
-			m->end = l.end;
-			m->role = CP_ROLE_EXECUTABLE;
-			r = add_name(m, chosen, chosen_k >= 0 ? src[chosen_k] : CP_NAME_OPTION);
-			if (chosen_k >= 0)
-				*how = relative
-				           ? (chosen_k == 0 ? "AT_EXECFN, relative to the core's "
-				                              "directory"
-				                            : "the command line in NT_PRPSINFO, "
-				                              "relative to the core's directory")
-				           : cand_how[chosen_k];
-		}
+	char *cand[2] = {NULL, NULL};
+	static const enum cp_name_source src[2] = {CP_NAME_EXECFN, CP_NAME_PRPSINFO};
+	static const char *const cand_how[2][2] = {
+	    {"AT_EXECFN", "AT_EXECFN, relative to the core's directory"},
+	    {"the command line in NT_PRPSINFO",
+	     "the command line in NT_PRPSINFO, relative to the core's directory"}};
+	if (n->at_execfn)
+		cand[0] =
+		    cp_mem_read_string(cp_core_mem_read, (void *)core, n->at_execfn, CP_PATH_MAX);
+	if (n->have_prpsinfo && n->psargs[0] &&
+	    !(cand[1] = strndup(n->psargs, strcspn(n->psargs, " ")))) {
+		free(cand[0]);
+		return -ENOMEM;
 	}
+	int k = -1, relative = 0;
+	char *path = pick_path(core, o, &probe, cand, 2, &k, &relative);
 	free(cand[0]);
 	free(cand[1]);
-	return r;
+	if (!path)
+		return 0;
+	*how = cand_how[k][relative];
+	return add_placed(s, &probe, &l, path, src[k], CP_ROLE_EXECUTABLE);
+}
+
+/* The dynamic loader's options that take a value (elf/rtld.c). */
+static int loader_option_with_value(const char *w, size_t len)
+{
+	static const char *const opts[] = {
+	    "--library-path",         "--preload",          "--audit", "--argv0",
+	    "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strlen(opts[i]) == len && strncmp(w, opts[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * `ld.so PROGRAM` in a core without NT_FILE: the loader's first link_map
+ * entry (the main map) has no name, but its l_addr is the program's load
+ * bias, where a PIE's dumped ELF header lies; the path is the first
+ * operand on the command line after the loader's options, as pick_path()
+ * takes it.  Adds the program's module (role left to program_via_loader).
+ */
+static int program_from_main_map(const struct cp_core *core, const struct cp_scan_opts *o,
+                                 struct cp_scan *s, const char **how)
+{
+	const struct cp_notes *n = &core->notes;
+	const struct cp_linkmap *lm = s->linkmap;
+	struct cp_image_layout l;
+	struct cp_module probe;
+	if (lm->n_entries == 0 || module_index(s, lm->entries[0].l_ld) >= 0 || !n->have_prpsinfo)
+		return 0;
+	int r = cp_image_from_header(core, lm->entries[0].l_addr, &l);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || lm->entries[0].l_ld < l.start || lm->entries[0].l_ld >= l.end)
+		return 0;
+	probe_at(core, &l, &probe);
+	const char *w = n->psargs + strcspn(n->psargs, " "); /* past the loader */
+	for (;;) {
+		w += strspn(w, " ");
+		size_t len = strcspn(w, " ");
+		if (len == 0)
+			return 0;
+		if (strncmp(w, "--", 2) != 0)
+			break;
+		w += len;
+		if (loader_option_with_value(w - len, len)) {
+			w += strspn(w, " ");
+			w += strcspn(w, " ");
+		}
+	}
+	char *cand = strndup(w, strcspn(w, " "));
+	if (!cand)
+		return -ENOMEM;
+	int k = -1, relative = 0;
+	char *path = pick_path(core, o, &probe, &cand, 1, &k, &relative);
+	free(cand);
+	if (!path)
+		return 0;
+	*how = relative ? "the command line in NT_PRPSINFO (after the loader), relative to the "
+	                  "core's directory"
+	                : "the command line in NT_PRPSINFO (after the loader)";
+	return add_placed(s, &probe, &l, path, CP_NAME_PRPSINFO, CP_ROLE_LIBRARY);
 }
 
 /* PT_INTERP of an ELF file on disk, or NULL. */
@@ -847,7 +931,9 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		                             &from_loader, err)) < 0)
 			return r;
 		size_t before = s->n_modules;
-		if (from_loader && !n->have_file && (r = modules_from_linkmap(core, s)) < 0)
+		if (from_loader && !n->have_file &&
+		    ((r = modules_from_linkmap(core, s)) < 0 ||
+		     (n->at_base == 0 && (r = program_from_main_map(core, o, s, &exe_how)) < 0)))
 			return r;
 		for (size_t i = before; i < s->n_modules; i++)
 			if ((r = check_module(core, o, s, &s->modules[i])) < 0)

@@ -15,12 +15,15 @@
 # the app by add-symbol-file at the bias read from NT_FILE by this test.
 # Unpacked by coreunpack elsewhere, with the originals hidden, gdb must
 # show the same frames (function, file:line) and read libc, the loader,
-# libcrash and the plugin from the bundle.
+# libcrash and the plugin from the bundle.  The same core without its
+# NT_FILE note (kinds 4 and 6 together: the main map has no name; the
+# program is found at its l_addr and named by the command line) must give
+# the same bundle's worth.
 set -euo pipefail
 . "${CP_E2E_DIR:-$(dirname "$0")}/lib-unpack.sh"
 cp_init
 cu_need_unpack
-cp_need eu-readelf:elfutils
+cp_need eu-readelf:elfutils python3:python3
 
 cp_build_trio
 interp=$(readelf -lW "$CP_APP" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
@@ -65,6 +68,21 @@ done
 [[ $(cp_manifest '.core.link_map_entries') -ge 5 ]] ||
 	cp_fail "fewer than 5 link_map entries read" "$CP_BUNDLE_DIR/manifest.json"
 
+cp_check "without NT_FILE: the program from the command line, the same offset"
+cp_drop_nt_file "$core" "$core.no-nt-file"
+main_bundle=$CP_BUNDLE_FILE
+cp_pack "$core.no-nt-file" "$CP_WORK/loader-no-nt-file.tar.zst" --debug-dir "$CP_DEBUGROOT"
+grep -q "started through the dynamic loader.*the program is '$CP_APP'" "$CP_PACK_ERR" ||
+	cp_fail "no warning naming the program started through the loader" "$CP_PACK_ERR"
+grep -q "no NT_FILE note.*the executable from the command line in NT_PRPSINFO (after the loader), relative to the core's directory" \
+	"$CP_PACK_ERR" || cp_fail "the NT_FILE warning does not say where the program came from" "$CP_PACK_ERR"
+cp_extract "$CP_BUNDLE_FILE"
+nofile_dir=$CP_BUNDLE_DIR
+[[ $(cp_manifest '.core.executable') == "$CP_APP" && $(cp_manifest '.gdb.program_offset') == "$bias" ]] ||
+	cp_fail "without NT_FILE: core.executable or gdb.program_offset wrong" "$CP_BUNDLE_DIR/manifest.json"
+cp_check_object /bin/app "$CP_APP"
+CP_BUNDLE_FILE=$main_bundle
+
 cu_unpack "$CP_UNPACK/new" "$CP_BUNDLE_FILE"
 cu_check_unpacked "$CP_UNPACK/new"
 mv "$CP_UNPACK/new" "$CP_UNPACK/moved dir"
@@ -84,4 +102,12 @@ cp_gdb_mark -ex bt
 (cd "$CP_BUNDLE_DIR" && cp_hidden gdb -nx -batch -x corepack.gdb "${CP_GDB_ARGS[@]}") \
 	</dev/null >"$CP_WORK/logs/gdb-x.out" 2>&1 || cp_fail "gdb -x corepack.gdb failed" "$CP_WORK/logs/gdb-x.out"
 cp_assert_same_frames "$CP_WORK/logs/origin.out" 4 "$CP_WORK/logs/gdb-x.out" 1
+
+cp_check "the bundle of the core without NT_FILE: the same frames, every library"
+CP_BUNDLE_DIR=$nofile_dir
+cp_gdb "$CP_WORK/logs/gdb-nofile.out" -batch -ex bt -ex 'info sharedlibrary'
+cp_assert_same_frames "$CP_WORK/logs/origin.out" 4 "$CP_WORK/logs/gdb-nofile.out" 1
+cp_assert_sharedlibs "$CP_WORK/logs/gdb-nofile.out" libcrash.so.1:debug plugin.so:debug \
+	"$(cp_want_libc)" "$(basename "$interp")"
+CP_BUNDLE_DIR="$CP_UNPACK/moved dir"
 cp_report
