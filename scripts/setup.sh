@@ -16,9 +16,11 @@ pkgs="build-essential cmake pkg-config libelf-dev libdw-dev libarchive-dev libjs
 libzstd-dev nettle-dev zlib1g-dev libiberty-dev"
 # tests: cmocka; the tools the end-to-end tests run (gdb, eu-readelf and
 # eu-unstrip, tar/bsdtar/zstd/xz to read bundles, dwz, strace, unshare,
-# python3, jq), groff for the man pages; libc6-dbg for libc's debug files
+# python3, jq), groff for the man pages; libc6-dbg for libc's debug files;
+# lz4 and gzip to compress cores as systemd-coredump does, patchelf to
+# rewrite a binary as users do (run-compressed-core, run-no-build-id)
 pkgs="$pkgs libcmocka-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools binutils groff-base
-dwz strace bsdutils util-linux python3 jq"
+dwz strace bsdutils util-linux python3 jq lz4 gzip patchelf"
 # CI and fuzzing: clang and its sanitizer/libFuzzer runtimes (a Recommends
 # of clang, which --no-install-recommends would skip)
 pkgs="$pkgs clang libclang-rt-14-dev"

@@ -117,11 +117,11 @@ int cp_bundle_add_symlink(struct cp_bundle_writer *w, const char *name, const ch
  * SHA extensions, about 6 s without. */
 int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
                        unsigned perm, struct cp_file_digest *digest, struct cp_error *err);
-/* The same from the open regular file FD (read from its start with
- * pread(), so any position; the caller keeps it), HOST_PATH naming it in
- * messages: for a file opened under rules the writer does not know
- * (access.h). */
-int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const char *host_path,
+/* The same for the regular file open as FD (read with pread() and lseek()
+ * from its start, so any position; not closed), named LABEL in messages:
+ * a file opened under rules the writer does not know (access.h), or a core
+ * that has no name (a temporary file holding a decompressed core). */
+int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const char *label,
                      unsigned perm, struct cp_file_digest *digest, struct cp_error *err);
 int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf, size_t len,
                          unsigned perm, struct cp_error *err);

@@ -59,6 +59,9 @@ struct cp_core {
  * success *OUT is owned by the caller (cp_core_free()).
  */
 int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err);
+/* The same for a core already open as FD (duplicated: the caller keeps
+ * FD), named NAME in messages and in the core's path. */
+int cp_core_open_fd(int fd, const char *name, struct cp_core **out, struct cp_error *err);
 void cp_core_free(struct cp_core *c);
 
 /*
@@ -70,6 +73,8 @@ int cp_core_read(const struct cp_core *c, uint64_t addr, void *buf, size_t len);
 
 /* The PT_LOAD segment holding ADDR, or NULL (a binary search). */
 const struct cp_segment *cp_core_segment_at(const struct cp_core *c, uint64_t addr);
+/* The first PT_LOAD segment that holds ADDR or lies above it, or NULL. */
+const struct cp_segment *cp_core_segment_after(const struct cp_core *c, uint64_t addr);
 
 /* A memory reader callback form of cp_core_read, for code that is also fed
  * synthetic memory by tests and fuzzers. */

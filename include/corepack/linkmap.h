@@ -40,6 +40,13 @@ struct cp_linkmap {
  */
 int cp_linkmap_walk(cp_mem_read_fn read, void *ctx, int is64, int big_endian,
                     const struct cp_notes *aux, struct cp_linkmap **out, struct cp_error *err);
+/*
+ * The same walk from a known r_debug (the dynamic loader's `_r_debug`, for
+ * a program with no usable DT_DEBUG: one started as `ld.so ./app`, whose
+ * AT_PHDR is the loader's).  R_DEBUG 0 gives an empty result with WHY.
+ */
+int cp_linkmap_walk_from(cp_mem_read_fn read, void *ctx, int is64, int big_endian, uint64_t r_debug,
+                         struct cp_linkmap **out, struct cp_error *err);
 void cp_linkmap_free(struct cp_linkmap *lm);
 
 /*

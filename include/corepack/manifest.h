@@ -43,7 +43,8 @@ struct cp_packed_debug {
 
 struct cp_manifest_input {
 	const struct cp_core *core;
-	const char *core_name; /* the core's original file name */
+	const char *core_name;        /* the core's original file name */
+	const char *core_compression; /* "zstd", "lz4", "xz", "gzip" as it came; NULL: plain */
 	struct cp_file_digest core_digest;
 	const struct cp_scan *scan;
 	const struct cp_packed_object *objects; /* parallel to scan->modules; NULL: none packed */

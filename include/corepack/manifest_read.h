@@ -82,6 +82,11 @@ struct cp_manifest {
 	/* gdb's view. */
 	char *gdb_executable; /* origin path of the executable, absolute */
 	char *thread_db_dir;  /* origin directory of libthread_db, absolute */
+	/* "program_offset": the process was started as `ld.so PROGRAM`, whose
+	 * load bias this is (gdb loads the interpreter, then the executable's
+	 * symbols there). */
+	int have_program_offset;
+	uint64_t program_offset;
 	struct cp_manifest_object *objects;
 	size_t n_objects;
 	char **warnings; /* text */
@@ -106,5 +111,8 @@ const struct cp_manifest_file *cp_manifest_find_file(const struct cp_manifest *m
 
 /* The executable object that was packed, or NULL. */
 const struct cp_manifest_object *cp_manifest_executable(const struct cp_manifest *m);
+/* With "program_offset", the packed interpreter (the dynamic loader gdb
+ * loads as its executable), or NULL. */
+const struct cp_manifest_object *cp_manifest_loader(const struct cp_manifest *m);
 
 #endif

@@ -36,6 +36,8 @@ struct cp_module {
 	uint64_t start, end; /* lowest and highest address mapped; 0 when unknown */
 	int code;            /* it may hold code: a mapping of it is executable
 	                      * (PF_X), or that is unknown (no NT_FILE) */
+	uint64_t header;     /* address of its ELF header (file offset 0), when have_header */
+	int have_header;
 	struct cp_name *names;
 	size_t n_names;
 	uint8_t core_build_id[CP_BUILD_ID_MAX];
@@ -43,20 +45,25 @@ struct cp_module {
 	uint8_t file_build_id[CP_BUILD_ID_MAX];
 	size_t file_build_id_len;
 	enum cp_module_status status;
-	char *status_detail;       /* why, for anything but ok; NULL otherwise */
-	char *real_path;           /* canonical origin path of the file; NULL when missing */
-	char *host_path;           /* the file on this machine; NULL when missing */
-	struct cp_file_id file_id; /* that file, as checked (access.h) */
-	int given;                 /* the executable given with -e: read with
-	                            * our own rights, not the core owners' */
-	struct cp_link *links;     /* symlinks leading to it, from every name */
+	enum cp_verify verified_by; /* for ok: build-id, content (no build-id), beside-libc */
+	char *status_detail;        /* why, for anything but ok; for ok by content, what matched */
+	char *real_path;            /* canonical origin path of the file; NULL when missing */
+	char *host_path;            /* the file on this machine; NULL when missing */
+	struct cp_file_id file_id;  /* that file, as checked (access.h) */
+	int given;                  /* the executable given with -e: read with
+	                             * our own rights, not the core owners' */
+	struct cp_link *links;      /* symlinks leading to it, from every name */
 	size_t n_links;
 	struct cp_debug_result *debug; /* NULL with --no-debug or when not packed */
 	/* What the packer makes of it (its path in the bundle, its digest) is
 	 * the packer's: struct cp_packed_object, manifest.h. */
 };
 
-/* A module is packed when its file is the one that ran, or cannot be told apart. */
+/* A module is packed when its file is the one that ran, or cannot be told
+ * apart.  Verification (status, verified_by): the build-ids in the core and
+ * the file; without a build-id on either side, the bytes the core holds of
+ * the object (image.h): any difference is a mismatch, and an object is
+ * unverified (or no-build-id) only when the core holds none of it. */
 int cp_module_packable(const struct cp_module *m);
 
 struct cp_scan;
@@ -96,6 +103,14 @@ struct cp_scan {
 	size_t vdso_build_id_len;
 	char **warnings; /* one line each, naming the file */
 	size_t n_warnings;
+	/* The process was started as `ld.so PROGRAM`: the kernel's executable
+	 * (AT_PHDR, AT_ENTRY, AT_EXECFN) is the loader, now the interpreter;
+	 * the executable is the program, the loader's first link_map entry,
+	 * loaded with bias PROGRAM_BIAS.  gdb must load the loader as its
+	 * executable (so that it finds the libraries through _r_debug) and
+	 * the program's symbols at that bias. */
+	int via_loader;
+	uint64_t program_bias;
 };
 
 /*
@@ -109,5 +124,8 @@ void cp_scan_free(struct cp_scan *s);
 
 /* The executable module, or NULL. */
 const struct cp_module *cp_scan_executable(const struct cp_scan *s);
+/* For a process started as `ld.so PROGRAM` (via_loader), the loader's
+ * module, which gdb must load as its executable; NULL otherwise. */
+const struct cp_module *cp_scan_loader(const struct cp_scan *s);
 
 #endif

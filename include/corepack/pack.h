@@ -15,10 +15,15 @@
 #include "corepack/modules.h"
 
 struct cp_pack_opts {
+	/* The core's path; with USE_CORE_FD, only its name for messages and
+	 * the manifest, and the core is read from CORE_FD (not owned: a
+	 * decompressed core, core_input.h). */
 	const char *core_path;
-	const char *output;     /* bundle file name */
-	const char *sysroot;    /* NULL for none */
-	const char *executable; /* -e, or NULL */
+	int use_core_fd, core_fd;
+	const char *core_compression; /* how it came ("zstd"), or NULL: the manifest's */
+	const char *output;           /* bundle file name */
+	const char *sysroot;          /* NULL for none */
+	const char *executable;       /* -e, or NULL */
 	const char *const *debug_roots;
 	size_t n_debug_roots;
 	int no_debug;

@@ -14,12 +14,21 @@
 
 /* "status" of an object. */
 enum cp_module_status {
-	CP_STATUS_OK,          /* build-id in the core equals the file's */
+	CP_STATUS_OK,          /* the file is the one that ran (verified_by says how) */
 	CP_STATUS_MISMATCH,    /* the file on disk is not the one that ran */
 	CP_STATUS_MISSING,     /* no file on disk (deleted, removed) */
 	CP_STATUS_NO_BUILD_ID, /* neither the core nor the file has a build-id */
 	CP_STATUS_UNVERIFIED,  /* the file has one, the core's copy was not dumped */
 	CP_STATUS_COUNT
+};
+
+/* "verified_by": what showed that an object's file is the one that ran. */
+enum cp_verify {
+	CP_VERIFY_NONE,        /* nothing (status other than ok) */
+	CP_VERIFY_BUILD_ID,    /* the build-id in the core equals the file's */
+	CP_VERIFY_CONTENT,     /* no build-id: the core's dumped pages equal the file */
+	CP_VERIFY_BESIDE_LIBC, /* libthread_db: not mapped, beside the verified libc */
+	CP_VERIFY_COUNT
 };
 
 /* "role" of an object. */
@@ -39,6 +48,7 @@ enum cp_name_source {
 	CP_NAME_EXECFN,    /* AT_EXECFN, the name the process was started by */
 	CP_NAME_OPTION,    /* corepack -e */
 	CP_NAME_LIBC_DIR,  /* libthread_db beside libc */
+	CP_NAME_PRPSINFO,  /* the command line in NT_PRPSINFO (no NT_FILE) */
 	CP_NAME_SOURCE_COUNT
 };
 
@@ -77,6 +87,7 @@ enum cp_debug_kind {
  * "dwz"); "unknown" for a value outside the enumeration (and "none" for
  * CP_DEBUG_NONE). */
 const char *cp_status_name(enum cp_module_status s);
+const char *cp_verify_name(enum cp_verify v); /* NULL for CP_VERIFY_NONE */
 const char *cp_role_name(enum cp_module_role r);
 const char *cp_name_source_name(enum cp_name_source s);
 const char *cp_debug_how_name(enum cp_debug_how how);

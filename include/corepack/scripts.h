@@ -8,6 +8,8 @@
 #ifndef COREPACK_SCRIPTS_H
 #define COREPACK_SCRIPTS_H
 
+#include <stdint.h>
+
 #include "corepack/error.h"
 
 struct cp_scripts_input {
@@ -16,7 +18,13 @@ struct cp_scripts_input {
 	const char *executable;
 	const char *machine;       /* cp_machine_name() of the core */
 	const char *thread_db_dir; /* origin directory of the packed libthread_db, or NULL */
-	int trust;                 /* run-gdb.sh loads the bundle's libthread_db */
+	/* A process started as `ld.so PROGRAM`: EXECUTABLE is then the loader
+	 * (gdb finds the libraries through its _r_debug) and PROGRAM (an
+	 * origin path of a packed object) is loaded with add-symbol-file at
+	 * PROGRAM_OFFSET, its load bias.  NULL otherwise. */
+	const char *program;
+	uint64_t program_offset;
+	int trust; /* run-gdb.sh loads the bundle's libthread_db */
 };
 
 struct cp_scripts {

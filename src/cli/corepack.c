@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "corepack/core_input.h"
 #include "corepack/escape.h"
 #include "corepack/listing.h"
 #include "corepack/manifest.h"
@@ -35,7 +36,14 @@ static const char usage_text[] =
     "included), their separate debug files, libthread_db, a manifest and a\n"
     "script that starts gdb on it (run-gdb.sh).\n"
     "\n"
-    "  -o, --output FILE      the bundle (default: CORE's name + .tar.zst here);\n"
+    "CORE may be compressed with zstd, lz4, xz or gzip (systemd-coredump's\n"
+    "core.*.zst), told by its content, and may be - for standard input (a pipe\n"
+    "from coredumpctl dump or a core_pattern handler; -o is then required).\n"
+    "Such a core is first written, holes kept, into an unnamed temporary file\n"
+    "in the bundle's directory ($TMPDIR or /var/tmp with --list).\n"
+    "\n"
+    "  -o, --output FILE      the bundle (default: CORE's name, less a .zst,\n"
+    "                         .lz4, .xz or .gz suffix, + .tar.zst here);\n"
     "                         .tar.zst, .tar.xz, .tar.gz (.tgz) or .tar\n"
     "  -e, --executable FILE  the executable, when the core's record is wrong\n"
     "      --sysroot DIR      resolve the core's paths under DIR (a container's\n"
@@ -68,10 +76,12 @@ static const char usage_text[] =
     "\n"
     "Output: a crash summary (signal, fault address, the crashing thread's\n"
     "backtrace, unwound here with the files being packed); one line per\n"
-    "object (build-id, status, debug file, path); a total.  Status is ok,\n"
-    "mismatch (the file on this machine is not the one that ran: not packed),\n"
-    "missing, no-build-id or unverified (the core holds no copy of the\n"
-    "build-id); --list also shows the vDSO as in-core.  Warnings go to stderr.\n"
+    "object (build-id, status, debug file, path); a total.  Status is ok\n"
+    "(the build-id matches; without one, the object's pages in the core match\n"
+    "the file), mismatch (the file on this machine is not the one that ran:\n"
+    "not packed), missing, no-build-id or unverified (the core holds no\n"
+    "build-id and no page of the object: packed unchecked); --list also shows\n"
+    "the vDSO as in-core.  Warnings go to stderr.\n"
     "\n"
     "Limits on what a core may ask: "
     "1048576 mappings, 256 MiB of notes,\n"
@@ -247,10 +257,22 @@ static int check_usage(struct cli *c)
 		return cli_usage("--list writes nothing; --level makes no sense with it");
 	if (c->list)
 		return EXIT_OK;
+	if (!c->pack.output && strcmp(c->pack.core_path, "-") == 0)
+		return cli_usage("a core from standard input needs -o BUNDLE");
 	if (!c->pack.output) {
 		const char *base = strrchr(c->pack.core_path, '/');
 		base = base ? base + 1 : c->pack.core_path;
-		if (!*base || asprintf(&c->default_output, "%s.tar.zst", base) < 0) {
+		/* systemd-coredump's core.app.1000.ID.PID.TIME.zst -> core.app....tar.zst */
+		static const char *const suffixes[] = {".zst", ".lz4", ".xz", ".gz"};
+		size_t len = strlen(base);
+		for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+			size_t k = strlen(suffixes[i]);
+			if (len > k && strcmp(base + len - k, suffixes[i]) == 0) {
+				len -= k;
+				break;
+			}
+		}
+		if (!*base || asprintf(&c->default_output, "%.*s.tar.zst", (int)len, base) < 0) {
 			c->default_output = NULL;
 			return cli_usage("cannot name a bundle after '%s'; use -o",
 			                 c->pack.core_path);
@@ -427,6 +449,80 @@ static int list_table(const struct cp_packer *p, struct cp_error *err)
 	return 0;
 }
 
+/* Where a decompressed core or one from standard input is written: beside
+ * the bundle (a bundle written to a device or a pipe, and --list, have no
+ * such place: $TMPDIR or /var/tmp, not a /tmp that may be memory). */
+static char *temp_dir(const struct cli *c)
+{
+	struct stat st;
+	const char *out = c->list ? NULL : c->pack.output;
+	if (out && !(stat(out, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)))) {
+		const char *slash = strrchr(out, '/');
+		return slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out)) : strdup(".");
+	}
+	const char *t = getenv("TMPDIR");
+	return strdup(t && *t ? t : "/var/tmp");
+}
+
+static void decompress_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	if (total)
+		cli_progress_update(ctx, done, total);
+}
+
+/* A compressed core, or one on standard input: into a temporary file, and
+ * the packer reads that.  Returns an exit status. */
+static int take_core(struct cli *c, struct cli_progress *prog, struct cp_core_input **inp,
+                     const char *tmpdir)
+{
+	struct cp_error err = {0};
+	struct cp_core_input *in = NULL;
+	char a[SHOWN_MAX], b[SHOWN_MAX], sz[32], fr[32];
+	if (cp_core_input_open(c->pack.core_path, tmpdir, &in, &err) < 0) {
+		cli_fail("%s", err.msg);
+		return EXIT_FAIL;
+	}
+	*inp = in;
+	const char *how = cp_core_compression_name(in->compression);
+	if (in->needs_copy && !c->quiet && in->expected_size > in->free_bytes) {
+		cli_human_size(in->expected_size, sz, sizeof(sz));
+		cli_human_size(in->free_bytes, fr, sizeof(fr));
+		cli_warn("'%s': the core is %s decompressed and '%s' has %s free: it fits only if "
+		         "enough of it is holes",
+		         cp_escape(in->name, a, sizeof(a)), sz, cp_escape(tmpdir, b, sizeof(b)),
+		         fr);
+	}
+	struct cp_core_input_opts o = {.cancel = cli_cancelled()};
+	if (prog) {
+		o.progress = decompress_progress;
+		o.progress_ctx = prog;
+	}
+	int r = cp_core_input_load(in, &o, &err);
+	cli_progress_done(prog);
+	if (prog)
+		cli_progress_init(prog); /* the packing's own rate and time */
+	if (r < 0) {
+		cli_fail("%s%s", err.msg, r == -EINTR ? "; no bundle written" : "");
+		return EXIT_FAIL;
+	}
+	if (in->fd >= 0) {
+		c->pack.use_core_fd = 1;
+		c->pack.core_fd = in->fd;
+		c->pack.core_path = in->name;
+		c->pack.core_compression = how;
+	}
+	if (in->needs_copy && c->verbose) {
+		cli_human_size(in->size, sz, sizeof(sz));
+		cli_human_size(in->data_bytes, fr, sizeof(fr));
+		fprintf(
+		    stderr,
+		    "%s: '%s': %s%s core of %s (%s of data) written to a temporary file in '%s'\n",
+		    cli_progname(), cp_escape(in->name, a, sizeof(a)), how ? how : "plain",
+		    how ? "-compressed" : "", sz, fr, cp_escape(tmpdir, b, sizeof(b)));
+	}
+	return EXIT_OK;
+}
+
 /* Unwind the threads (in a child process: see backtrace.h) and print the
  * summary.  Only cancellation and lack of memory are errors. */
 static int unwind(struct cp_packer *p, int quiet, struct cp_error *err)
@@ -505,6 +601,15 @@ int main(int argc, char **argv)
 
 	struct cp_error err = {0};
 	struct cp_packer *p = NULL;
+	struct cp_core_input *in = NULL;
+	char *tmpdir = temp_dir(&c);
+	if (!tmpdir) {
+		cli_fail("out of memory");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if ((rc = take_core(&c, c.pack.bundle.progress ? &prog : NULL, &in, tmpdir)) != EXIT_OK)
+		goto out;
 	if (cp_packer_open(&c.pack, &p, &err) < 0) {
 		fail_err(&err, "");
 		rc = EXIT_FAIL;
@@ -549,6 +654,8 @@ int main(int argc, char **argv)
 	}
 out:
 	cp_packer_free(p);
+	cp_core_input_free(in);
+	free(tmpdir);
 	free(c.debug_dirs);
 	free(c.default_output);
 	return rc;

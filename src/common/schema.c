@@ -17,6 +17,12 @@ static const char *const module_statuses[] = {
     [CP_STATUS_UNVERIFIED] = "unverified",
 };
 
+static const char *const verifications[] = {
+    [CP_VERIFY_BUILD_ID] = "build-id",
+    [CP_VERIFY_CONTENT] = "content",
+    [CP_VERIFY_BESIDE_LIBC] = "beside-libc",
+};
+
 static const char *const roles[] = {
     [CP_ROLE_LIBRARY] = "library",
     [CP_ROLE_EXECUTABLE] = "executable",
@@ -28,6 +34,7 @@ static const char *const name_sources[] = {
     [CP_NAME_NT_FILE] = "nt_file",     [CP_NAME_LINK_MAP] = "link_map",
     [CP_NAME_PT_INTERP] = "pt_interp", [CP_NAME_EXECFN] = "execfn",
     [CP_NAME_OPTION] = "option",       [CP_NAME_LIBC_DIR] = "libc_dir",
+    [CP_NAME_PRPSINFO] = "prpsinfo",
 };
 
 static const char *const debug_hows[] = {
@@ -74,6 +81,11 @@ static int index_of(const char *const *tab, size_t n, const char *token)
 const char *cp_status_name(enum cp_module_status s)
 {
 	return name_of(module_statuses, N(module_statuses), (unsigned)s);
+}
+
+const char *cp_verify_name(enum cp_verify v)
+{
+	return v == CP_VERIFY_NONE ? NULL : name_of(verifications, N(verifications), (unsigned)v);
 }
 
 const char *cp_role_name(enum cp_module_role r)

@@ -24,25 +24,41 @@ static int render(const char *tmpl, const struct cp_template_var *vars, size_t n
 	return cp_template_render(t->text, vars, n, out, err);
 }
 
-/* "file sysroot/EXE" for corepack.gdb, or a message when EXE is absent or
- * cannot be quoted for gdb.  NULL when out of memory. */
-static char *file_command(const char *exe)
+/* "file sysroot/EXE" for corepack.gdb (and "add-symbol-file
+ * sysroot/PROGRAM -o OFFSET" after it, for `ld.so PROGRAM`), or a message
+ * when EXE is absent or cannot be quoted for gdb.  NULL when out of
+ * memory. */
+static char *file_command(const char *exe, const char *program, uint64_t offset)
 {
-	char *cmd = NULL;
+	char *cmd = NULL, *q = NULL, *qp = NULL;
+	int e = 0;
 	if (exe) {
-		char *rel = NULL;
+		char *rel = NULL, *prel = NULL;
 		if (asprintf(&rel, "%s%s", CP_BUNDLE_SYSROOT, exe) < 0)
 			return NULL;
+		if (program && asprintf(&prel, "%s%s", CP_BUNDLE_SYSROOT, program) < 0) {
+			free(rel);
+			return NULL;
+		}
 		errno = 0;
-		char *q = cp_quote_gdb_arg(rel);
-		int e = errno;
+		q = cp_quote_gdb_arg(rel);
+		e = errno;
+		if (q && prel) {
+			qp = cp_quote_gdb_arg(prel);
+			e = qp ? 0 : errno;
+		}
 		free(rel);
-		if (q) {
-			if (asprintf(&cmd, "file %s", q) < 0)
+		free(prel);
+		if (q && (qp || !program)) {
+			if (qp ? asprintf(&cmd, "file %s\nadd-symbol-file %s -o 0x%llx", q, qp,
+			                  (unsigned long long)offset) < 0
+			       : asprintf(&cmd, "file %s", q) < 0)
 				cmd = NULL;
 			free(q);
+			free(qp);
 			return cmd;
 		}
+		free(q);
 		if (e != EINVAL)
 			return NULL;
 	}
@@ -55,10 +71,14 @@ int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
 	char *q_exe = cp_quote_sh(in->executable ? in->executable : "");
 	char *q_machine = cp_quote_sh(in->machine ? in->machine : "unknown");
 	char *q_tdb = cp_quote_sh(in->thread_db_dir ? in->thread_db_dir : "");
+	char *q_prog = cp_quote_sh(in->program && in->executable ? in->program : "");
 	char *file_cmd = NULL, *gdb_text = NULL, *sh_text = NULL;
+	char offset[24];
 	int r = -ENOMEM;
 
-	if (!q_exe || !q_machine || !q_tdb || !(file_cmd = file_command(in->executable)))
+	snprintf(offset, sizeof(offset), "0x%llx", (unsigned long long)in->program_offset);
+	if (!q_exe || !q_machine || !q_tdb || !q_prog ||
+	    !(file_cmd = file_command(in->executable, in->program, in->program_offset)))
 		goto out;
 	struct cp_template_var gdb_vars[] = {
 	    {"VERSION", COREPACK_VERSION},
@@ -66,10 +86,11 @@ int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
 	};
 	struct cp_template_var sh_vars[] = {
 	    {"VERSION", COREPACK_VERSION},    {"EXE", q_exe},           {"MACHINE", q_machine},
-	    {"TRUST", in->trust ? "1" : "0"}, {"THREAD_DB_DIR", q_tdb},
+	    {"TRUST", in->trust ? "1" : "0"}, {"THREAD_DB_DIR", q_tdb}, {"PROGRAM", q_prog},
+	    {"PROGRAM_OFFSET", offset},
 	};
 	if ((r = render(CP_BUNDLE_GDB_SCRIPT, gdb_vars, 2, &gdb_text, err)) < 0 ||
-	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 5, &sh_text, err)) < 0)
+	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 7, &sh_text, err)) < 0)
 		goto out;
 	out->gdb_script = gdb_text;
 	out->run_gdb = sh_text;
@@ -81,6 +102,7 @@ out:
 	free(q_exe);
 	free(q_machine);
 	free(q_tdb);
+	free(q_prog);
 	free(file_cmd);
 	free(gdb_text);
 	free(sh_text);

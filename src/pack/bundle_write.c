@@ -677,22 +677,11 @@ static int feed_file(struct cp_bundle_writer *w, const char *host_path, const ch
 	}
 }
 
-int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
-                       unsigned perm, struct cp_file_digest *digest, struct cp_error *err)
-{
-	/* A FIFO put where a file was must be refused, not hang in open(). */
-	int fd = cp_open_regular(host_path, 0, NULL);
-	if (fd == -EINVAL)
-		return cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
-	if (fd < 0)
-		return cp_error_set(err, -fd, "cannot open '%s': %s", host_path, strerror(-fd));
-	int r = cp_bundle_add_fd(w, name, fd, host_path, perm, digest, err);
-	close(fd);
-	return r;
-}
-
-int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const char *host_path,
-                     unsigned perm, struct cp_file_digest *digest, struct cp_error *err)
+/* Add the regular file open as FD (not closed here), HOST_PATH naming it
+ * in messages. */
+static int add_fd(struct cp_bundle_writer *w, const char *name, int fd, const struct stat *stp,
+                  const char *host_path, unsigned perm, struct cp_file_digest *digest,
+                  struct cp_error *err)
 {
 	struct archive_entry *e;
 	int r = start_entry(w, name, AE_IFREG, perm, &e, err);
@@ -701,13 +690,9 @@ int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const
 
 	struct cp_region *regions = NULL;
 	size_t n_regions = 0;
-	struct stat st;
+	struct stat st = *stp;
 	struct cp_file_reader rd = {.fd = -1, .dfd = -1};
 	int reading = 0; /* the read pipe has the file */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
-		goto out;
-	}
 	uint64_t size = (uint64_t)st.st_size;
 	/* Read once, front to back: ask for read-ahead. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -793,6 +778,32 @@ out:
 	archive_entry_free(e);
 	free(regions);
 	return r;
+}
+
+int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
+                       unsigned perm, struct cp_file_digest *digest, struct cp_error *err)
+{
+	struct stat st;
+	/* A FIFO put where a file was must be refused, not hang in open(). */
+	int fd = cp_open_regular(host_path, 0, &st);
+	if (fd == -EINVAL)
+		return cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
+	if (fd < 0)
+		return cp_error_set(err, -fd, "cannot open '%s': %s", host_path, strerror(-fd));
+	int r = add_fd(w, name, fd, &st, host_path, perm, digest, err);
+	close(fd);
+	return r;
+}
+
+int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const char *label,
+                     unsigned perm, struct cp_file_digest *digest, struct cp_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return cp_error_set(err, errno, "cannot read '%s': %s", label, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", label);
+	return add_fd(w, name, fd, &st, label, perm, digest, err);
 }
 
 int cp_bundle_writer_commit(struct cp_bundle_writer *w, struct cp_error *err)

@@ -220,7 +220,9 @@ static int read_phdrs(struct cp_core *c, const GElf_Ehdr *h, struct cp_error *er
 	return 0;
 }
 
-int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err)
+/* PATH names the core in messages; it is opened unless FD >= 0, which
+ * is duplicated. */
+static int core_open(const char *path, int fd, struct cp_core **out, struct cp_error *err)
 {
 	struct cp_core *c = calloc(1, sizeof(*c));
 	if (!c || !(c->path = strdup(path))) {
@@ -228,9 +230,17 @@ int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err)
 		return cp_error_set(err, ENOMEM, "out of memory");
 	}
 	int r;
-	struct stat st;
-	/* A FIFO given as the core must be refused, not wait for a writer. */
-	c->fd = cp_open_regular(path, 0, &st);
+	struct stat st = {0};
+	if (fd >= 0) {
+		c->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (c->fd < 0 || fstat(c->fd, &st) < 0)
+			c->fd = -errno;
+		else if (!S_ISREG(st.st_mode))
+			c->fd = (close(c->fd), -EINVAL);
+	} else {
+		/* A FIFO given as the core must be refused, not wait for a writer. */
+		c->fd = cp_open_regular(path, 0, &st);
+	}
 	if (c->fd == -EINVAL && S_ISDIR(st.st_mode)) {
 		r = cp_error_set(err, EISDIR, "'%s': is a directory", path);
 		goto fail;
@@ -277,6 +287,16 @@ fail:
 	return r;
 }
 
+int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err)
+{
+	return core_open(path, -1, out, err);
+}
+
+int cp_core_open_fd(int fd, const char *name, struct cp_core **out, struct cp_error *err)
+{
+	return core_open(name, fd, out, err);
+}
+
 void cp_core_free(struct cp_core *c)
 {
 	if (!c)
@@ -310,6 +330,20 @@ static const struct cp_segment *find_segment(const struct cp_core *c, uint64_t a
 const struct cp_segment *cp_core_segment_at(const struct cp_core *c, uint64_t addr)
 {
 	return find_segment(c, addr);
+}
+
+const struct cp_segment *cp_core_segment_after(const struct cp_core *c, uint64_t addr)
+{
+	size_t lo = 0, hi = c->n_loads;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct cp_segment *s = &c->loads[mid];
+		if (addr >= s->vaddr && addr - s->vaddr >= s->memsz)
+			lo = mid + 1; /* ends at or before ADDR */
+		else
+			hi = mid;
+	}
+	return lo < c->n_loads ? &c->loads[lo] : NULL;
 }
 
 int cp_core_read(const struct cp_core *c, uint64_t addr, void *buf, size_t len)

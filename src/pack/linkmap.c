@@ -185,21 +185,11 @@ static int walk_list(const struct mem *m, uint64_t lmap, struct cp_linkmap *lm, 
 	return 0;
 }
 
-int cp_linkmap_walk(cp_mem_read_fn read, void *ctx, int is64, int big_endian,
-                    const struct cp_notes *aux, struct cp_linkmap **out, struct cp_error *err)
+/* The lists from r_debug RD on, into LM. */
+static int walk_from(const struct mem *mp, uint64_t rd, struct cp_linkmap *lm, struct cp_error *err)
 {
-	struct mem m = {read, ctx, is64, big_endian, is64 ? 8 : 4};
-	struct cp_linkmap *lm = calloc(1, sizeof(*lm));
-	if (!lm)
-		return cp_error_set(err, ENOMEM, "out of memory walking link_map");
-	uint64_t dyn = 0, dyn_size = 0, rd = 0;
-	lm->why = find_dynamic(&m, aux, &dyn, &dyn_size);
-	if (!lm->why)
-		lm->why = find_r_debug(&m, dyn, dyn_size, &rd);
-	if (lm->why) {
-		*out = lm;
-		return 0;
-	}
+	struct mem m = *mp;
+	int is64 = m.is64;
 	lm->r_debug = rd;
 	size_t budget = CP_LINKMAP_MAX_ENTRIES;
 	size_t w = m.word;
@@ -217,12 +207,45 @@ int cp_linkmap_walk(cp_mem_read_fn read, void *ctx, int is64, int big_endian,
 			break;
 		}
 		version &= 0xffffffffu; /* r_version is an int */
-		if (walk_list(&m, r_map, lm, &budget, &lm->why) < 0) {
-			cp_linkmap_free(lm);
+		if (walk_list(&m, r_map, lm, &budget, &lm->why) < 0)
 			return cp_error_set(err, ENOMEM, "out of memory walking link_map");
-		}
 		if (lm->why || version < 2 || read_word(&m, rd + next_off, &rd) < 0)
 			break;
+	}
+	return 0;
+}
+
+int cp_linkmap_walk(cp_mem_read_fn read, void *ctx, int is64, int big_endian,
+                    const struct cp_notes *aux, struct cp_linkmap **out, struct cp_error *err)
+{
+	struct mem m = {read, ctx, is64, big_endian, is64 ? 8 : 4};
+	struct cp_linkmap *lm = calloc(1, sizeof(*lm));
+	if (!lm)
+		return cp_error_set(err, ENOMEM, "out of memory walking link_map");
+	uint64_t dyn = 0, dyn_size = 0, rd = 0;
+	lm->why = find_dynamic(&m, aux, &dyn, &dyn_size);
+	if (!lm->why)
+		lm->why = find_r_debug(&m, dyn, dyn_size, &rd);
+	if (!lm->why && walk_from(&m, rd, lm, err) < 0) {
+		cp_linkmap_free(lm);
+		return -ENOMEM;
+	}
+	*out = lm;
+	return 0;
+}
+
+int cp_linkmap_walk_from(cp_mem_read_fn read, void *ctx, int is64, int big_endian, uint64_t r_debug,
+                         struct cp_linkmap **out, struct cp_error *err)
+{
+	struct mem m = {read, ctx, is64, big_endian, is64 ? 8 : 4};
+	struct cp_linkmap *lm = calloc(1, sizeof(*lm));
+	if (!lm)
+		return cp_error_set(err, ENOMEM, "out of memory walking link_map");
+	if (r_debug == 0)
+		lm->why = "no r_debug";
+	else if (walk_from(&m, r_debug, lm, err) < 0) {
+		cp_linkmap_free(lm);
+		return -ENOMEM;
 	}
 	*out = lm;
 	return 0;

@@ -155,6 +155,7 @@ static json_object *core_object(struct jb *b, const struct cp_manifest_input *in
 	const struct cp_module *exe = cp_scan_executable(in->scan);
 	put(b, o, "path", jstr(CP_BUNDLE_CORE));
 	put(b, o, "original_name", jstr(in->core_name));
+	put(b, o, "compression", jstr(in->core_compression));
 	put(b, o, "size", json_object_new_int64((int64_t)in->core_digest.size));
 	put_digest(b, o, in->core_digest.sparse, in->core_digest.sha256);
 	put(b, o, "class", jstr(c->is64 ? "ELF64" : "ELF32"));
@@ -250,6 +251,7 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	put(b, o, "build_id_core", jhex(m->core_build_id, m->core_build_id_len));
 	put(b, o, "build_id_file", jhex(m->file_build_id, m->file_build_id_len));
 	put(b, o, "status", jstr(cp_status_name(m->status)));
+	put(b, o, "verified_by", jstr(cp_verify_name(m->verified_by)));
 	put(b, o, "detail", jstr(m->status_detail));
 	put(b, o, "real_path", jstr(m->real_path));
 	put(b, o, "file", jstr(m->host_path));
@@ -396,6 +398,11 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	put(&b, gdb, "executable", jstr(exe_packed ? exe->origin_path : NULL));
 	put(&b, gdb, "core", jstr(CP_BUNDLE_CORE));
 	put(&b, gdb, "thread_db_dir", jstr(in->thread_db_dir));
+	const struct cp_module *loader = cp_scan_loader(in->scan);
+	int via_loader =
+	    exe_packed && loader && in->objects[loader - in->scan->modules].bundle_path;
+	put(&b, gdb, "program_offset",
+	    via_loader ? jaddr(in->scan->program_bias) : json_object_new_null());
 	put(&b, root, "gdb", gdb);
 
 	json_object *objs = json_object_new_array();

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "corepack/access.h"
+#include "corepack/image.h"
 #include "corepack/io.h"
 #include "corepack/layout.h"
 #include "corepack/manifest_read.h"
@@ -216,6 +217,31 @@ static int has_elf_magic_core(const struct cp_core *core, uint64_t addr, int *kn
 	return *known && memcmp(b, "\177ELF", 4) == 0;
 }
 
+/* The index of the module whose range holds ADDR, or -1. */
+static long module_index(const struct cp_scan *s, uint64_t addr)
+{
+	for (size_t i = 0; i < s->n_modules; i++)
+		if (s->modules[i].end && addr >= s->modules[i].start && addr < s->modules[i].end)
+			return (long)i;
+	return -1;
+}
+
+/* The module whose NT_FILE mapping holds ADDR, or NULL. */
+static struct cp_module *module_at(struct cp_scan *s, const struct map_index *idx, uint64_t addr)
+{
+	size_t lo = 0, hi = idx->n;
+	while (lo < hi) { /* the first mapping starting after ADDR */
+		size_t mid = lo + (hi - lo) / 2;
+		if (idx->refs[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || addr >= idx->refs[lo - 1].end)
+		return NULL;
+	return &s->modules[idx->refs[lo - 1].module];
+}
+
 /* One module per distinct NT_FILE name that is an ELF object. */
 static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan_opts *o,
                                 struct cp_scan *s, struct map_index *idx)
@@ -285,6 +311,8 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 		m->deleted = deleted;
 		m->start = start;
 		m->end = end;
+		m->header = base;
+		m->have_header = have_base;
 		if (have_base)
 			m->core_build_id_len = cp_mem_build_id(
 			    cp_core_mem_read, (void *)core, core->is64, core->big_endian, base,
@@ -302,8 +330,10 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 	return r;
 }
 
-/* Without NT_FILE (an old kernel, or a process with too many mappings),
- * the loader's list is all we have. */
+/* Without NT_FILE (an old kernel or dumper, or a process with more
+ * mappings than the kernel's note size limit allows), the loader's list
+ * names the libraries; where each lies, and its build-id, come from the
+ * ELF header dumped at its l_addr (shared objects are linked at 0). */
 static int modules_from_linkmap(const struct cp_core *core, struct cp_scan *s)
 {
 	const struct cp_linkmap *lm = s->linkmap;
@@ -319,6 +349,11 @@ static int modules_from_linkmap(const struct cp_core *core, struct cp_scan *s)
 				return -ENOMEM;
 			continue;
 		}
+		int dup = 0;
+		for (size_t k = 0; k < s->n_modules && !dup; k++)
+			dup = strcmp(s->modules[k].origin_path, e->name) == 0;
+		if (dup)
+			continue;
 		struct cp_module *m = grow(&s->modules, &s->n_modules, sizeof(*m));
 		if (!m || !(m->origin_path = strdup(e->name)))
 			return -ENOMEM;
@@ -326,31 +361,243 @@ static int modules_from_linkmap(const struct cp_core *core, struct cp_scan *s)
 		m->code = 1;
 		if (add_name(s, m, e->name, CP_NAME_LINK_MAP) < 0)
 			return -ENOMEM;
-		/* Shared objects are linked at 0, so l_addr is where the ELF
-		 * header lies; read the build-id from there if it was dumped. */
-		struct cp_file_mapping fm = {e->l_addr, e->l_addr + 65536, 0, e->name};
-		const struct cp_file_mapping *fmp = &fm;
-		m->core_build_id_len =
-		    cp_mem_build_id(cp_core_mem_read, (void *)core, core->is64, core->big_endian,
-		                    e->l_addr, &fmp, 1, m->core_build_id, sizeof(m->core_build_id));
+		struct cp_image_layout l;
+		int r = cp_image_from_header(core, e->l_addr, &l);
+		if (r == -ENOMEM)
+			return r;
+		if (r == 0) {
+			m->start = l.start;
+			m->end = l.end;
+			m->header = l.header;
+			m->have_header = 1;
+			m->core_build_id_len = cp_image_build_id(core, l.header, m->core_build_id,
+			                                         sizeof(m->core_build_id));
+		}
 	}
 	return 0;
 }
 
-/* The module whose NT_FILE mapping holds ADDR, or NULL. */
-static struct cp_module *module_at(struct cp_scan *s, const struct map_index *idx, uint64_t addr)
+/* Whether the file HOST, opened under the scan's access rules, is the
+ * object PROBE stands for: by build-id, or without one by content. */
+static int is_verified_candidate(const struct cp_core *core, const struct cp_scan *s,
+                                 const struct cp_module *m, const char *host)
 {
-	size_t lo = 0, hi = idx->n;
-	while (lo < hi) { /* the first mapping starting after ADDR */
-		size_t mid = lo + (hi - lo) / 2;
-		if (idx->refs[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+	uint8_t id[CP_BUILD_ID_MAX];
+	size_t len = 0;
+	int fd = cp_access_open(&s->access, host, NULL, NULL, NULL);
+	if (fd < 0)
+		return 0;
+	int r = cp_fd_build_id(fd, host, id, sizeof(id), &len, NULL);
+	close(fd);
+	if (r < 0)
+		return 0;
+	if (m->core_build_id_len || len)
+		return len == m->core_build_id_len && memcmp(id, m->core_build_id, len) == 0;
+	struct cp_image_match mt;
+	return cp_image_compare(core, m->header, &s->access, host, &mt, NULL) == 0 && mt.bytes &&
+	       !mt.differs;
+}
+
+/*
+ * The path, among N candidate names, of the object PROBE stands for (its
+ * ELF header and build-id in the core): a name is taken as it is when
+ * absolute, and from the core's directory when relative (where the kernel
+ * writes cores by default: the process's working directory).  The first
+ * whose file's build-id (or content) matches the core's wins; failing
+ * that, the first absolute one, for check_module() to judge; a relative
+ * one is never taken unproved.  Returns the path (caller frees) with *K
+ * its candidate and *RELATIVE, or NULL.
+ */
+static char *pick_path(const struct cp_core *core, const struct cp_scan_opts *o,
+                       const struct cp_scan *s, const struct cp_module *probe, char *const *cand,
+                       int n, int *k_out, int *relative)
+{
+	const char *slash = strrchr(core->path, '/');
+	char *dir =
+	    slash ? strndup(core->path, slash == core->path ? 1 : (size_t)(slash - core->path))
+	          : getcwd(NULL, 0);
+	char *chosen = NULL, *fallback = NULL;
+	int fallback_k = -1;
+	for (int k = 0; k < n && !chosen; k++) {
+		if (!cand[k] || !cand[k][0])
+			continue;
+		char *path = NULL;
+		if (cand[k][0] == '/') {
+			path = cp_path_normalize(cand[k]);
+		} else if (dir && asprintf(&path, "%s/%s", dir, cand[k]) >= 0) {
+			char *norm = cp_path_normalize(path);
+			free(path);
+			path = norm;
+		}
+		if (!path)
+			continue;
+		char *host = cp_host_path(o->sysroot, path);
+		if (host && is_verified_candidate(core, s, probe, host)) {
+			chosen = path;
+			*k_out = k;
+			*relative = cand[k][0] != '/';
+		} else if (cand[k][0] == '/' && !fallback) {
+			fallback = path;
+			fallback_k = k;
+		} else {
+			free(path);
+		}
+		free(host);
 	}
-	if (lo == 0 || addr >= idx->refs[lo - 1].end)
-		return NULL;
-	return &s->modules[idx->refs[lo - 1].module];
+	free(dir);
+	if (!chosen && fallback) {
+		*k_out = fallback_k;
+		*relative = 0;
+		return fallback;
+	}
+	free(fallback);
+	return chosen;
+}
+
+/* A module for the object of layout L, named PATH (taken over), from
+ * SOURCE, with the build-id PROBE read from the core. */
+static int add_placed(struct cp_scan *s, const struct cp_module *probe,
+                      const struct cp_image_layout *l, char *path, enum cp_name_source source,
+                      enum cp_module_role role)
+{
+	struct cp_module *m = grow(&s->modules, &s->n_modules, sizeof(*m));
+	if (!m) {
+		free(path);
+		return -ENOMEM;
+	}
+	*m = *probe;
+	m->origin_path = path;
+	m->start = l->start;
+	m->end = l->end;
+	m->role = role;
+	m->code = 1;
+	return add_name(s, m, path, source);
+}
+
+/* The object whose ELF header the core holds at L's header, as a probe
+ * for pick_path(). */
+static void probe_at(const struct cp_core *core, const struct cp_image_layout *l,
+                     struct cp_module *probe)
+{
+	memset(probe, 0, sizeof(*probe));
+	probe->header = l->header;
+	probe->have_header = 1;
+	probe->core_build_id_len =
+	    cp_image_build_id(core, l->header, probe->core_build_id, sizeof(probe->core_build_id));
+}
+
+/*
+ * Without NT_FILE, the executable: where it lies comes from its program
+ * headers at AT_PHDR, its build-id from its dumped ELF header, and its
+ * path from AT_EXECFN or the command line's first word (NT_PRPSINFO), as
+ * pick_path() chooses; with -e, the file given.  *HOW says what was used.
+ */
+static int exe_from_auxv(const struct cp_core *core, const struct cp_scan_opts *o,
+                         struct cp_scan *s, const char **how)
+{
+	const struct cp_notes *n = &core->notes;
+	struct cp_image_layout l;
+	struct cp_module probe;
+	*how = NULL;
+	if (!n->have_auxv || !n->at_phdr)
+		return 0;
+	int r = cp_image_from_phdr(core, n->at_phdr, n->at_phnum, &l);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || module_index(s, l.header) >= 0)
+		return 0;
+	probe_at(core, &l, &probe);
+	if (o->executable) {
+		char *abs = realpath(o->executable, NULL);
+		if (!abs)
+			return 0; /* scan() says it cannot open it */
+		*how = "-e";
+		return add_placed(s, &probe, &l, abs, CP_NAME_OPTION, CP_ROLE_EXECUTABLE);
+	}
+	char *cand[2] = {NULL, NULL};
+	static const enum cp_name_source src[2] = {CP_NAME_EXECFN, CP_NAME_PRPSINFO};
+	static const char *const cand_how[2][2] = {
+	    {"AT_EXECFN", "AT_EXECFN, relative to the core's directory"},
+	    {"the command line in NT_PRPSINFO",
+	     "the command line in NT_PRPSINFO, relative to the core's directory"}};
+	if (n->at_execfn)
+		cand[0] =
+		    cp_mem_read_string(cp_core_mem_read, (void *)core, n->at_execfn, CP_PATH_MAX);
+	if (n->have_prpsinfo && n->psargs[0] &&
+	    !(cand[1] = strndup(n->psargs, strcspn(n->psargs, " ")))) {
+		free(cand[0]);
+		return -ENOMEM;
+	}
+	int k = -1, relative = 0;
+	char *path = pick_path(core, o, s, &probe, cand, 2, &k, &relative);
+	free(cand[0]);
+	free(cand[1]);
+	if (!path)
+		return 0;
+	*how = cand_how[k][relative];
+	return add_placed(s, &probe, &l, path, src[k], CP_ROLE_EXECUTABLE);
+}
+
+/* The dynamic loader's options that take a value (elf/rtld.c). */
+static int loader_option_with_value(const char *w, size_t len)
+{
+	static const char *const opts[] = {
+	    "--library-path",         "--preload",          "--audit", "--argv0",
+	    "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strlen(opts[i]) == len && strncmp(w, opts[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * `ld.so PROGRAM` in a core without NT_FILE: the loader's first link_map
+ * entry (the main map) has no name, but its l_addr is the program's load
+ * bias, where a PIE's dumped ELF header lies; the path is the first
+ * operand on the command line after the loader's options, as pick_path()
+ * takes it.  Adds the program's module (role left to program_via_loader).
+ */
+static int program_from_main_map(const struct cp_core *core, const struct cp_scan_opts *o,
+                                 struct cp_scan *s, const char **how)
+{
+	const struct cp_notes *n = &core->notes;
+	const struct cp_linkmap *lm = s->linkmap;
+	struct cp_image_layout l;
+	struct cp_module probe;
+	if (lm->n_entries == 0 || module_index(s, lm->entries[0].l_ld) >= 0 || !n->have_prpsinfo)
+		return 0;
+	int r = cp_image_from_header(core, lm->entries[0].l_addr, &l);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || lm->entries[0].l_ld < l.start || lm->entries[0].l_ld >= l.end)
+		return 0;
+	probe_at(core, &l, &probe);
+	const char *w = n->psargs + strcspn(n->psargs, " "); /* past the loader */
+	for (;;) {
+		w += strspn(w, " ");
+		size_t len = strcspn(w, " ");
+		if (len == 0)
+			return 0;
+		if (strncmp(w, "--", 2) != 0)
+			break;
+		w += len;
+		if (loader_option_with_value(w - len, len)) {
+			w += strspn(w, " ");
+			w += strcspn(w, " ");
+		}
+	}
+	char *cand = strndup(w, strcspn(w, " "));
+	if (!cand)
+		return -ENOMEM;
+	int k = -1, relative = 0;
+	char *path = pick_path(core, o, s, &probe, &cand, 1, &k, &relative);
+	free(cand);
+	if (!path)
+		return 0;
+	*how = relative ? "the command line in NT_PRPSINFO (after the loader), relative to the "
+	                  "core's directory"
+	                : "the command line in NT_PRPSINFO (after the loader)";
+	return add_placed(s, &probe, &l, path, CP_NAME_PRPSINFO, CP_ROLE_LIBRARY);
 }
 
 /* PT_INTERP of the module's file, or NULL. */
@@ -402,14 +649,56 @@ static int module_missing(struct cp_scan *s, struct cp_module *m, const char *wh
 	return warn(s, "'%s': %s: %s", m->origin_path, verb, m->status_detail);
 }
 
-/*
- * Find the file, compare build-ids, set status.  The file is found and
- * opened by the access walk (access.h): with the core's owners' rights
- * when they are not ours, and what is checked (owner, mode, type, ELF
- * type, build-id) is the file opened, whose identity is kept for every
- * later open.  A core file is never an object.
- */
-static int check_module(const struct cp_scan_opts *o, struct cp_scan *s, struct cp_module *m)
+/* No build-id on one side or both: what the core holds of the object
+ * decides (image.h).  WHY says which build-id is missing. */
+static int check_content(const struct cp_core *core, struct cp_scan *s, struct cp_module *m,
+                         const char *why)
+{
+	struct cp_image_match mt = {0};
+	struct cp_error e = {0};
+	if (m->have_header) {
+		int r = cp_image_compare(core, m->header, m->given ? NULL : &s->access,
+		                         m->host_path, &mt, &e);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			m->status = CP_STATUS_MISMATCH;
+			m->status_detail = strdup(e.msg);
+			return m->status_detail ? 0 : -ENOMEM;
+		}
+	}
+	if (mt.differs) {
+		m->status = CP_STATUS_MISMATCH;
+		if (asprintf(&m->status_detail,
+		             "%s, and the core's copy of it differs from the file at offset 0x%llx",
+		             why, (unsigned long long)mt.diff_offset) < 0)
+			m->status_detail = NULL;
+		return m->status_detail ? 0 : -ENOMEM;
+	}
+	if (mt.bytes) {
+		m->status = CP_STATUS_OK;
+		m->verified_by = CP_VERIFY_CONTENT;
+		if (asprintf(&m->status_detail,
+		             "%s; the core's %llu byte%s of it (%llu page%s%s) equal the file", why,
+		             (unsigned long long)mt.bytes, mt.bytes == 1 ? "" : "s",
+		             (unsigned long long)mt.pages, mt.pages == 1 ? "" : "s",
+		             mt.headers_only ? ", headers only: it has text relocations" : "") < 0)
+			m->status_detail = NULL;
+		return m->status_detail ? 0 : -ENOMEM;
+	}
+	m->status = m->file_build_id_len ? CP_STATUS_UNVERIFIED : CP_STATUS_NO_BUILD_ID;
+	if (asprintf(&m->status_detail, "%s, and the core holds none of its pages to compare",
+	             why) < 0)
+		return -ENOMEM;
+	if (m->role == CP_ROLE_THREAD_DB)
+		return 0; /* never mapped: add_thread_db() vouches for it */
+	return warn(s, "'%s': %s: %s; packed unchecked", m->host_path, cp_status_name(m->status),
+	            m->status_detail);
+}
+
+/* Find the file, compare build-ids (or contents), set status. */
+static int check_module(const struct cp_core *core, const struct cp_scan_opts *o, struct cp_scan *s,
+                        struct cp_module *m)
 {
 	struct cp_error e = {0};
 	struct stat st;
@@ -480,6 +769,7 @@ static int check_module(const struct cp_scan_opts *o, struct cp_scan *s, struct 
 		if (m->core_build_id_len == m->file_build_id_len &&
 		    memcmp(m->core_build_id, m->file_build_id, m->file_build_id_len) == 0) {
 			m->status = CP_STATUS_OK;
+			m->verified_by = CP_VERIFY_BUILD_ID;
 			return 0;
 		}
 		m->status = CP_STATUS_MISMATCH;
@@ -491,14 +781,15 @@ static int check_module(const struct cp_scan_opts *o, struct cp_scan *s, struct 
 		if (asprintf(&m->status_detail, "file has no build-id, the core has %s", core_hex) <
 		    0)
 			return -ENOMEM;
-	} else if (m->file_build_id_len) {
-		m->status = CP_STATUS_UNVERIFIED;
-		m->status_detail = strdup("the core holds no build-id for it (not dumped)");
-		return m->status_detail ? 0 : -ENOMEM;
 	} else {
-		m->status = CP_STATUS_NO_BUILD_ID;
-		m->status_detail = strdup("no build-id in the core or the file");
-		return m->status_detail ? 0 : -ENOMEM;
+		char why[2 * CP_BUILD_ID_MAX + 64];
+		if (m->file_build_id_len)
+			snprintf(why, sizeof(why),
+			         "the core holds no build-id for it (the file has %s)", file_hex);
+		else
+			snprintf(why, sizeof(why), "no build-id in the core or the file");
+		if ((r = check_content(core, s, m, why)) < 0 || m->status != CP_STATUS_MISMATCH)
+			return r;
 	}
 	if (!m->status_detail)
 		return -ENOMEM;
@@ -584,7 +875,8 @@ static int is_libc(const char *path)
 }
 
 /* The libthread_db beside the crashed process's libc, from the same origin. */
-static int add_thread_db(const struct cp_scan_opts *o, struct cp_scan *s)
+static int add_thread_db(const struct cp_core *core, const struct cp_scan_opts *o,
+                         struct cp_scan *s)
 {
 	size_t libc = s->n_modules;
 	for (size_t i = 0; i < s->n_modules; i++)
@@ -630,13 +922,14 @@ static int add_thread_db(const struct cp_scan_opts *o, struct cp_scan *s)
 	m->role = CP_ROLE_THREAD_DB;
 	r = add_name(s, m, path, CP_NAME_LIBC_DIR);
 	if (r == 0)
-		r = check_module(o, s, m);
+		r = check_module(core, o, s, m);
 	if (r == 0 && m->status == CP_STATUS_UNVERIFIED) {
 		/* Not mapped, so the core cannot vouch for it; it comes from the
 		 * same directory as the libc that was verified. */
 		free(m->status_detail);
 		m->status_detail = NULL;
 		m->status = CP_STATUS_OK;
+		m->verified_by = CP_VERIFY_BESIDE_LIBC;
 	}
 	return r;
 }
@@ -737,6 +1030,57 @@ static void scan_vdso(const struct cp_core *core, struct cp_scan *s)
 	}
 }
 
+/*
+ * No link_map through the executable's DT_DEBUG (the kernel's executable
+ * is the loader itself, started as `ld.so PROGRAM`, or the program has no
+ * usable DT_DEBUG): the loader's own `_r_debug` leads to the same lists.
+ * LOADER is the dynamic loader's module, checked.  Sets *FOUND.
+ */
+static int linkmap_from_loader(const struct cp_core *core, struct cp_scan *s,
+                               const struct cp_module *loader, int *found, struct cp_error *err)
+{
+	uint64_t rd;
+	struct cp_linkmap *lm = NULL;
+	*found = 0;
+	if (!loader || !cp_module_packable(loader) || !loader->have_header ||
+	    cp_image_symbol(core, &s->access, loader->host_path, loader->header, "_r_debug", &rd,
+	                    NULL) < 0)
+		return 0;
+	int r = cp_linkmap_walk_from(cp_core_mem_read, (void *)core, core->is64, core->big_endian,
+	                             rd, &lm, err);
+	if (r < 0)
+		return r;
+	if (lm->n_entries == 0) {
+		cp_linkmap_free(lm);
+		return 0;
+	}
+	cp_linkmap_free(s->linkmap);
+	s->linkmap = lm;
+	*found = 1;
+	return 0;
+}
+
+/*
+ * `ld.so PROGRAM`: the kernel's executable is the loader, and the program
+ * is the loader's first link_map entry (the main map), found by where its
+ * dynamic section lies.  Swap the roles: the program is the executable,
+ * the loader its interpreter.  Returns the program's index, or -1.
+ */
+static long program_via_loader(const struct cp_core *core, struct cp_scan *s, long kexe)
+{
+	const struct cp_linkmap *lm = s->linkmap;
+	if (kexe < 0 || core->notes.at_base != 0 || lm->n_entries == 0)
+		return -1;
+	long prog = module_index(s, lm->entries[0].l_ld);
+	if (prog < 0 || prog == kexe)
+		return -1;
+	s->modules[prog].role = CP_ROLE_EXECUTABLE;
+	s->modules[kexe].role = CP_ROLE_INTERPRETER;
+	s->via_loader = 1;
+	s->program_bias = lm->entries[0].l_addr;
+	return prog;
+}
+
 static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct cp_scan *s,
                 struct map_index *idx, struct cp_error *err)
 {
@@ -754,33 +1098,27 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		return r;
 	s->vdso = n->at_sysinfo_ehdr;
 	scan_vdso(core, s);
-	if (n->have_file) {
+	const char *exe_how = NULL;
+	if (n->have_file)
 		r = modules_from_nt_file(core, o, s, idx);
-	} else {
-		r = warn(s,
-		         "'%s': the core has no NT_FILE note; objects are taken from the "
-		         "loader's link_map",
-		         core->path);
-		if (r == 0)
-			r = modules_from_linkmap(core, s);
-	}
+	else if ((r = modules_from_linkmap(core, s)) == 0)
+		r = exe_from_auxv(core, o, s, &exe_how);
 	if (r < 0)
 		return r;
-	if (s->linkmap->n_entries == 0 && s->linkmap->why &&
-	    (r = warn(s, "'%s': no link_map names: %s", core->path, s->linkmap->why)) < 0)
-		return r;
 
-	struct cp_module *exe = n->have_auxv ? module_at(s, idx, n->at_phdr) : NULL;
-	if (!exe && n->have_auxv)
-		exe = module_at(s, idx, n->at_entry);
-	if (exe)
-		exe->role = CP_ROLE_EXECUTABLE;
-	struct cp_module *interp = n->at_base ? module_at(s, idx, n->at_base) : NULL;
-	if (interp && interp != exe)
-		interp->role = CP_ROLE_INTERPRETER;
-	if (!exe && o->executable) {
+	/* Roles: the kernel's executable (AT_PHDR) and its interpreter
+	 * (AT_BASE); by index, as the array grows below. */
+	long kexe = n->have_auxv ? module_index(s, n->at_phdr) : -1;
+	if (kexe < 0 && n->have_auxv)
+		kexe = module_index(s, n->at_entry);
+	if (kexe >= 0)
+		s->modules[kexe].role = CP_ROLE_EXECUTABLE;
+	long interp = n->at_base ? module_index(s, n->at_base) : -1;
+	if (interp >= 0 && interp != kexe)
+		s->modules[interp].role = CP_ROLE_INTERPRETER;
+	if (kexe < 0 && o->executable) {
 		char *abs = realpath(o->executable, NULL);
-		exe = abs ? grow(&s->modules, &s->n_modules, sizeof(*exe)) : NULL;
+		struct cp_module *exe = abs ? grow(&s->modules, &s->n_modules, sizeof(*exe)) : NULL;
 		if (!exe) {
 			free(abs);
 			return cp_error_set(err, errno ? errno : ENOMEM, "cannot open '%s': %s",
@@ -791,11 +1129,43 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		exe->code = 1;
 		if ((r = add_name(s, exe, abs, CP_NAME_OPTION)) < 0)
 			return r;
-	} else if (!exe) {
+	} else if (kexe < 0) {
 		r = warn(s, "'%s': cannot tell which object is the executable; use -e", core->path);
 		if (r < 0)
 			return r;
 	}
+	for (size_t i = 0; i < s->n_modules; i++) {
+		if ((r = check_module(core, o, s, &s->modules[i])) < 0)
+			return r;
+	}
+
+	/* No list through DT_DEBUG: through the loader's _r_debug. */
+	int from_loader = 0;
+	const char *dt_debug_why = s->linkmap->why; /* a static phrase */
+	if (s->linkmap->n_entries == 0) {
+		long loader = interp >= 0 ? interp : n->at_base == 0 ? kexe : -1;
+		if ((r = linkmap_from_loader(core, s, loader >= 0 ? &s->modules[loader] : NULL,
+		                             &from_loader, err)) < 0)
+			return r;
+		size_t before = s->n_modules;
+		if (from_loader && !n->have_file &&
+		    ((r = modules_from_linkmap(core, s)) < 0 ||
+		     (n->at_base == 0 && (r = program_from_main_map(core, o, s, &exe_how)) < 0)))
+			return r;
+		for (size_t i = before; i < s->n_modules; i++)
+			if ((r = check_module(core, o, s, &s->modules[i])) < 0)
+				return r;
+	}
+	long prog = from_loader ? program_via_loader(core, s, kexe) : -1;
+	if (s->linkmap->n_entries == 0 && s->linkmap->why &&
+	    (r = warn(s, "'%s': no link_map names: %s", core->path, s->linkmap->why)) < 0)
+		return r;
+	if (from_loader && prog < 0 &&
+	    (r = warn(s,
+	              "'%s': no link_map through the executable's DT_DEBUG (%s); the libraries "
+	              "were found through the dynamic loader's _r_debug",
+	              core->path, dt_debug_why ? dt_debug_why : "none")) < 0)
+		return r;
 
 	/* Names from the loader's list, matched by where their dynamic
 	 * section lies. */
@@ -805,19 +1175,18 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		if (m && (r = add_name(s, m, e->name, CP_NAME_LINK_MAP)) < 0)
 			return r;
 	}
-	for (size_t i = 0; i < s->n_modules; i++) {
-		if ((r = check_module(o, s, &s->modules[i])) < 0)
-			return r;
-	}
-	exe = NULL;
+	struct cp_module *exe = NULL;
 	for (size_t i = 0; i < s->n_modules; i++)
 		if (s->modules[i].role == CP_ROLE_EXECUTABLE)
 			exe = &s->modules[i];
-	if (exe && n->at_execfn) {
+	/* AT_EXECFN names what the kernel executed: the loader, for
+	 * `ld.so PROGRAM`. */
+	struct cp_module *kx = kexe >= 0 ? &s->modules[kexe] : exe;
+	if (kx && n->at_execfn) {
 		char *fn =
 		    cp_mem_read_string(cp_core_mem_read, (void *)core, n->at_execfn, CP_PATH_MAX);
 		if (fn && fn[0] == '/')
-			r = add_name(s, exe, fn, CP_NAME_EXECFN);
+			r = add_name(s, kx, fn, CP_NAME_EXECFN);
 		free(fn);
 		if (r < 0)
 			return r;
@@ -832,13 +1201,40 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		if (r < 0)
 			return r;
 	}
+	if (prog >= 0) {
+		const struct cp_module *pm = &s->modules[prog], *lm = &s->modules[kexe];
+		r = warn(s,
+		         "'%s': the process was started through the dynamic loader ('%s'): the "
+		         "program is '%s' (the loader's first link_map entry, at bias 0x%llx), and "
+		         "the libraries were found through the loader's _r_debug; run-gdb.sh loads "
+		         "the loader and the program's symbols",
+		         core->path, n->have_prpsinfo ? n->psargs : lm->origin_path,
+		         pm->origin_path, (unsigned long long)s->program_bias);
+		if (r < 0)
+			return r;
+	}
+	if (!n->have_file) {
+		size_t from_lm = 0;
+		for (size_t i = 0; i < s->n_modules; i++)
+			from_lm += s->modules[i].names &&
+			           s->modules[i].names[0].source == CP_NAME_LINK_MAP;
+		r = warn(s,
+		         "'%s': the core has no NT_FILE note (the kernel leaves it out past about "
+		         "65,000 mappings; old kernels and some dumpers write none): %zu libraries "
+		         "were taken from the loader's link_map%s and placed by the ELF headers "
+		         "dumped in the core; the executable %s%s",
+		         core->path, from_lm, from_loader ? " (through its _r_debug)" : "",
+		         exe_how ? "from " : "", exe_how ? exe_how : "was not found");
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < s->n_modules; i++) {
 		struct cp_module *m = &s->modules[i];
 		for (size_t k = 0; cp_module_packable(m) && k < m->n_names; k++)
 			if ((r = link_name(s, m, m->names[k].path)) < 0)
 				return r;
 	}
-	if ((r = add_thread_db(o, s)) < 0)
+	if ((r = add_thread_db(core, o, s)) < 0)
 		return r;
 	if (!o->no_debug && (r = find_debug(o, s)) < 0)
 		return r;
@@ -901,6 +1297,14 @@ const struct cp_module *cp_scan_executable(const struct cp_scan *s)
 {
 	for (size_t i = 0; i < s->n_modules; i++)
 		if (s->modules[i].role == CP_ROLE_EXECUTABLE)
+			return &s->modules[i];
+	return NULL;
+}
+
+const struct cp_module *cp_scan_loader(const struct cp_scan *s)
+{
+	for (size_t i = 0; s->via_loader && i < s->n_modules; i++)
+		if (s->modules[i].role == CP_ROLE_INTERPRETER)
 			return &s->modules[i];
 	return NULL;
 }

@@ -118,7 +118,8 @@ int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, stru
 	if (!p)
 		return cp_error_set(err, ENOMEM, "out of memory");
 	p->opts = *opts;
-	int r = cp_core_open(opts->core_path, &p->core, err);
+	int r = opts->use_core_fd ? cp_core_open_fd(opts->core_fd, opts->core_path, &p->core, err)
+	                          : cp_core_open(opts->core_path, &p->core, err);
 	if (r == 0) {
 		struct cp_scan_opts so = {
 		    .sysroot = opts->sysroot,
@@ -461,6 +462,7 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 {
 	const struct cp_module *exe = find_role(p, CP_ROLE_EXECUTABLE);
 	const struct cp_module *tdb = find_role(p, CP_ROLE_THREAD_DB);
+	const struct cp_module *loader = cp_scan_loader(p->scan);
 	char *tdb_dir = tdb ? dir_of(tdb->real_path) : NULL;
 	struct cp_scripts_input in = {
 	    .executable = exe ? exe->real_path : NULL,
@@ -468,6 +470,12 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	    .thread_db_dir = tdb_dir,
 	    .trust = 0,
 	};
+	/* `ld.so PROGRAM`: gdb loads the loader, then the program's symbols. */
+	if (exe && loader && p->objects[loader - p->scan->modules].bundle_path) {
+		in.executable = loader->real_path;
+		in.program = exe->real_path;
+		in.program_offset = p->scan->program_bias;
+	}
 	struct cp_scripts s = {0};
 	int r = tdb && !tdb_dir ? cp_error_set(err, ENOMEM, "out of memory")
 	                        : cp_scripts_render(&in, &s, err);
@@ -500,6 +508,7 @@ static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
 	struct cp_manifest_input in = {
 	    .core = p->core,
 	    .core_name = base ? base + 1 : p->opts.core_path,
+	    .core_compression = p->opts.core_compression,
 	    .core_digest = *core_digest,
 	    .scan = p->scan,
 	    .objects = p->objects,

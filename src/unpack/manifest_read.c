@@ -506,6 +506,25 @@ static int parse_sections(struct parser *p, json_object *root, struct cp_manifes
 	if ((r = get_str(p, gdb, "executable", K_PATH, OPTIONAL, &m->gdb_executable)) < 0 ||
 	    (r = get_str(p, gdb, "thread_db_dir", K_ABS, OPTIONAL, &m->thread_db_dir)) < 0)
 		return r;
+	char *off = NULL;
+	if ((r = get_str(p, gdb, "program_offset", K_TOKEN, OPTIONAL, &off)) < 0)
+		return r;
+	if (off) {
+		/* An address: "0x" and 1-16 lowercase hex digits. */
+		size_t len = strlen(off);
+		char *end = NULL;
+		errno = 0;
+		unsigned long long addr = strtoull(off, &end, 16);
+		int ok = len > 2 && len <= 18 && off[0] == '0' && off[1] == 'x' &&
+		         strspn(off + 2, "0123456789abcdef") == len - 2 && errno == 0 &&
+		         *end == '\0';
+		free(off);
+		if (!ok)
+			return fail(p, EINVAL, "program_offset",
+			            "not an address (0x and hex digits)");
+		m->have_program_offset = 1;
+		m->program_offset = addr;
+	}
 	return 0;
 }
 
@@ -677,6 +696,14 @@ const struct cp_manifest_object *cp_manifest_executable(const struct cp_manifest
 {
 	for (size_t i = 0; i < m->n_objects; i++)
 		if (m->objects[i].role == CP_ROLE_EXECUTABLE && m->objects[i].bundle_path)
+			return &m->objects[i];
+	return NULL;
+}
+
+const struct cp_manifest_object *cp_manifest_loader(const struct cp_manifest *m)
+{
+	for (size_t i = 0; m->have_program_offset && i < m->n_objects; i++)
+		if (m->objects[i].role == CP_ROLE_INTERPRETER && m->objects[i].bundle_path)
 			return &m->objects[i];
 	return NULL;
 }

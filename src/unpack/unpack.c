@@ -103,6 +103,18 @@ static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int 
 	    .thread_db_dir = tdb,
 	    .trust = o->trust,
 	};
+	/* `ld.so PROGRAM`: gdb loads the loader, then the program's symbols. */
+	const struct cp_manifest_object *loader = cp_manifest_loader(m);
+	if (exe && loader) {
+		if ((why = cp_scripts_executable_problem(loader->real_path)))
+			return cp_error_set(
+			    err, EINVAL,
+			    "'%s': the dynamic loader '%s' cannot be handed to gdb: %s", shown,
+			    cp_escape(loader->real_path, s, sizeof(s)), why);
+		in.executable = loader->real_path;
+		in.program = exe->real_path;
+		in.program_offset = m->program_offset;
+	}
 	struct cp_scripts sc = {0};
 	int r = cp_scripts_render(&in, &sc, err);
 	if (r == 0 && ((r = write_at(sfd, CP_BUNDLE_GDB_SCRIPT, sc.gdb_script, 0644)) < 0 ||

@@ -320,6 +320,53 @@ cp_wait_writing() {
 	return 1
 }
 
+# cp_drop_nt_file CORE OUT: OUT is CORE (a 64-bit little-endian kernel
+# core) with its NT_FILE note's type changed to one nobody knows, as in a
+# core from an old kernel or a dumper that writes none; holes are kept.
+cp_drop_nt_file() {
+	cp --sparse=always -- "$1" "$2"
+	python3 - "$2" >"$CP_WORK/logs/drop-nt-file.out" 2>&1 <<'PY' ||
+import struct, sys
+NT_FILE, UNKNOWN, PT_NOTE, PN_XNUM = 0x46494C45, 0x46494C58, 4, 0xFFFF
+with open(sys.argv[1], 'r+b') as f:
+    eh = f.read(64)
+    if eh[:4] != b'\x7fELF' or eh[4] != 2 or eh[5] != 1:
+        sys.exit('not a 64-bit little-endian ELF file')
+    phoff, shoff = struct.unpack_from('<QQ', eh, 32)
+    phentsize, phnum = struct.unpack_from('<HH', eh, 54)
+    if phnum == PN_XNUM:  # the count is section 0's sh_info
+        f.seek(shoff)
+        phnum = struct.unpack_from('<I', f.read(64), 44)[0]
+    changed = 0
+    for i in range(phnum):
+        f.seek(phoff + i * phentsize)
+        ph = f.read(56)
+        if struct.unpack_from('<I', ph, 0)[0] != PT_NOTE:
+            continue
+        off, size = struct.unpack_from('<Q', ph, 8)[0], struct.unpack_from('<Q', ph, 32)[0]
+        f.seek(off)
+        notes = f.read(size)
+        pos = 0
+        while pos + 12 <= len(notes):
+            namesz, descsz, ntype = struct.unpack_from('<III', notes, pos)
+            if ntype == NT_FILE and notes[pos + 12:pos + 12 + namesz].rstrip(b'\0') == b'CORE':
+                f.seek(off + pos + 8)
+                f.write(struct.pack('<I', UNKNOWN))
+                changed += 1
+            pos += 12 + (namesz + 3 & ~3) + (descsz + 3 & ~3)
+    if changed != 1:
+        sys.exit('%d NT_FILE notes found, expected 1' % changed)
+PY
+		cp_fail "cannot drop the NT_FILE note of $1" "$CP_WORK/logs/drop-nt-file.out"
+}
+
+# cp_has_nt_file CORE: the core has an NT_FILE note (eu-readelf -n).
+cp_has_nt_file() {
+	local notes
+	notes=$(eu-readelf -n "$1" 2>/dev/null) || true
+	grep -q -E '^ +CORE +[0-9]+ +FILE$' <<<"$notes"
+}
+
 # --- packing and extracting ---------------------------------------------
 
 # cp_pack CORE BUNDLE [OPTION...]: run corepack, require exit 0.  Its stdout
@@ -528,6 +575,44 @@ cp_gdb() {
 		cp_hidden "$CP_BUNDLE_DIR/run-gdb.sh" "${CP_GDB_ARGS[@]}" </dev/null >"$out" 2>&1 || st=$?
 	fi
 	((st == 0)) || cp_fail "gdb exited $st" "$out"
+}
+
+# cp_origin_gdb OUTFILE GDB-ARGS...: gdb on the origin's own files (run
+# before cp_hide_originals), as a user there would run it: -nx, debuginfod
+# off, CP_DEBUGROOT and /usr/lib/debug as debug-file-directory, then
+# GDB-ARGS (each -ex marked: cp_gdb_mark).  The reference for the frames
+# gdb shows on the bundle.
+cp_origin_gdb() {
+	local out=$1 st=0
+	shift
+	cp_gdb_mark "$@"
+	gdb -nx -batch -iex 'set debuginfod enabled off' \
+		-iex "set debug-file-directory ${CP_DEBUGROOT:+$CP_DEBUGROOT:}/usr/lib/debug" \
+		"${CP_GDB_ARGS[@]}" </dev/null >"$out" 2>&1 || st=$?
+	((st == 0)) || cp_fail "gdb on the origin exited $st" "$out"
+}
+
+# cp_assert_same_frames ORIGIN-OUTPUT N BUNDLE-OUTPUT M: the backtrace
+# printed by the N-th marked command of ORIGIN-OUTPUT and the one of the
+# M-th of BUNDLE-OUTPUT (cp_gdb_section) have the same frames, function
+# and file:line, innermost first, and none of the origin's is '??'.
+cp_assert_same_frames() {
+	local a b
+	cp_gdb_section "$1" "$2" >"$1.bt"
+	cp_gdb_section "$3" "$4" >"$3.bt"
+	a=$(cp_frames "$1.bt")
+	b=$(cp_frames "$3.bt")
+	[[ -n $a ]] || cp_fail "no backtrace in gdb's output on the origin" "$1"
+	if grep -q $'^??\t' <<<"$a"; then
+		cp_fail "gdb on the origin shows a '??' frame: not a reference" "$1"
+	fi
+	[[ $a == "$b" ]] ||
+		cp_fail "gdb's frames on the bundle differ from gdb's on the origin:
+origin:
+$a
+bundle:
+$b" "$1" "$3"
+	cp_log "frames (origin = bundle): $(tr '\t\n' ' ;' <<<"$a")"
 }
 
 # --- reading gdb's output -----------------------------------------------

@@ -179,7 +179,8 @@ check_limits corepack notes.h:CP_MAX_MAPPINGS notes.h:CP_MAX_NOTES_SIZE notes.h:
 	core.h:CP_MAX_PHNUM linkmap.h:CP_LINKMAP_MAX_ENTRIES linkmap.h:CP_LINKMAP_MAX_NAMESPACES \
 	linkmap.h:CP_LINKMAP_MAX_NAME resolve.h:CP_RESOLVE_MAX_LINKS resolve.h:CP_PATH_MAX \
 	debuginfo.h:CP_BUILD_ID_MAX backtrace.h:CP_BACKTRACE_DEFAULT_THREADS \
-	backtrace.h:CP_BACKTRACE_DEFAULT_FRAMES backtrace.h:CP_BACKTRACE_DEFAULT_TIMEOUT_MS
+	backtrace.h:CP_BACKTRACE_DEFAULT_FRAMES backtrace.h:CP_BACKTRACE_DEFAULT_TIMEOUT_MS \
+	image.h:CP_IMAGE_MAX_PHNUM image.h:CP_IMAGE_MAX_COMPARE core_input.h:CP_CORE_INPUT_MAX_SIZE
 check_limits coreunpack layout.h:CP_BUNDLE_MAX_NAMES layout.h:CP_BUNDLE_MAX_PATH \
 	layout.h:CP_BUNDLE_MAX_COMPONENT layout.h:CP_BUNDLE_MAX_TOTAL \
 	manifest_read.h:CP_MANIFEST_MAX_SIZE manifest_read.h:CP_MANIFEST_MAX_DEPTH \
@@ -209,6 +210,7 @@ statuses=$(c_strings schema.c 'module_statuses[]')
 roles=$(c_strings schema.c 'roles[]')
 hows=$(c_strings schema.c 'debug_hows[]' | grep -vxE 'none|unknown')
 dstatus=$(c_strings schema.c 'debug_statuses[]')
+verifs=$(c_strings schema.c 'verifications[]')
 [[ $(wc -w <<<"$statuses") -ge 5 && $(wc -w <<<"$roles") -ge 4 && $(wc -w <<<"$hows") -ge 4 &&
 	$(wc -w <<<"$dstatus") -ge 4 ]] ||
 	cp_fail "could not read the tokens from the sources: statuses '$statuses' roles '$roles' how '$hows' debug_status '$dstatus'"
@@ -217,7 +219,7 @@ for t in $statuses; do
 	grep -q "\`\"$t\"\`" "$FORMAT" || cp_fail_later "bundle-format.md does not list status \"$t\""
 	grep -Eq "(^| )$t( |$)" <<<"$corepack_status" || cp_fail_later "corepack.1 OUTPUT does not explain status $t"
 done
-for t in $roles $hows $dstatus; do
+for t in $roles $hows $dstatus $verifs; do
 	grep -q "\`\"$t\"\`" "$FORMAT" || cp_fail_later "bundle-format.md does not list \"$t\""
 done
 

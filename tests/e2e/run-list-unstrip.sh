@@ -18,7 +18,7 @@
 # core (FILE ".", SIZE rounded up to a page, NAME the full path).  It gets
 # corepack's --debug-dir through --debuginfo-path.  Both differences are in
 # the README.
-# The table form (--list) is checked on the same cores, plus one whose ELF
+# The table form (--list) is checked on the same cores, plus two whose ELF
 # headers were not dumped (coredump_filter without bit 4): six columns per
 # object, and the statuses printed are exactly the set the README lists.
 set -euo pipefail
@@ -35,6 +35,11 @@ gcc "${CP_CFLAGS[@]}" -Wl,--build-id=none -pthread -o "$CP_WORK/t/threads" "$CP_
 [[ -z $(cp_build_id "$CP_WORK/t/threads") ]] || cp_fail "threads was linked with a build-id"
 cp_crash "$CP_WORK/tcrash" "$CP_WORK/t/threads"
 threads_core=$CP_CORE
+# Without a build-id, the dumped ELF headers prove the file (ok); with
+# none dumped either, nothing does: no-build-id.
+cp_crash "$CP_WORK/tucrash" bash -c 'echo 0x23 >/proc/self/coredump_filter && exec "$0" "$@"' \
+	"$CP_WORK/t/threads"
+threads_unverified_core=$CP_CORE
 
 # No ELF header pages in the core: no build-id to check against.
 cp_crash "$CP_WORK/ucrash" bash -c 'echo 0x23 >/proc/self/coredump_filter && exec "$0" "$@"' \
@@ -161,6 +166,11 @@ grep -q ' unverified ' "$CP_WORK/logs/unverified.table" ||
 
 compare threads "$threads_core" "$CP_WORK/t/threads"
 table threads "$threads_core"
+grep -q -E ' ok .* '"$CP_WORK/t/threads"'$' "$CP_WORK/logs/threads.table" ||
+	cp_fail "threads (no build-id, headers dumped) is not 'ok'" "$CP_WORK/logs/threads.table"
+table threads-unverified "$threads_unverified_core"
+grep -q -E ' no-build-id .* '"$CP_WORK/t/threads"'$' "$CP_WORK/logs/threads-unverified.table" ||
+	cp_fail "threads (no build-id, no headers dumped) is not 'no-build-id'" "$CP_WORK/logs/threads-unverified.table"
 grep -q -E '^0x[0-9a-f]+\+0x[0-9a-f]+ - .* \. threads$' "$CP_WORK/logs/threads.cp" ||
 	cp_fail "threads (no build-id, own DWARF): not '- FILE . threads'" "$CP_WORK/logs/threads.cp"
 

@@ -1,7 +1,9 @@
 /*
  * Fuzz harness: a whole core file through cp_core_open and cp_scan_core
- * (headers, notes, link_map, build-ids from memory, module grouping), with
- * an empty sysroot so no file on this machine is looked at.
+ * (headers, notes, link_map, build-ids from memory, module grouping; for a
+ * core without NT_FILE, objects placed by their headers in memory), with
+ * an empty sysroot so no file on this machine is looked at; then image.c's
+ * readers at AT_PHDR and at the start of every segment (capped).
  */
 #include <fcntl.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "corepack/core.h"
+#include "corepack/image.h"
 #include "corepack/modules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,6 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cp_scan *s = NULL;
 	if (cp_scan_core(core, &o, &s, NULL) == 0)
 		cp_scan_free(s);
+	struct cp_image_layout l;
+	uint8_t id[64];
+	cp_image_from_phdr(core, core->notes.at_phdr, core->notes.at_phnum, &l);
+	for (size_t i = 0; i < core->n_loads && i < 256; i++) {
+		if (cp_image_from_header(core, core->loads[i].vaddr, &l) == 0)
+			cp_image_build_id(core, l.header, id, sizeof(id));
+		cp_core_segment_after(core, core->loads[i].vaddr + core->loads[i].memsz);
+	}
 	cp_core_free(core);
 	return 0;
 }
