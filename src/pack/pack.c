@@ -1,14 +1,18 @@
 /*
  * The packer: opens the core, scans it (modules.c), then writes the
- * bundle (bundle_write.c) in the layout of layout.h: the core, every
- * packable object at its canonical origin path under sysroot/, every
- * symlink that leads to one, the debug files under debug/.build-id/, the
- * generated gdb command file and run-gdb.sh, and last the manifest, which
- * lists every other file with its digest.  The core, report.txt and the
- * manifest (memory, command line, environment) are stored mode 0600.
- * The scan says what the core holds; what the packer decides about each
- * object (its path in the bundle, its digest) is kept here, in an array
- * parallel to the scan's modules (struct cp_packed_object, manifest.h).
+ * bundle (bundle_write.c) in the layout of layout.h.  First it plans every
+ * entry: the core, every packable object at its canonical origin path
+ * under sysroot/, every symlink that leads to one, the debug files under
+ * debug/.build-id/, the generated gdb command file and run-gdb.sh, the
+ * report; each file's size and holes are probed without reading it.  Then
+ * it writes the manifest first, which lists every file with its size and
+ * digest kind (so the unpacker knows what is coming before any data), the
+ * planned entries, each file read once and digested on the way, and last
+ * digests.json.  The core, report.txt and the manifest (memory, command
+ * line, environment) are stored mode 0600.  The scan says what the core
+ * holds; what the packer decides about each object (its path in the
+ * bundle, its digest) is kept here, in an array parallel to the scan's
+ * modules (struct cp_packed_object, manifest.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,14 +30,27 @@
 #include "corepack/sha256.h"
 #include "corepack/template.h"
 
+/* One entry of the bundle, planned before anything is written. */
+struct planned {
+	enum { PLAN_FILE, PLAN_SYMLINK, PLAN_BUFFER } kind;
+	char *name;       /* bundle path */
+	const char *host; /* PLAN_FILE: the file read */
+	unsigned perm;
+	char *text;                   /* PLAN_SYMLINK: the target; PLAN_BUFFER: the contents */
+	struct cp_file_digest probed; /* PLAN_FILE: what the manifest says of it */
+	size_t file;                  /* PLAN_FILE, PLAN_BUFFER: index into files */
+};
+
 struct cp_packer {
 	struct cp_pack_opts opts;
 	struct cp_core *core;
 	struct cp_scan *scan;
-	/* Filled while writing. */
+	/* Filled while planning; the digests while writing. */
 	struct cp_packed_object *objects; /* parallel to scan->modules */
 	struct cp_bundle_file *files;
 	size_t n_files;
+	struct planned *plan;
+	size_t n_plan;
 	struct cp_packed_debug *debug;
 	size_t n_debug;
 	char **links; /* bundle paths of symlinks written */
@@ -148,29 +165,62 @@ static int record_file(struct cp_packer *p, const char *path, uint64_t size, int
 		return -ENOMEM;
 	f->size = size;
 	f->sparse = sparse;
-	memcpy(f->sha256, sha, 32);
+	if (sha)
+		memcpy(f->sha256, sha, 32);
+	else
+		memset(f->sha256, 0, 32);
 	p->n_files++;
 	return 0;
 }
 
-/* Add a file once; a second request for the same bundle path reuses the
- * first digest. */
-static int add_file_once(struct cp_packer *p, struct cp_bundle_writer *w, const char *name,
-                         const char *host, unsigned perm, struct cp_file_digest *d,
-                         struct cp_error *err)
+/* A new entry at the end of the plan, NAME copied; NULL on ENOMEM. */
+static struct planned *plan_add(struct cp_packer *p, int kind, const char *name)
+{
+	struct planned *e = realloc(p->plan, (p->n_plan + 1) * sizeof(*e));
+	if (!e)
+		return NULL;
+	p->plan = e;
+	e = &p->plan[p->n_plan];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	if (!(e->name = strdup(name)))
+		return NULL;
+	p->n_plan++;
+	return e;
+}
+
+/* Plan a file once; a second request for the same bundle path reuses the
+ * first.  D receives its size and holes (what the manifest says). */
+static int plan_file_once(struct cp_packer *p, const char *name, const char *host, unsigned perm,
+                          struct cp_file_digest *d, struct cp_error *err)
 {
 	const struct cp_bundle_file *f = find_file(p, name);
 	if (f) {
 		d->size = f->size;
 		d->data_size = f->size;
 		d->sparse = f->sparse;
-		memcpy(d->sha256, f->sha256, 32);
 		return 0;
 	}
-	int r = cp_bundle_add_file(w, name, host, perm, d, err);
-	if (r == 0 && record_file(p, name, d->size, d->sparse, d->sha256) < 0)
-		r = cp_error_set(err, ENOMEM, "out of memory");
-	return r;
+	int r = cp_bundle_probe_file(host, d, err);
+	if (r < 0)
+		return r;
+	struct planned *e = plan_add(p, PLAN_FILE, name);
+	if (!e || record_file(p, name, d->size, d->sparse, NULL) < 0)
+		return cp_error_set(err, ENOMEM, "out of memory");
+	e->host = host;
+	e->perm = perm;
+	e->probed = *d;
+	e->file = p->n_files - 1;
+	return 0;
+}
+
+static int plan_symlink(struct cp_packer *p, const char *name, const char *target,
+                        struct cp_error *err)
+{
+	struct planned *e = plan_add(p, PLAN_SYMLINK, name);
+	if (!e || !(e->text = strdup(target)))
+		return cp_error_set(err, ENOMEM, "out of memory");
+	return 0;
 }
 
 /* 0755 for a file anyone may execute here, else 0644. */
@@ -209,8 +259,7 @@ static int remember_link(struct cp_packer *p, const char *name)
 
 /* Store module I as a symlink to the copy of the same file packed for
  * module K. */
-static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, size_t i, size_t k,
-                          struct cp_error *err)
+static int link_to_packed(struct cp_packer *p, size_t i, size_t k, struct cp_error *err)
 {
 	const struct cp_module *m = &p->scan->modules[i], *o = &p->scan->modules[k];
 	struct cp_packed_object *pm = &p->objects[i];
@@ -222,7 +271,7 @@ static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, size_
 	free(dir);
 	if (!target)
 		return cp_error_set(err, ENOMEM, "out of memory");
-	int r = cp_bundle_add_symlink(w, pm->bundle_path, target, err);
+	int r = plan_symlink(p, pm->bundle_path, target, err);
 	free(target);
 	if (r == 0 && remember_link(p, pm->bundle_path) < 0)
 		r = cp_error_set(err, ENOMEM, "out of memory");
@@ -230,7 +279,7 @@ static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, size_
 	return r;
 }
 
-static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+static int add_objects(struct cp_packer *p, struct cp_error *err)
 {
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
 		const struct cp_module *m = &p->scan->modules[i];
@@ -245,17 +294,17 @@ static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 		long k = stat(m->host_path, &st) == 0 ? same_file(p, i, &st) : -1;
 		int r;
 		if (k >= 0 && strcmp(p->objects[k].bundle_path, pm->bundle_path) != 0)
-			r = link_to_packed(p, w, i, (size_t)k, err);
+			r = link_to_packed(p, i, (size_t)k, err);
 		else
-			r = add_file_once(p, w, pm->bundle_path, m->host_path,
-			                  object_perm(m->host_path), &pm->digest, err);
+			r = plan_file_once(p, pm->bundle_path, m->host_path,
+			                   object_perm(m->host_path), &pm->digest, err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int add_links(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+static int add_links(struct cp_packer *p, struct cp_error *err)
 {
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
 		const struct cp_module *m = &p->scan->modules[i];
@@ -271,7 +320,7 @@ static int add_links(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_
 				free(name);
 				continue;
 			}
-			int r = cp_bundle_add_symlink(w, name, m->links[k].target, err);
+			int r = plan_symlink(p, name, m->links[k].target, err);
 			if (r == 0 && remember_link(p, name) < 0)
 				r = cp_error_set(err, ENOMEM, "out of memory");
 			free(name);
@@ -294,9 +343,8 @@ static char *build_id_path(const uint8_t *id, size_t len)
 	return s;
 }
 
-static int add_debug_file(struct cp_packer *p, struct cp_bundle_writer *w, size_t mod,
-                          const struct cp_debug_file *f, enum cp_debug_kind kind, char *bundle_path,
-                          struct cp_error *err)
+static int add_debug_file(struct cp_packer *p, size_t mod, const struct cp_debug_file *f,
+                          enum cp_debug_kind kind, char *bundle_path, struct cp_error *err)
 {
 	struct cp_packed_debug *d = realloc(p->debug, (p->n_debug + 1) * sizeof(*d));
 	if (!d) {
@@ -306,10 +354,10 @@ static int add_debug_file(struct cp_packer *p, struct cp_bundle_writer *w, size_
 	p->debug = d;
 	d = &p->debug[p->n_debug++];
 	*d = (struct cp_packed_debug){mod, f, kind, bundle_path, {0}};
-	return add_file_once(p, w, bundle_path, f->host_path, 0644, &d->digest, err);
+	return plan_file_once(p, bundle_path, f->host_path, 0644, &d->digest, err);
 }
 
-static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+static int add_debug(struct cp_packer *p, struct cp_error *err)
 {
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
 		const struct cp_module *m = &p->scan->modules[i];
@@ -330,12 +378,12 @@ static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_
 		}
 		if (!path)
 			continue;
-		int r = add_debug_file(p, w, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path, err);
+		int r = add_debug_file(p, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path, err);
 		if (r == 0 && m->debug->alt) {
 			const struct cp_debug_file *alt = m->debug->alt;
 			char *ap = build_id_path(alt->build_id, alt->build_id_len);
 			if (ap)
-				r = add_debug_file(p, w, i, alt, CP_DEBUG_KIND_DWZ, ap, err);
+				r = add_debug_file(p, i, alt, CP_DEBUG_KIND_DWZ, ap, err);
 		}
 		if (r < 0)
 			return r;
@@ -360,8 +408,9 @@ static char *dir_of(const char *path)
 	return d;
 }
 
-static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const char *name,
-                      const char *text, unsigned perm, struct cp_error *err)
+/* Plan TEXT as the file NAME (TEXT is taken over). */
+static int add_buffer(struct cp_packer *p, const char *name, char *text, unsigned perm,
+                      struct cp_error *err)
 {
 	struct cp_sha256 s;
 	uint8_t digest[32];
@@ -369,13 +418,18 @@ static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const cha
 	cp_sha256_init(&s);
 	cp_sha256_update(&s, text, len);
 	cp_sha256_final(&s, digest);
-	int r = cp_bundle_add_buffer(w, name, text, len, perm, err);
-	if (r == 0 && record_file(p, name, len, 0, digest) < 0)
-		r = cp_error_set(err, ENOMEM, "out of memory");
-	return r;
+	struct planned *e = plan_add(p, PLAN_BUFFER, name);
+	if (!e || record_file(p, name, len, 0, digest) < 0) {
+		free(text);
+		return cp_error_set(err, ENOMEM, "out of memory");
+	}
+	e->text = text;
+	e->perm = perm;
+	e->file = p->n_files - 1;
+	return 0;
 }
 
-static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+static int add_scripts(struct cp_packer *p, struct cp_error *err)
 {
 	const struct cp_module *exe = find_role(p, CP_ROLE_EXECUTABLE);
 	const struct cp_module *tdb = find_role(p, CP_ROLE_THREAD_DB);
@@ -389,28 +443,33 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	struct cp_scripts s = {0};
 	int r = tdb && !tdb_dir ? cp_error_set(err, ENOMEM, "out of memory")
 	                        : cp_scripts_render(&in, &s, err);
-	if (r == 0 && (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0644, err)) == 0)
-		r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err);
+	if (r == 0) {
+		r = add_buffer(p, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0644, err);
+		s.gdb_script = NULL;
+	}
+	if (r == 0) {
+		r = add_buffer(p, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err);
+		s.run_gdb = NULL;
+	}
 	cp_scripts_done(&s);
 	free(tdb_dir);
 	return r;
 }
 
 /* report.txt: the crash summary and every thread's backtrace. */
-static int add_report(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+static int add_report(struct cp_packer *p, struct cp_error *err)
 {
 	char *text = NULL;
 	if (!p->bt)
 		return 0;
 	int r = cp_report_render(p->core, p->scan, p->bt, 1, &text, err);
 	if (r == 0)
-		r = add_buffer(p, w, CP_BUNDLE_REPORT, text, CP_BUNDLE_PRIVATE_MODE, err);
-	free(text);
+		r = add_buffer(p, CP_BUNDLE_REPORT, text, CP_BUNDLE_PRIVATE_MODE, err);
 	return r;
 }
 
-static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
-                        const struct cp_file_digest *core_digest, struct cp_error *err)
+static int write_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
+                          const struct cp_file_digest *core_digest, struct cp_error *err)
 {
 	const struct cp_module *tdb = find_role(p, CP_ROLE_THREAD_DB);
 	char *tdb_dir = tdb ? dir_of(tdb->real_path) : NULL;
@@ -440,30 +499,75 @@ static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
 	return r;
 }
 
+/* Every planned entry, in order; the files' digests into p->files. */
+static int write_planned(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+{
+	for (size_t i = 0; i < p->n_plan; i++) {
+		struct planned *e = &p->plan[i];
+		struct cp_file_digest d;
+		int r = 0;
+		switch (e->kind) {
+		case PLAN_FILE:
+			r = cp_bundle_add_file_probed(w, e->name, e->host, e->perm, &e->probed, &d,
+			                              err);
+			if (r == 0)
+				memcpy(p->files[e->file].sha256, d.sha256, 32);
+			break;
+		case PLAN_SYMLINK:
+			r = cp_bundle_add_symlink(w, e->name, e->text, err);
+			break;
+		case PLAN_BUFFER:
+			r = cp_bundle_add_buffer(w, e->name, e->text, strlen(e->text), e->perm,
+			                         err);
+			break;
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int write_digests(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+{
+	char *text = NULL;
+	int r = cp_manifest_digests_build(p->files, p->n_files, &text, err);
+	if (r == 0)
+		r = cp_bundle_add_buffer(w, CP_BUNDLE_DIGESTS, text, strlen(text), 0644, err);
+	free(text);
+	return r;
+}
+
 int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_error *err)
 {
 	struct cp_bundle_writer *w = NULL;
 	struct cp_file_digest core_digest = {0};
+	int r;
+	if (!p->objects && !(p->objects = calloc(p->scan->n_modules + 1, sizeof(*p->objects))))
+		return cp_error_set(err, ENOMEM, "out of memory");
+	/* The plan, then the manifest from it, then the entries. */
+	if (!p->plan && ((r = plan_file_once(p, CP_BUNDLE_CORE, p->opts.core_path,
+	                                     CP_BUNDLE_PRIVATE_MODE, &core_digest, err)) < 0 ||
+	                 (r = add_objects(p, err)) < 0 || (r = add_links(p, err)) < 0 ||
+	                 (r = add_debug(p, err)) < 0 || (r = add_scripts(p, err)) < 0 ||
+	                 (r = add_report(p, err)) < 0)) {
+		if (r == -ENOMEM)
+			cp_error_set(err, ENOMEM, "out of memory");
+		return r;
+	}
+	core_digest.size = p->files[0].size;
+	core_digest.sparse = p->files[0].sparse;
+
 	char *top = cp_bundle_top_from_name(p->opts.output);
 	if (!top)
 		return cp_error_set(err, ENOMEM, "out of memory");
-	if (!p->objects && !(p->objects = calloc(p->scan->n_modules + 1, sizeof(*p->objects)))) {
-		free(top);
-		return cp_error_set(err, ENOMEM, "out of memory");
-	}
 	struct cp_bundle_opts bo = p->opts.bundle;
 	bo.progress_total = cp_packer_total_bytes(p);
-	int r = cp_bundle_writer_open(p->opts.output, top, &bo, &w, err);
+	r = cp_bundle_writer_open(p->opts.output, top, &bo, &w, err);
 	free(top);
 	if (r < 0)
 		return r;
-	if ((r = cp_bundle_add_file(w, CP_BUNDLE_CORE, p->opts.core_path, CP_BUNDLE_PRIVATE_MODE,
-	                            &core_digest, err)) < 0 ||
-	    (r = record_file(p, CP_BUNDLE_CORE, core_digest.size, core_digest.sparse,
-	                     core_digest.sha256)) < 0 ||
-	    (r = add_objects(p, w, err)) < 0 || (r = add_links(p, w, err)) < 0 ||
-	    (r = add_debug(p, w, err)) < 0 || (r = add_scripts(p, w, err)) < 0 ||
-	    (r = add_report(p, w, err)) < 0 || (r = add_manifest(p, w, &core_digest, err)) < 0) {
+	if ((r = write_manifest(p, w, &core_digest, err)) < 0 ||
+	    (r = write_planned(p, w, err)) < 0 || (r = write_digests(p, w, err)) < 0) {
 		if (r == -ENOMEM)
 			cp_error_set(err, ENOMEM, "out of memory");
 		cp_bundle_writer_abort(w);
@@ -505,5 +609,10 @@ void cp_packer_free(struct cp_packer *p)
 	for (size_t i = 0; i < p->n_links; i++)
 		free(p->links[i]);
 	free(p->links);
+	for (size_t i = 0; i < p->n_plan; i++) {
+		free(p->plan[i].name);
+		free(p->plan[i].text);
+	}
+	free(p->plan);
 	free(p);
 }
