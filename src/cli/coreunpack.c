@@ -249,10 +249,13 @@ static void list_line(const char *line)
 static void print_list(const struct cli *c, const struct cp_bundle_contents *bc)
 {
 	const struct cp_manifest *m = bc->manifest;
-	char a[1200], b[1200], size[32];
+	char a[1200], b[1200], t[1200], v[300], size[32];
+	/* Every field from the manifest goes through safe(), tokens too:
+	 * "created" is free text, and reached the terminal raw once. */
 	printf("bundle:      %s (top directory '%s/', made by corepack %s on %s)\n",
 	       safe(c->bundle, a, sizeof(a)), safe(bc->top, b, sizeof(b)),
-	       m->corepack_version ? m->corepack_version : "?", m->created ? m->created : "?");
+	       m->corepack_version ? safe(m->corepack_version, v, sizeof(v)) : "?",
+	       m->created ? safe(m->created, t, sizeof(t)) : "?");
 	printf("host:        %s", safe(m->host_nodename, a, sizeof(a)));
 	if (m->host_os)
 		printf(" (%s)", safe(m->host_os, a, sizeof(a)));
@@ -267,10 +270,11 @@ static void print_list(const struct cli *c, const struct cp_bundle_contents *bc)
 	       m->threads == 1 ? "" : "s");
 	printf("signal:      %ld (%s)", m->signal, safe(m->signal_name, a, sizeof(a)));
 	if (m->fault_address)
-		printf(", fault address %s", m->fault_address);
+		printf(", fault address %s", safe(m->fault_address, a, sizeof(a)));
 	cli_human_size(file_size(m, CP_BUNDLE_CORE), size, sizeof(size));
-	printf("\ncore:        %s, %s%s%s%s\n", size, m->core_machine, m->core_class ? " " : "",
-	       m->core_class ? m->core_class : "", m->truncated ? ", truncated" : "");
+	printf("\ncore:        %s, %s%s%s%s\n", size, safe(m->core_machine, a, sizeof(a)),
+	       m->core_class ? " " : "", m->core_class ? safe(m->core_class, b, sizeof(b)) : "",
+	       m->truncated ? ", truncated" : "");
 	printf("libthread_db: %s\n",
 	       m->thread_db_dir ? safe(m->thread_db_dir, a, sizeof(a)) : "none in the bundle");
 	printf("objects:     %zu\n", m->n_objects);
