@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corepack/escape.h"
 #include "corepack/tar_read.h"
 
 #define BLOCK 512
@@ -515,8 +516,12 @@ static int make_entry(struct cp_tar_reader *r, int gnu, uint64_t hsize, struct c
 			return corrupt(r, err, "GNU 1.0 sparse header without a name or size");
 		out->name = r->sparse_name;
 		int rc = read_sparse_map(r, stored, r->realsize, err);
-		if (rc < 0)
+		if (rc < 0) {
+			char shown[300];
+			cp_error_prefix(err,
+			                "entry '%s': ", cp_escape(out->name, shown, sizeof(shown)));
 			return rc;
+		}
 		r->sparse = 1;
 		out->sparse = 1;
 		out->size = r->realsize;

@@ -90,6 +90,7 @@ class Bundle:
         self.with_manifest = True
         self.manifest_first = None  # None: as the version says
         self.digests = {}  # path -> sha256 of the last write()
+        self.json_indent = 2  # None: the manifest's JSON on one line
 
     @classmethod
     def synthetic(cls, top='crash', core=b'not really a core\n'):
@@ -186,7 +187,8 @@ class Bundle:
                 f.setdefault('digest', 'sha256')
                 digests.append({'path': f['path'], f['digest']: d})
         self.manifest['files'] = files
-        text = json.dumps(self.manifest, indent=2).encode()
+        text = json.dumps(self.manifest, indent=self.json_indent,
+                          separators=(',', ':') if self.json_indent is None else None).encode()
         mi = self.info('manifest.json', tarfile.REGTYPE, 0o644)
         mi.size = len(text)
         buf = io.BytesIO()
