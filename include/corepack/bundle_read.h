@@ -56,6 +56,10 @@ struct cp_bundle_contents {
 	size_t n_files, n_symlinks; /* regular files and symlinks in the bundle */
 	uint64_t file_bytes;        /* logical bytes of every file */
 	int verified;               /* sha256 of every file checked (not when listing) */
+	/* Set by cp_unpack(): what gdb will look for outside the bundle
+	 * (gdb_names.h), one line each, escaped. */
+	char **gdb_warnings;
+	size_t n_gdb_warnings;
 };
 
 /*

@@ -53,6 +53,9 @@ struct cp_core {
  * success *OUT is owned by the caller (cp_core_free()).
  */
 int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err);
+/* The same for the file open as FD (taken over: closed by cp_core_free(),
+ * or here on failure), NAME in messages. */
+int cp_core_open_fd(int fd, const char *name, struct cp_core **out, struct cp_error *err);
 void cp_core_free(struct cp_core *c);
 
 /*

@@ -421,6 +421,8 @@ int main(int argc, char **argv)
 	} else if (!c.quiet) {
 		print_summary(&c, bc);
 		each_warning(bc->manifest, warn_line);
+		for (size_t i = 0; i < bc->n_gdb_warnings; i++)
+			cli_warn("%s", bc->gdb_warnings[i]);
 		if (c.trust && !bc->manifest->thread_db_dir)
 			cli_warn(
 			    "--trust: the bundle has no libthread_db; gdb will use the host's");

@@ -834,5 +834,8 @@ void cp_bundle_contents_free(struct cp_bundle_contents *c)
 	free(c->top);
 	cp_manifest_free(c->manifest);
 	free(c->report);
+	for (size_t i = 0; i < c->n_gdb_warnings; i++)
+		free(c->gdb_warnings[i]);
+	free(c->gdb_warnings);
 	free(c);
 }

@@ -4,7 +4,8 @@
  * replaced unless forced; a directory every user may write to is refused
  * unless sticky), the staging directories killed coreunpacks left in it
  * are removed, the bundle is read into a fresh staging directory in the
- * target (stage.c, bundle_read.c), the bundle's run-gdb.sh and
+ * target (stage.c, bundle_read.c), the names gdb will open from its core
+ * and executable are checked (gdb_names.c), the bundle's run-gdb.sh and
  * corepack.gdb are replaced by ones rendered from the embedded templates,
  * and every name is moved into place with RENAME_NOREPLACE; any failure or
  * cancellation moves back what was moved and removes the staging
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "corepack/gdb_names.h"
 #include "corepack/layout.h"
 #include "corepack/scripts.h"
 #include "corepack/stage.h"
@@ -237,6 +239,13 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 	if (r < 0)
 		goto out;
 	in.sfd = st.sfd;
+	/* The names gdb will open, before a script that starts it exists. */
+	if ((r = cp_gdb_names_check(&st, c->manifest, &c->gdb_warnings, &c->n_gdb_warnings, err)) <
+	    0) {
+		if (r != -ENOMEM)
+			cp_error_prefix(err, "'%s': ", shown);
+		goto out;
+	}
 	if ((r = write_scripts(o, shown, in.sfd, c->manifest, err)) < 0)
 		goto out;
 	if (o->cancel && *o->cancel) {

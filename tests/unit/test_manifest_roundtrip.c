@@ -142,9 +142,9 @@ static struct fixture *fixture_new(void)
 	n->sig_code = 1;
 	n->fault_addr = 0x10;
 
-	f->lm_entries[0] = (struct cp_linkmap_entry){0, 0x3e00, (char *)""};
+	f->lm_entries[0] = (struct cp_linkmap_entry){0, 0x3e00, (char *)"", 0, 1};
 	f->lm_entries[1] =
-	    (struct cp_linkmap_entry){0x7f00000000, 0x7f00003e00, (char *)"/lib/ld.so"};
+	    (struct cp_linkmap_entry){0x7f00000000, 0x7f00003e00, (char *)"/lib/ld.so", 0, 0};
 	f->linkmap = (struct cp_linkmap){f->lm_entries, 2, 0x404040, NULL};
 
 	/* The core: sparse. */

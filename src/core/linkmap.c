@@ -133,7 +133,8 @@ static const char *find_r_debug(const struct mem *m, uint64_t dyn, uint64_t dyn_
 	return "no DT_DEBUG in the executable's dynamic section";
 }
 
-static int add_entry(struct cp_linkmap *lm, uint64_t l_addr, uint64_t l_ld, char *name)
+static int add_entry(struct cp_linkmap *lm, uint64_t l_addr, uint64_t l_ld, uint64_t l_name,
+                     int first, char *name)
 {
 	if ((lm->n_entries & (lm->n_entries - 1)) == 0) {
 		size_t cap = lm->n_entries ? lm->n_entries * 2 : 16;
@@ -142,7 +143,7 @@ static int add_entry(struct cp_linkmap *lm, uint64_t l_addr, uint64_t l_ld, char
 			return -ENOMEM;
 		lm->entries = e;
 	}
-	lm->entries[lm->n_entries++] = (struct cp_linkmap_entry){l_addr, l_ld, name};
+	lm->entries[lm->n_entries++] = (struct cp_linkmap_entry){l_addr, l_ld, name, l_name, first};
 	return 0;
 }
 
@@ -175,12 +176,40 @@ static int walk_list(const struct mem *m, uint64_t lmap, struct cp_linkmap *lm, 
 		                 : strdup("");
 		if (!name)
 			name = strdup(""); /* unreadable name: keep the entry */
-		if (!name || add_entry(lm, l_addr, l_ld, name) < 0) {
+		if (!name || add_entry(lm, l_addr, l_ld, l_name, prev == 0, name) < 0) {
 			free(name);
 			return -ENOMEM;
 		}
 		prev = lmap;
 		lmap = l_next;
+	}
+	return 0;
+}
+
+/* Every namespace's list from R_DEBUG into LM. */
+static int walk_from(const struct mem *m, uint64_t rd, struct cp_linkmap *lm, struct cp_error *err)
+{
+	lm->r_debug = rd;
+	size_t budget = CP_LINKMAP_MAX_ENTRIES;
+	size_t w = m->word;
+	/* r_debug: int r_version; link_map *r_map; r_brk; int r_state;
+	 * r_ldbase; and for r_version >= 2, r_debug_extended's r_next. */
+	size_t next_off = m->is64 ? 40 : 20;
+	for (int ns = 0; rd != 0; ns++) {
+		uint64_t version, r_map;
+		if (ns == CP_LINKMAP_MAX_NAMESPACES) {
+			lm->why = "too many link-map namespaces; stopped";
+			break;
+		}
+		if (read_word(m, rd, &version) < 0 || read_word(m, rd + w, &r_map) < 0) {
+			lm->why = "r_debug is not in the core";
+			break;
+		}
+		version &= 0xffffffffu; /* r_version is an int */
+		if (walk_list(m, r_map, lm, &budget, &lm->why) < 0)
+			return cp_error_set(err, ENOMEM, "out of memory walking link_map");
+		if (lm->why || version < 2 || read_word(m, rd + next_off, &rd) < 0)
+			break;
 	}
 	return 0;
 }
@@ -196,33 +225,24 @@ int cp_linkmap_walk(cp_mem_read_fn read, void *ctx, int is64, int big_endian,
 	lm->why = find_dynamic(&m, aux, &dyn, &dyn_size);
 	if (!lm->why)
 		lm->why = find_r_debug(&m, dyn, dyn_size, &rd);
-	if (lm->why) {
-		*out = lm;
-		return 0;
+	if (!lm->why && walk_from(&m, rd, lm, err) < 0) {
+		cp_linkmap_free(lm);
+		return -ENOMEM;
 	}
-	lm->r_debug = rd;
-	size_t budget = CP_LINKMAP_MAX_ENTRIES;
-	size_t w = m.word;
-	/* r_debug: int r_version; link_map *r_map; r_brk; int r_state;
-	 * r_ldbase; and for r_version >= 2, r_debug_extended's r_next. */
-	size_t next_off = is64 ? 40 : 20;
-	for (int ns = 0; rd != 0; ns++) {
-		uint64_t version, r_map;
-		if (ns == CP_LINKMAP_MAX_NAMESPACES) {
-			lm->why = "too many link-map namespaces; stopped";
-			break;
-		}
-		if (read_word(&m, rd, &version) < 0 || read_word(&m, rd + w, &r_map) < 0) {
-			lm->why = "r_debug is not in the core";
-			break;
-		}
-		version &= 0xffffffffu; /* r_version is an int */
-		if (walk_list(&m, r_map, lm, &budget, &lm->why) < 0) {
-			cp_linkmap_free(lm);
-			return cp_error_set(err, ENOMEM, "out of memory walking link_map");
-		}
-		if (lm->why || version < 2 || read_word(&m, rd + next_off, &rd) < 0)
-			break;
+	*out = lm;
+	return 0;
+}
+
+int cp_linkmap_walk_from(cp_mem_read_fn read, void *ctx, int is64, int big_endian, uint64_t r_debug,
+                         struct cp_linkmap **out, struct cp_error *err)
+{
+	struct mem m = {read, ctx, is64, big_endian, is64 ? 8 : 4};
+	struct cp_linkmap *lm = calloc(1, sizeof(*lm));
+	if (!lm)
+		return cp_error_set(err, ENOMEM, "out of memory walking link_map");
+	if (walk_from(&m, r_debug, lm, err) < 0) {
+		cp_linkmap_free(lm);
+		return -ENOMEM;
 	}
 	*out = lm;
 	return 0;

@@ -216,6 +216,34 @@ static int read_phdrs(struct cp_core *c, const GElf_Ehdr *h, struct cp_error *er
 	return 0;
 }
 
+/* The rest of opening C, whose fd is open on a regular file (ST). */
+static int core_setup(struct cp_core *c, const struct stat *st, struct cp_error *err)
+{
+	const char *path = c->path;
+	if (st->st_size == 0)
+		return cp_error_set(err, EINVAL, "'%s': empty file", path);
+	c->file_size = (uint64_t)st->st_size;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return cp_error_set(err, EINVAL, "cannot read '%s': libelf: %s", path,
+		                    elf_errmsg(-1));
+	/* elf_begin() refuses an ELF header cut short and a section header
+	 * table that cannot be what the header says; elf_kind() is ELF_K_NONE
+	 * without the magic, a known class and byte order, and EV_CURRENT. */
+	int r = check_section_count(c, err);
+	if (r < 0)
+		return r;
+	c->elf = elf_begin(c->fd, ELF_C_READ, NULL);
+	if (!c->elf)
+		return cp_error_set(err, EINVAL, "'%s': not a valid ELF file: %s", path,
+		                    elf_errmsg(-1));
+	if (elf_kind(c->elf) != ELF_K_ELF)
+		return cp_error_set(err, EINVAL, "'%s': not an ELF file", path);
+	GElf_Ehdr h;
+	if ((r = read_ehdr(c, &h, err)) < 0 || (r = read_phdrs(c, &h, err)) < 0)
+		return r;
+	return 0;
+}
+
 int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err)
 {
 	struct cp_core *c = calloc(1, sizeof(*c));
@@ -239,38 +267,38 @@ int cp_core_open(const char *path, struct cp_core **out, struct cp_error *err)
 		r = cp_error_set(err, -c->fd, "cannot open '%s': %s", path, strerror(-c->fd));
 		goto fail;
 	}
-	if (st.st_size == 0) {
-		r = cp_error_set(err, EINVAL, "'%s': empty file", path);
-		goto fail;
-	}
-	c->file_size = (uint64_t)st.st_size;
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		r = cp_error_set(err, EINVAL, "cannot read '%s': libelf: %s", path, elf_errmsg(-1));
-		goto fail;
-	}
-	/* elf_begin() refuses an ELF header cut short and a section header
-	 * table that cannot be what the header says; elf_kind() is ELF_K_NONE
-	 * without the magic, a known class and byte order, and EV_CURRENT. */
-	if ((r = check_section_count(c, err)) < 0)
-		goto fail;
-	c->elf = elf_begin(c->fd, ELF_C_READ, NULL);
-	if (!c->elf) {
-		r = cp_error_set(err, EINVAL, "'%s': not a valid ELF file: %s", path,
-		                 elf_errmsg(-1));
-		goto fail;
-	}
-	if (elf_kind(c->elf) != ELF_K_ELF) {
-		r = cp_error_set(err, EINVAL, "'%s': not an ELF file", path);
-		goto fail;
-	}
-	GElf_Ehdr h;
-	if ((r = read_ehdr(c, &h, err)) < 0 || (r = read_phdrs(c, &h, err)) < 0)
+	if ((r = core_setup(c, &st, err)) < 0)
 		goto fail;
 	*out = c;
 	return 0;
 fail:
 	cp_core_free(c);
 	return r;
+}
+
+int cp_core_open_fd(int fd, const char *name, struct cp_core **out, struct cp_error *err)
+{
+	struct stat st;
+	struct cp_core *c = calloc(1, sizeof(*c));
+	if (!c || !(c->path = strdup(name))) {
+		free(c);
+		close(fd);
+		return cp_error_set(err, ENOMEM, "out of memory");
+	}
+	c->fd = fd;
+	int r = 0;
+	if (fstat(fd, &st) < 0)
+		r = cp_error_set(err, errno, "cannot open '%s': %s", name, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		r = cp_error_set(err, EINVAL, "'%s': not a regular file", name);
+	if (r == 0)
+		r = core_setup(c, &st, err);
+	if (r < 0) {
+		cp_core_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
 }
 
 void cp_core_free(struct cp_core *c)
