@@ -21,6 +21,9 @@ libzstd-dev nettle-dev zlib1g-dev libiberty-dev"
 # rewrite a binary as users do (run-compressed-core, run-no-build-id)
 pkgs="$pkgs libcmocka-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools binutils groff-base
 dwz strace bsdutils util-linux python3 jq lz4 gzip patchelf"
+# debuginfod: libdebuginfod-dev (both programs link the client), debuginfod
+# (the server the run-debuginfod-* tests start on 127.0.0.1)
+pkgs="$pkgs libdebuginfod-dev debuginfod"
 # CI and fuzzing: clang and its sanitizer/libFuzzer runtimes (a Recommends
 # of clang, which --no-install-recommends would skip)
 pkgs="$pkgs clang libclang-rt-14-dev"

@@ -33,6 +33,12 @@ struct cp_debug_file {
 	size_t build_id_len;               /* 0 when it has none */
 	uint32_t crc;                      /* CRC32 of the file when found by debuglink */
 	struct cp_file_id file_id;         /* the file found (access.h) */
+	/* Fetched from a debuginfod server (how == CP_DEBUG_DEBUGINFOD): a
+	 * file of corepack's own cache, not of the core's machine, opened
+	 * with our rights and only as the file checked (FILE_ID); URL: the
+	 * server it came from, or NULL when it was in the cache already. */
+	int fetched;
+	char *url;
 };
 
 struct cp_debug_result {
@@ -68,6 +74,17 @@ int cp_debug_find(const struct cp_debug_search *s, const char *object_host_path,
                   struct cp_debug_result **out, struct cp_error *err);
 void cp_debug_result_free(struct cp_debug_result *r);
 void cp_debug_file_free(struct cp_debug_file *f);
+
+struct cp_remote;
+/*
+ * Ask the debuginfod servers of REMOTE (remote.h) for the debug file of
+ * BUILD_ID, and check that what came has that build-id.  *OUT (owned by
+ * the caller) is the file in the client's cache, fetched set.  Errors:
+ * -ENOENT: no server has it; -EBADMSG: a server sent a file of another
+ * build-id; -ENOEXEC: not ELF; others from cp_remote_fetch().
+ */
+int cp_debug_fetch(struct cp_remote *remote, const uint8_t *build_id, size_t build_id_len,
+                   struct cp_debug_file **out, struct cp_error *err);
 
 /* gdb's .gnu_debuglink CRC32 (zlib's crc32()) of a whole file; *OUT is
  * set only on success.  Errors: errno from open()/read(), -EINVAL: not a

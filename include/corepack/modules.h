@@ -85,6 +85,9 @@ struct cp_scan_opts {
 	const char *const *debug_roots; /* --debug-dir, on this machine */
 	size_t n_debug_roots;
 	int no_debug;
+	/* debuginfod servers asked for the debug files not found here, or
+	 * NULL (remote.h; not owned) */
+	struct cp_remote *remote;
 };
 
 struct cp_scan {

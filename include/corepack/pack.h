@@ -27,6 +27,9 @@ struct cp_pack_opts {
 	const char *const *debug_roots;
 	size_t n_debug_roots;
 	int no_debug;
+	/* debuginfod servers (remote.h; not owned), or NULL: asked for the
+	 * debug files not found here */
+	struct cp_remote *remote;
 	struct cp_bundle_opts bundle; /* level, threads, force, cancel, progress */
 };
 

@@ -62,6 +62,7 @@ enum cp_debug_how {
 	CP_DEBUG_ALT_PATH,       /* dwz alt by its written path */
 	CP_DEBUG_ALT_BUILD_ID,   /* dwz alt by build-id under a root */
 	CP_DEBUG_ALT_DWZ_DIR,    /* dwz alt by ROOT + part after "/.dwz/" */
+	CP_DEBUG_DEBUGINFOD,     /* from a debuginfod server, by build-id */
 	CP_DEBUG_HOW_COUNT
 };
 

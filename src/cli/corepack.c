@@ -24,6 +24,7 @@
 #include "corepack/listing.h"
 #include "corepack/manifest.h"
 #include "corepack/pack.h"
+#include "corepack/remote.h"
 #include "corepack/report.h"
 #include "cli_util.h"
 
@@ -51,6 +52,8 @@ static const char usage_text[] =
     "      --debug-dir DIR    also look for debug files under DIR (repeatable);\n"
     "                         SYSROOT/usr/lib/debug is always searched\n"
     "      --no-debug         leave separate debug files out\n"
+    "      --no-debuginfod    do not ask the debuginfod servers of DEBUGINFOD_URLS\n"
+    "                         for the debug files not found here\n"
     "      --no-backtrace     do not unwind the threads (no summary, no report.txt)\n"
     "      --strict           fail if any object is missing or mismatched\n"
     "      --list             write nothing; print one line per mapped object\n"
@@ -99,7 +102,7 @@ struct cli {
 	char *default_output;
 	const char *format_opt; /* "--json" or "--format" when given */
 	enum list_format format;
-	int quiet, verbose, strict, list, nice, no_backtrace;
+	int quiet, verbose, strict, list, nice, no_backtrace, no_debuginfod;
 };
 
 static int parse_args(int argc, char **argv, struct cli *c)
@@ -115,6 +118,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		OPT_JSON,
 		OPT_NICE,
 		OPT_NO_BACKTRACE,
+		OPT_NO_DEBUGINFOD,
 	};
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},
@@ -122,6 +126,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	    {"sysroot", required_argument, NULL, OPT_SYSROOT},
 	    {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 	    {"no-debug", no_argument, NULL, OPT_NO_DEBUG},
+	    {"no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD},
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    {"list", no_argument, NULL, OPT_LIST},
 	    {"format", required_argument, NULL, OPT_FORMAT},
@@ -160,6 +165,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		}
 		case OPT_NO_DEBUG:
 			c->pack.no_debug = 1;
+			break;
+		case OPT_NO_DEBUGINFOD:
+			c->no_debuginfod = 1;
 			break;
 		case OPT_STRICT:
 			c->strict = 1;
@@ -523,6 +531,25 @@ static int take_core(struct cli *c, struct cli_progress *prog, struct cp_core_in
 	return EXIT_OK;
 }
 
+/* The debuginfod client when DEBUGINFOD_URLS names servers (else none). */
+static int start_remote(const struct cli *c, struct cp_remote **out)
+{
+	struct cp_error err = {0};
+	if (cp_remote_new(out, &err) < 0) {
+		fail_err(&err, "");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* A file arriving from a debuginfod server, on the progress line. */
+static int remote_progress(void *ctx, const char *hex, uint64_t done, uint64_t total)
+{
+	if (total)
+		cli_progress_update(ctx, done, total);
+	return *cli_cancelled() != 0;
+}
+
 /* Unwind the threads (in a child process: see backtrace.h) and print the
  * summary.  Only cancellation and lack of memory are errors. */
 static int unwind(struct cp_packer *p, int quiet, struct cp_error *err)
@@ -602,6 +629,7 @@ int main(int argc, char **argv)
 	struct cp_error err = {0};
 	struct cp_packer *p = NULL;
 	struct cp_core_input *in = NULL;
+	struct cp_remote *remote = NULL;
 	char *tmpdir = temp_dir(&c);
 	if (!tmpdir) {
 		cli_fail("out of memory");
@@ -610,10 +638,19 @@ int main(int argc, char **argv)
 	}
 	if ((rc = take_core(&c, c.pack.bundle.progress ? &prog : NULL, &in, tmpdir)) != EXIT_OK)
 		goto out;
+	if (!c.no_debuginfod && !c.pack.no_debug && (rc = start_remote(&c, &remote)) != EXIT_OK)
+		goto out;
+	c.pack.remote = remote;
+	if (remote && c.pack.bundle.progress)
+		cp_remote_set_progress(remote, remote_progress, &prog);
 	if (cp_packer_open(&c.pack, &p, &err) < 0) {
 		fail_err(&err, "");
 		rc = EXIT_FAIL;
 		goto out;
+	}
+	if (remote && c.pack.bundle.progress) {
+		cli_progress_done(&prog);
+		cli_progress_init(&prog); /* the packing's own rate and time */
 	}
 	if (!c.quiet)
 		print_warnings(p);
@@ -654,6 +691,7 @@ int main(int argc, char **argv)
 	}
 out:
 	cp_packer_free(p);
+	cp_remote_free(remote);
 	cp_core_input_free(in);
 	free(tmpdir);
 	free(c.debug_dirs);

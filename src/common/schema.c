@@ -46,6 +46,7 @@ static const char *const debug_hows[] = {
     [CP_DEBUG_ALT_PATH] = "dwz-path",
     [CP_DEBUG_ALT_BUILD_ID] = "dwz-build-id",
     [CP_DEBUG_ALT_DWZ_DIR] = "dwz-dir",
+    [CP_DEBUG_DEBUGINFOD] = "debuginfod",
 };
 
 static const char *const debug_statuses[] = {

@@ -29,6 +29,7 @@
 #include "corepack/access.h"
 #include "corepack/debuginfo.h"
 #include "corepack/io.h"
+#include "corepack/remote.h"
 #include "corepack/resolve.h"
 
 /* An open ELF file; elf_end() and close() on the way out. */
@@ -337,6 +338,7 @@ void cp_debug_file_free(struct cp_debug_file *f)
 {
 	if (f) {
 		free(f->host_path);
+		free(f->url);
 		free(f);
 	}
 }
@@ -685,5 +687,48 @@ out:
 		                    object_host_path, strerror(-r));
 	}
 	*out = res;
+	return 0;
+}
+
+int cp_debug_fetch(struct cp_remote *remote, const uint8_t *build_id, size_t build_id_len,
+                   struct cp_debug_file **out, struct cp_error *err)
+{
+	int fd;
+	char *path = NULL;
+	int r = cp_remote_fetch(remote, CP_REMOTE_DEBUGINFO, build_id, build_id_len, 0, &fd, &path,
+	                        err);
+	if (r < 0)
+		return r;
+	char hex[2 * CP_BUILD_ID_MAX + 1];
+	cp_hex(build_id, build_id_len, hex);
+	const char *url = cp_remote_last_url(remote);
+	struct stat st;
+	uint8_t id[CP_BUILD_ID_MAX];
+	size_t id_len = 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		r = cp_error_set(err, EINVAL,
+		                 "debuginfod: debug file of build-id %s: not a regular file", hex);
+	else if ((r = cp_fd_build_id(fd, path, id, sizeof(id), &id_len, err)) < 0)
+		cp_error_prefix(err, "debuginfod: debug file of build-id %s: ", hex);
+	else if (id_len != build_id_len || memcmp(id, build_id, id_len) != 0)
+		r = cp_error_set(
+		    err, EBADMSG,
+		    "debuginfod: debug file of build-id %s from %s has another build-id", hex,
+		    url ? url : "the cache");
+	close(fd);
+	if (r < 0) {
+		free(path);
+		return r;
+	}
+	struct cp_debug_file *f = debug_file_new(path, CP_DEBUG_DEBUGINFOD, id, id_len, 0, &st);
+	if (!f || (url && !(f->url = strdup(url)))) {
+		if (f)
+			cp_debug_file_free(f);
+		else
+			free(path);
+		return cp_error_set(err, ENOMEM, "out of memory");
+	}
+	f->fetched = 1;
+	*out = f;
 	return 0;
 }

@@ -211,6 +211,8 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 		put(b, o, "kind", jstr(cp_debug_kind_name(d->kind)));
 		put(b, o, "found_by", jstr(cp_debug_how_name(d->file->how)));
 		put(b, o, "origin", jstr(d->file->host_path));
+		if (d->file->url)
+			put(b, o, "url", jstr(d->file->url));
 		put(b, o, "build_id", jhex(d->file->build_id, d->file->build_id_len));
 		put(b, o, "bundle_path", jstr(d->bundle_path));
 		put(b, o, "size", json_object_new_int64((int64_t)d->digest.size));

@@ -58,6 +58,9 @@ int cp_module_open(const struct cp_scan *s, const struct cp_module *m, struct st
 
 int cp_debug_file_open(const struct cp_scan *s, const struct cp_debug_file *f, struct stat *st)
 {
+	/* our own cache's file, checked to be the one fetched */
+	if (f->fetched)
+		return cp_access_open(NULL, f->host_path, &f->file_id, st, NULL);
 	return cp_access_open(&s->access, f->host_path, &f->file_id, st, NULL);
 }
 
@@ -976,6 +979,22 @@ static int check_debug_names(struct cp_scan *s, struct cp_module *m)
 	return 0;
 }
 
+/* Ask the debuginfod servers for M's debug file, found nowhere here;
+ * one warning when none has it.  Errors: -ENOMEM. */
+static int fetch_debug(struct cp_remote *remote, struct cp_scan *s, struct cp_module *m)
+{
+	struct cp_error e = {0};
+	int r = cp_debug_fetch(remote, m->file_build_id, m->file_build_id_len, &m->debug->file, &e);
+	if (r == -ENOMEM)
+		return r;
+	if (r == -ENOENT)
+		return warn(s, "'%s': no debug file here, and no debuginfod server has one",
+		            m->real_path);
+	if (r < 0)
+		return warn(s, "'%s': %s", m->real_path, e.msg);
+	return 0;
+}
+
 static int find_debug(const struct cp_scan_opts *o, struct cp_scan *s)
 {
 	char *sys_debug = cp_host_path(o->sysroot, "/usr/lib/debug");
@@ -1002,6 +1021,9 @@ static int find_debug(const struct cp_scan_opts *o, struct cp_scan *s)
 		if (r < 0)
 			r = warn(s, "%s", e.msg);
 		else if ((r = check_debug_names(s, m)) < 0)
+			break;
+		else if (o->remote && !m->debug->file && !m->debug->has_own_debug_info &&
+		         m->file_build_id_len > 0 && (r = fetch_debug(o->remote, s, m)) < 0)
 			break;
 		else if (m->debug->alt_missing)
 			r = warn(s, "'%s': its debug file names a dwz file '%s' that was not found",

@@ -41,13 +41,17 @@
 #include "corepack/sha256.h"
 #include "corepack/template.h"
 
+/* planned.given of a file of our debuginfod cache: our own rights, but
+ * only the very file fetched and checked (its identity) */
+#define PLAN_FETCHED 2
+
 /* One entry of the bundle, planned before anything is written. */
 struct planned {
 	enum { PLAN_FILE, PLAN_SYMLINK, PLAN_BUFFER } kind;
 	char *name;                  /* bundle path */
 	const char *host;            /* PLAN_FILE: the file read (not owned) ... */
 	const struct cp_file_id *id; /* ... as the scan checked it (not owned) */
-	int given;                   /* ... opened with our own rights (-e) */
+	int given;                   /* ... opened with our own rights (-e, PLAN_FETCHED) */
 	int core;                    /* ... the core: read from its descriptor */
 	unsigned perm;
 	char *text;                   /* PLAN_SYMLINK: the target; PLAN_BUFFER: the contents */
@@ -148,6 +152,7 @@ int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, stru
 		    .debug_roots = opts->debug_roots,
 		    .n_debug_roots = opts->n_debug_roots,
 		    .no_debug = opts->no_debug,
+		    .remote = opts->remote,
 		};
 		r = cp_scan_core(p->core, &so, &p->scan, err);
 	}
@@ -278,6 +283,8 @@ static int open_planned(const struct cp_packer *p, const char *host, const struc
 		}
 		return fd;
 	}
+	if (given == PLAN_FETCHED)
+		return cp_access_open(NULL, host, id, st, err);
 	int fd = given ? cp_open_regular(host, 0, st)
 	               : cp_access_open(&p->scan->access, host, id, st, err);
 	if (fd < 0 && given)
@@ -464,8 +471,8 @@ static int add_debug_file(struct cp_packer *p, size_t mod, const struct cp_debug
 	}
 	struct cp_packed_debug *d = &p->debug[p->n_debug++];
 	*d = (struct cp_packed_debug){mod, f, kind, bundle_path, {0}};
-	return plan_file_once(p, bundle_path, f->host_path, &f->file_id, 0, 0, 0644, &d->digest,
-	                      err);
+	return plan_file_once(p, bundle_path, f->host_path, &f->file_id,
+	                      f->fetched ? PLAN_FETCHED : 0, 0, 0644, &d->digest, err);
 }
 
 static int add_debug(struct cp_packer *p, struct cp_error *err)
