@@ -45,6 +45,11 @@ struct cp_bundle_read_opts {
 	/* Called for each entry written (verbose output); may be NULL. */
 	void (*on_entry)(void *ctx, const char *path, enum cp_entry_type type, uint64_t size);
 	void *entry_ctx;
+	/* The caller fetches what a thin bundle's manifest lists as remote
+	 * (remote_fetch.h) once the bundle is read; without it, extracting
+	 * a thin bundle stops at its manifest (-EREMOTE).  Listing reads it
+	 * whole either way. */
+	int fetch_remote;
 };
 
 struct cp_bundle_contents {
@@ -69,10 +74,13 @@ struct cp_bundle_contents {
  * Errors (message starts with "'PATH': "): -ENOENT & co. (cannot open),
  * -EINVAL (not a bundle, a refused entry, a manifest mismatch),
  * -EIO (truncated or corrupt), -E2BIG (a cap), -ENOSPC (the files would
- * not fit the staging directory's file system), -ENOTSUP (a tar form not
- * read), -EINTR (cancelled), -ENOMEM.  On failure the staging directory
- * may hold partial output: the caller removes it.  *OUT is owned by the
- * caller (cp_bundle_contents_free).
+ * not fit the staging directory's file system, remote files included),
+ * -ENOTSUP (a tar form not read), -EINTR (cancelled), -ENOMEM, and
+ * -EREMOTE: a thin bundle to extract without OPTS->fetch_remote, stopped
+ * at its manifest before anything but the staging directory was written;
+ * then *OUT is set all the same, its manifest saying what is remote.  On failure the staging
+ * directory may hold partial output: the caller removes it.  *OUT is owned by the caller
+ * (cp_bundle_contents_free).
  */
 int cp_bundle_read(const char *path, const struct cp_bundle_read_opts *opts,
                    struct cp_bundle_contents **out, struct cp_error *err);

@@ -56,5 +56,9 @@ void cp_any_digest_final(struct cp_any_digest *d, uint8_t out[32]);
  */
 int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size,
                    struct cp_error *err);
+/* The same of the open regular file FD, from its start whatever its
+ * offset (PATH names it in messages); FD stays open. */
+int cp_digest_fd(int fd, const char *path, int sparse, uint8_t out[32], uint64_t *size,
+                 struct cp_error *err);
 
 #endif

@@ -48,7 +48,13 @@
  * not know.  New fields leave it alone; it goes up only for a change an old
  * reader would misread (a field removed, renamed, retyped or redefined, a
  * new role or status, a layout, path or digest change). */
-#define CP_MANIFEST_VERSION 2
+#define CP_MANIFEST_VERSION 3
+/* corepack writes version 2 for a bundle that holds every file, which
+ * coreunpacks of version 2 read; version 3 only for a thin bundle (files
+ * left out, listed in "remote"), which they must refuse rather than
+ * unpack incomplete. */
+#define CP_MANIFEST_VERSION_FULL 2
+#define CP_MANIFEST_VERSION_THIN 3
 /* The oldest version still read: version 1, whose manifest came last and
  * held the digests itself. */
 #define CP_MANIFEST_VERSION_MIN 1

@@ -19,6 +19,7 @@
 #include "corepack/bundle_write.h"
 #include "corepack/core.h"
 #include "corepack/modules.h"
+#include "corepack/remote.h"
 #include "corepack/schema.h"
 
 /* A file of the bundle, for the "files" list and digests.json. */
@@ -34,6 +35,19 @@ struct cp_bundle_file {
 struct cp_packed_object {
 	char *bundle_path; /* "sysroot" + real_path; NULL when not packed */
 	struct cp_file_digest digest;
+	int remote; /* left out: the debuginfod servers serve it (--thin) */
+};
+
+/* A file a thin bundle leaves out (corepack --thin), because the
+ * debuginfod servers were asked for it by build-id and sent this very
+ * file: the manifest's "remote" list. */
+struct cp_remote_file {
+	char *bundle_path; /* where it goes in the bundle's tree */
+	enum cp_remote_kind kind;
+	uint8_t build_id[CP_BUILD_ID_MAX]; /* what it is asked for by */
+	size_t build_id_len;
+	uint64_t size;
+	uint8_t sha256[32];
 };
 
 struct cp_packed_debug {
@@ -42,6 +56,7 @@ struct cp_packed_debug {
 	enum cp_debug_kind kind;
 	char *bundle_path;
 	struct cp_file_digest digest;
+	int remote; /* left out (--thin) */
 };
 
 struct cp_manifest_input {
@@ -59,6 +74,10 @@ struct cp_manifest_input {
 	const char *thread_db_dir; /* origin directory, or NULL */
 	time_t created;
 	const struct cp_backtrace *backtrace; /* for "crash": the crashing thread; may be NULL */
+	/* Left out (--thin): with any, the manifest is of version
+	 * CP_MANIFEST_VERSION_THIN, which older readers refuse. */
+	const struct cp_remote_file *remote;
+	size_t n_remote;
 };
 
 /* Render the manifest as pretty-printed JSON; *OUT malloc'd, caller frees.

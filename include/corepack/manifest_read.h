@@ -5,8 +5,10 @@
  * normalised and free of control characters, lengths and counts capped,
  * enumerations (status, role) known and mapped to schema.h's values,
  * digests well-formed, and sizes
- * consistent (an object or debug file whose bundle path is in "files" has
- * the size listed there).  Fields not used are ignored.
+ * consistent (an object or debug file whose bundle path is in "files" or
+ * "remote" has the size listed there).  A thin bundle (version 3) lists
+ * in "remote" what it left out: each a bundle path of its kind's tree,
+ * listed once and not in "files", with a build-id, size and sha256.  Fields not used are ignored.
  */
 #ifndef COREPACK_MANIFEST_READ_H
 #define COREPACK_MANIFEST_READ_H
@@ -72,6 +74,16 @@ struct cp_manifest_file {
 	uint8_t sha256[32];       /* the digest, of KIND */
 };
 
+/* A file a thin bundle (version 3) leaves out, to be fetched from the
+ * debuginfod servers by build-id ("remote"). */
+struct cp_manifest_remote {
+	char *path;     /* bundle path: below sysroot/ (executable) or debug/ (debuginfo) */
+	int kind;       /* enum cp_remote_kind (remote.h) */
+	char *build_id; /* lowercase hex */
+	uint64_t size;  /* 1 byte to 1 TiB */
+	uint8_t sha256[32];
+};
+
 struct cp_manifest {
 	int version;
 	char *corepack_version; /* token */
@@ -104,6 +116,10 @@ struct cp_manifest {
 	struct cp_manifest_file *files; /* in the manifest's order */
 	size_t n_files;
 	size_t *files_sorted; /* indexes into files, by path */
+	/* Version 3: the files left out (none of them in FILES). */
+	struct cp_manifest_remote *remote;
+	size_t n_remote;
+	uint64_t remote_bytes; /* their sizes, added */
 };
 
 /*
@@ -131,6 +147,10 @@ size_t cp_manifest_digests_cap(const struct cp_manifest *m);
  */
 int cp_manifest_take_digests(struct cp_manifest *m, const char *buf, size_t len,
                              struct cp_error *err);
+
+/* The remote[] entry for PATH, or NULL. */
+const struct cp_manifest_remote *cp_manifest_find_remote(const struct cp_manifest *m,
+                                                         const char *path);
 
 /* The files[] entry for PATH, or NULL. */
 const struct cp_manifest_file *cp_manifest_find_file(const struct cp_manifest *m, const char *path);

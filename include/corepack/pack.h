@@ -30,6 +30,9 @@ struct cp_pack_opts {
 	/* debuginfod servers (remote.h; not owned), or NULL: asked for the
 	 * debug files not found here */
 	struct cp_remote *remote;
+	/* --thin: leave out every object and debug file REMOTE serves by
+	 * build-id (asked: what it sends must be the very file) */
+	int thin;
 	struct cp_bundle_opts bundle; /* level, threads, force, cancel, progress */
 };
 
@@ -43,11 +46,13 @@ const struct cp_core *cp_packer_core(const struct cp_packer *p);
 const struct cp_scan *cp_packer_scan(const struct cp_packer *p);
 
 struct cp_pack_stats {
-	size_t n_objects;     /* objects packed */
-	size_t n_debug_files; /* debug files packed (dwz alts included) */
-	size_t n_links;       /* symlinks reproduced */
-	uint64_t input_bytes; /* logical bytes of every file packed */
-	uint64_t bundle_size; /* size of the bundle written */
+	size_t n_objects;      /* objects packed */
+	size_t n_debug_files;  /* debug files packed (dwz alts included) */
+	size_t n_links;        /* symlinks reproduced */
+	uint64_t input_bytes;  /* logical bytes of every file packed */
+	uint64_t bundle_size;  /* size of the bundle written */
+	size_t n_remote;       /* files left out (--thin) */
+	uint64_t remote_bytes; /* ... their bytes */
 };
 
 /* Total logical bytes the bundle will hold (for progress). */

@@ -14,6 +14,7 @@
 
 #include "corepack/bundle_read.h"
 #include "corepack/error.h"
+#include "corepack/remote.h"
 
 struct cp_unpack_opts {
 	const char *bundle;
@@ -25,6 +26,10 @@ struct cp_unpack_opts {
 	void *progress_ctx;
 	void (*on_entry)(void *ctx, const char *path, enum cp_entry_type type, uint64_t size);
 	void *entry_ctx;
+	/* debuginfod client (remote.h; not owned) to fetch a thin bundle's
+	 * remote files with, or NULL: such a bundle is then refused
+	 * (-EREMOTE) before anything is written. */
+	struct cp_remote *remote;
 };
 
 /*
@@ -40,7 +45,11 @@ struct cp_unpack_opts {
  * cp_bundle_names DIR had, which are then deleted).  On any failure,
  * including -EINTR, the temporary directory is removed, whatever was moved
  * is moved back, and DIR is removed again if this call created it.
- * *OUT (the bundle's contents) is owned by the caller.
+ * A thin bundle's remote files are fetched with OPTS->remote into the
+ * temporary directory once the bundle checked out, and checked there
+ * (remote_fetch.h); without a client it fails with -EREMOTE before
+ * writing anything, *OUT then set all the same (its manifest lists what
+ * is remote).  *OUT (the bundle's contents) is owned by the caller.
  */
 int cp_unpack(const struct cp_unpack_opts *opts, struct cp_bundle_contents **out,
               struct cp_error *err);

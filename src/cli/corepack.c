@@ -54,6 +54,9 @@ static const char usage_text[] =
     "      --no-debug         leave separate debug files out\n"
     "      --no-debuginfod    do not ask the debuginfod servers of DEBUGINFOD_URLS\n"
     "                         for the debug files not found here\n"
+    "      --thin             leave out every object and debug file the servers of\n"
+    "                         DEBUGINFOD_URLS send back identical by build-id\n"
+    "                         (coreunpack fetches them); needs DEBUGINFOD_URLS\n"
     "      --no-backtrace     do not unwind the threads (no summary, no report.txt)\n"
     "      --strict           fail if any object is missing or mismatched\n"
     "      --list             write nothing; print one line per mapped object\n"
@@ -119,6 +122,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		OPT_NICE,
 		OPT_NO_BACKTRACE,
 		OPT_NO_DEBUGINFOD,
+		OPT_THIN,
 	};
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},
@@ -127,6 +131,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	    {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 	    {"no-debug", no_argument, NULL, OPT_NO_DEBUG},
 	    {"no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD},
+	    {"thin", no_argument, NULL, OPT_THIN},
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    {"list", no_argument, NULL, OPT_LIST},
 	    {"format", required_argument, NULL, OPT_FORMAT},
@@ -168,6 +173,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			break;
 		case OPT_NO_DEBUGINFOD:
 			c->no_debuginfod = 1;
+			break;
+		case OPT_THIN:
+			c->pack.thin = 1;
 			break;
 		case OPT_STRICT:
 			c->strict = 1;
@@ -263,6 +271,10 @@ static int check_usage(struct cli *c)
 		return cli_usage("--list writes nothing; -o makes no sense with it");
 	if (c->list && c->pack.bundle.level_set)
 		return cli_usage("--list writes nothing; --level makes no sense with it");
+	if (c->pack.thin && c->list)
+		return cli_usage("--list writes nothing; --thin makes no sense with it");
+	if (c->pack.thin && c->no_debuginfod)
+		return cli_usage("--thin asks the debuginfod servers; --no-debuginfod forbids it");
 	if (c->list)
 		return EXIT_OK;
 	if (!c->pack.output && strcmp(c->pack.core_path, "-") == 0)
@@ -430,6 +442,13 @@ static void print_total(const struct cp_packer *p, const struct cp_pack_stats *s
 	       st->n_objects, by_status[CP_STATUS_OK], by_status[CP_STATUS_UNVERIFIED],
 	       by_status[CP_STATUS_NO_BUILD_ID], by_status[CP_STATUS_MISMATCH],
 	       by_status[CP_STATUS_MISSING], st->n_debug_files, st->n_links, in, out, output);
+	if (st->n_remote) {
+		cli_human_size(st->remote_bytes, in, sizeof(in));
+		printf(
+		    "thin: %zu file%s (%s) left out, served by the debuginfod servers; coreunpack "
+		    "fetches them\n",
+		    st->n_remote, st->n_remote == 1 ? "" : "s", in);
+	}
 }
 
 /* The table (listing.h) and a closing line with the totals. */
@@ -638,8 +657,14 @@ int main(int argc, char **argv)
 	}
 	if ((rc = take_core(&c, c.pack.bundle.progress ? &prog : NULL, &in, tmpdir)) != EXIT_OK)
 		goto out;
-	if (!c.no_debuginfod && !c.pack.no_debug && (rc = start_remote(&c, &remote)) != EXIT_OK)
+	if ((c.pack.thin || (!c.no_debuginfod && !c.pack.no_debug)) &&
+	    (rc = start_remote(&c, &remote)) != EXIT_OK)
 		goto out;
+	if (c.pack.thin && !remote) {
+		cli_fail("--thin: DEBUGINFOD_URLS names no debuginfod server; no bundle written");
+		rc = EXIT_FAIL;
+		goto out;
+	}
 	c.pack.remote = remote;
 	if (remote && c.pack.bundle.progress)
 		cp_remote_set_progress(remote, remote_progress, &prog);

@@ -16,6 +16,7 @@
 #include "corepack/escape.h"
 #include "corepack/unpack.h"
 #include "corepack/layout.h"
+#include "corepack/remote.h"
 #include "corepack/template.h"
 #include "cli_util.h"
 
@@ -53,6 +54,11 @@ static const char usage_text[] =
     "run-gdb.sh and corepack.gdb are replaced by ones written here, and gdb runs\n"
     "with auto-loading off.  A target directory every user may write to and\n"
     "not sticky is refused.\n"
+    "\n"
+    "A thin bundle (corepack --thin) leaves out files that debuginfod servers\n"
+    "serve by build-id: with DEBUGINFOD_URLS set they are fetched, each checked\n"
+    "against the manifest's size, sha256 and build-id (a server is as untrusted\n"
+    "as a bundle); without it nothing is unpacked and what is needed is listed.\n"
     "\n"
     "Limits: 200000 names (entries and the directories they imply), 4096-byte\n"
     "paths and symlink targets, 255-byte name components, 1 TiB of files (holes\n"
@@ -165,7 +171,14 @@ static const char *object_build_id(const struct cp_manifest_object *o)
 static uint64_t file_size(const struct cp_manifest *m, const char *path)
 {
 	const struct cp_manifest_file *f = path ? cp_manifest_find_file(m, path) : NULL;
-	return f ? f->size : 0;
+	const struct cp_manifest_remote *rf = path && !f ? cp_manifest_find_remote(m, path) : NULL;
+	return f ? f->size : rf ? rf->size : 0;
+}
+
+/* Whether PATH is one of the files a thin bundle left out. */
+static int is_remote(const struct cp_manifest *m, const char *path)
+{
+	return path && cp_manifest_find_remote(m, path) != NULL;
 }
 
 /* One line per object: build-id, status, size in the bundle, origin path;
@@ -180,16 +193,18 @@ static void print_objects(const struct cp_manifest *m)
 			               sizeof(size));
 		else
 			strcpy(size, "-");
-		printf("%-40s %-11s %9s %s\n", object_build_id(o), cp_status_name(o->status), size,
-		       safe(o->path, a, sizeof(a)));
+		printf("%-40s %-11s %9s %s%s\n", object_build_id(o), cp_status_name(o->status),
+		       size, safe(o->path, a, sizeof(a)),
+		       is_remote(m, o->bundle_path) ? " (remote)" : "");
 		for (size_t k = 0; k < o->n_debug; k++) {
 			const struct cp_manifest_debug *d = &o->debug[k];
 			cli_human_size(d->size ? d->size : file_size(m, d->bundle_path), size,
 			               sizeof(size));
-			printf("    %s %s (%s, found by %s)\n",
+			printf("    %s %s (%s, found by %s%s)\n",
 			       d->kind == CP_DEBUG_KIND_DWZ ? "dwz  " : "debug",
 			       safe(d->bundle_path, a, sizeof(a)), size,
-			       safe(d->found_by, b, sizeof(b)));
+			       safe(d->found_by, b, sizeof(b)),
+			       is_remote(m, d->bundle_path) ? ", remote" : "");
 		}
 		if (!o->n_debug && o->debug_status == CP_DEBUG_STATUS_IN_OBJECT)
 			printf("    debug in the object itself\n");
@@ -284,6 +299,12 @@ static void print_list(const struct cli *c, const struct cp_bundle_contents *bc)
 	printf("libthread_db: %s\n",
 	       m->thread_db_dir ? safe(m->thread_db_dir, a, sizeof(a)) : "none in the bundle");
 	printf("objects:     %zu\n", m->n_objects);
+	if (m->n_remote) {
+		cli_human_size(m->remote_bytes, size, sizeof(size));
+		printf("remote:      %zu files (%s) left out, to be fetched from debuginfod "
+		       "servers by build-id\n",
+		       m->n_remote, size);
+	}
 	print_objects(m);
 	each_warning(m, list_line);
 	if (bc->report) {
@@ -335,11 +356,12 @@ static void print_summary(const struct cli *c, const struct cp_bundle_contents *
 			obj_bytes += file_size(m, o->bundle_path);
 		}
 	}
-	for (size_t i = 0; i < m->n_files; i++) {
-		if (strncmp(m->files[i].path, CP_BUNDLE_DEBUG "/", strlen(CP_BUNDLE_DEBUG) + 1) ==
-		    0) {
+	for (size_t i = 0; i < m->n_files + m->n_remote; i++) {
+		const char *path =
+		    i < m->n_files ? m->files[i].path : m->remote[i - m->n_files].path;
+		if (strncmp(path, CP_BUNDLE_DEBUG "/", strlen(CP_BUNDLE_DEBUG) + 1) == 0) {
 			n_debug++;
-			debug_bytes += m->files[i].size;
+			debug_bytes += file_size(m, path);
 		}
 	}
 	char exe[1200];
@@ -355,8 +377,37 @@ static void print_summary(const struct cli *c, const struct cp_bundle_contents *
 	printf("core %s; %zu objects (%zu ok) %s; %zu debug files %s; %zu symlinks; %zu files, "
 	       "%s, every one checked against the manifest\n",
 	       s1, n_packed, n_ok, s2, n_debug, s3, bc->n_symlinks, bc->n_files, s4);
+	if (m->n_remote) {
+		cli_human_size(m->remote_bytes, s1, sizeof(s1));
+		printf("fetched %zu files (%s) from the debuginfod servers, every one checked "
+		       "against the manifest's size, sha256 and build-id\n",
+		       m->n_remote, s1);
+	}
 	if (c->trust)
 		printf("trusted: gdb will load the bundle's libthread_db\n");
+}
+
+/* A thin bundle and no server: what it needs, after the error line. */
+static void print_needed(const struct cp_manifest *m)
+{
+	char a[1200], size[32];
+	for (size_t i = 0; i < m->n_remote; i++) {
+		const struct cp_manifest_remote *f = &m->remote[i];
+		cli_human_size(f->size, size, sizeof(size));
+		fprintf(stderr, "%s:   needs the %s of build-id %s (%s, %s)\n", cli_progname(),
+		        cp_remote_kind_name(f->kind), f->build_id, safe(f->path, a, sizeof(a)),
+		        size);
+	}
+	fprintf(stderr, "%s: set DEBUGINFOD_URLS to servers that have them\n", cli_progname());
+}
+
+/* A file arriving from a debuginfod server, on the progress line. */
+static int remote_progress(void *ctx, const char *hex, uint64_t done, uint64_t total)
+{
+	(void)hex;
+	if (total)
+		cli_progress_update(ctx, done, total);
+	return *cli_cancelled() != 0;
 }
 
 static void print_entry(void *ctx, const char *path, enum cp_entry_type type, uint64_t size)
@@ -388,6 +439,7 @@ int main(int argc, char **argv)
 	int show_progress = !c.quiet && !c.verbose && cli_progress_init(&prog);
 	struct cp_error err = {0};
 	struct cp_bundle_contents *bc = NULL;
+	struct cp_remote *remote = NULL;
 	int r;
 	if (c.list) {
 		struct cp_bundle_read_opts ro = {
@@ -397,6 +449,12 @@ int main(int argc, char **argv)
 		};
 		r = cp_bundle_read(c.bundle, &ro, &bc, &err);
 	} else {
+		if ((r = cp_remote_new(&remote, &err)) < 0) {
+			cli_fail("%s", err.msg);
+			return EXIT_FAIL;
+		}
+		if (remote && show_progress)
+			cp_remote_set_progress(remote, remote_progress, &prog);
 		struct cp_unpack_opts uo = {
 		    .bundle = c.bundle,
 		    .dir = c.dir,
@@ -406,6 +464,7 @@ int main(int argc, char **argv)
 		    .progress = show_progress ? cli_progress_update : NULL,
 		    .progress_ctx = &prog,
 		    .on_entry = c.verbose ? print_entry : NULL,
+		    .remote = remote,
 		};
 		r = cp_unpack(&uo, &bc, &err);
 	}
@@ -419,8 +478,13 @@ int main(int argc, char **argv)
 			cli_fail("%s (-f replaces it)", err.msg);
 		else
 			cli_fail("%s", err.msg);
+		if (r == -EREMOTE && bc)
+			print_needed(bc->manifest);
+		cp_bundle_contents_free(bc);
+		cp_remote_free(remote);
 		return EXIT_FAIL;
 	}
+	cp_remote_free(remote);
 
 	if (c.list) {
 		print_list(&c, bc);

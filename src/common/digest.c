@@ -170,6 +170,20 @@ static int read_region(int fd, uint64_t off, uint64_t len, uint8_t *buf, size_t 
 int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size,
                    struct cp_error *err)
 {
+	struct stat st;
+	int fd = cp_open_regular(path, O_NOFOLLOW, &st);
+	if (fd == -EINVAL)
+		return cp_error_set(err, EINVAL, "'%s': not a regular file", path);
+	if (fd < 0)
+		return cp_error_set(err, -fd, "cannot open '%s': %s", path, strerror(-fd));
+	int r = cp_digest_fd(fd, path, sparse, out, size, err);
+	close(fd);
+	return r;
+}
+
+int cp_digest_fd(int fd, const char *path, int sparse, uint8_t out[32], uint64_t *size,
+                 struct cp_error *err)
+{
 	const size_t bufsize = 1 << 20;
 	struct cp_any_digest *a = malloc(sizeof(*a));
 	uint8_t *buf = malloc(bufsize);
@@ -183,13 +197,8 @@ int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size
 	struct cp_region *regions = NULL;
 	size_t n_regions = 0;
 	struct stat st;
-	int fd = cp_open_regular(path, O_NOFOLLOW, &st);
-	if (fd == -EINVAL) {
-		r = cp_error_set(err, EINVAL, "'%s': not a regular file", path);
-		goto out;
-	}
-	if (fd < 0) {
-		r = cp_error_set(err, -fd, "cannot open '%s': %s", path, strerror(-fd));
+	if (fstat(fd, &st) < 0) {
+		r = cp_error_set(err, errno, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	uint64_t fsize = (uint64_t)st.st_size, pos = 0;
@@ -208,8 +217,6 @@ int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size
 	cp_any_digest_final(a, out);
 	*size = fsize;
 out:
-	if (fd >= 0)
-		close(fd);
 	free(regions);
 	free(buf);
 	free(a);

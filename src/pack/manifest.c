@@ -216,6 +216,8 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 		put(b, o, "build_id", jhex(d->file->build_id, d->file->build_id_len));
 		put(b, o, "bundle_path", jstr(d->bundle_path));
 		put(b, o, "size", json_object_new_int64((int64_t)d->digest.size));
+		if (d->remote)
+			put(b, o, "remote", json_object_new_boolean(1));
 		append(b, a, o);
 	}
 	return a;
@@ -262,6 +264,8 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	put(b, o, "bundle_path", jstr(po ? po->bundle_path : NULL));
 	if (po && po->bundle_path)
 		put(b, o, "size", json_object_new_int64((int64_t)po->digest.size));
+	if (po && po->remote)
+		put(b, o, "remote", json_object_new_boolean(1));
 	put(b, o, "debug_status", jstr(cp_debug_status_name(debug_status(m))));
 	put(b, o, "debuglink", jstr(m->debug ? m->debug->debuglink : NULL));
 	put(b, o, "debug", debug_array(b, in, i));
@@ -381,7 +385,9 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	struct tm tm;
 	gmtime_r(&in->created, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	put(&b, root, "manifest_version", json_object_new_int(CP_MANIFEST_VERSION));
+	put(&b, root, "manifest_version",
+	    json_object_new_int(in->n_remote ? CP_MANIFEST_VERSION_THIN
+	                                     : CP_MANIFEST_VERSION_FULL));
 	put(&b, root, "corepack_version", jstr(COREPACK_VERSION));
 	put(&b, root, "created", jstr(when));
 	put(&b, root, "host", host_object(&b));
@@ -449,6 +455,20 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 		append(&b, files, f);
 	}
 	put(&b, root, "files", files);
+	if (in->n_remote) {
+		json_object *remote = json_object_new_array();
+		for (size_t i = 0; i < in->n_remote; i++) {
+			const struct cp_remote_file *rf = &in->remote[i];
+			json_object *f = json_object_new_object();
+			put(&b, f, "path", jstr(rf->bundle_path));
+			put(&b, f, "kind", jstr(cp_remote_kind_name(rf->kind)));
+			put(&b, f, "build_id", jhex(rf->build_id, rf->build_id_len));
+			put(&b, f, "size", json_object_new_int64((int64_t)rf->size));
+			put_digest(&b, f, 0, rf->sha256);
+			append(&b, remote, f);
+		}
+		put(&b, root, "remote", remote);
+	}
 	int r = finish(&b, root, out, err);
 	size_t len = r == 0 ? strlen(*out) : 0;
 	if (len > CP_MANIFEST_MAX_SIZE) {

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "corepack/backtrace.h"
+#include "corepack/digest.h"
 #include "corepack/io.h"
 #include "corepack/layout.h"
 #include "corepack/manifest.h"
@@ -71,7 +72,10 @@ struct cp_packer {
 	size_t n_plan;
 	struct cp_packed_debug *debug;
 	size_t n_debug;
-	char **links; /* bundle paths of symlinks written */
+	struct cp_remote_file *remote; /* left out (--thin) */
+	size_t n_remote;
+	void *remote_by_name; /* remote[] by bundle path */
+	char **links;         /* bundle paths of symlinks written */
 	size_t n_links;
 	struct cp_backtrace *bt; /* from cp_packer_unwind(), or NULL */
 	/* Indexes (tsearch trees of struct name_ref and struct id_ref). */
@@ -333,6 +337,67 @@ static int plan_file_once(struct cp_packer *p, const char *name, const char *hos
 	return 0;
 }
 
+/*
+ * --thin: ask the debuginfod servers for the file HOST (to be NAME in the
+ * bundle) by build-id ID, and leave it out only if what they send is this
+ * very file: the same size and SHA-256 (asked, not assumed).  *OUT is set
+ * when it is left out (recorded in p->remote; D receives its size).  A
+ * file no server has, or one that differs, stays in the bundle; only
+ * ENOMEM, an unreadable local file and cancellation are errors.
+ */
+static int plan_remote(struct cp_packer *p, const char *name, enum cp_remote_kind kind,
+                       const uint8_t *id, size_t id_len, const char *host,
+                       const struct cp_file_id *fid, int given, struct cp_file_digest *d, int *out,
+                       struct cp_error *err)
+{
+	*out = 0;
+	if (!p->opts.thin || !p->opts.remote || id_len == 0 || find_file(p, name))
+		return 0;
+	long k = find_name(&p->remote_by_name, name);
+	if (k >= 0) {
+		d->size = d->data_size = p->remote[k].size;
+		d->sparse = 0;
+		*out = 1;
+		return 0;
+	}
+	struct stat st;
+	int fd = open_planned(p, host, fid, given, 0, &st, err);
+	if (fd < 0)
+		return fd;
+	uint8_t here[32], there[32];
+	uint64_t size, rsize;
+	int r = cp_digest_fd(fd, host, 0, here, &size, err);
+	close(fd);
+	if (r < 0)
+		return r;
+	int rfd;
+	if (size == 0 ||
+	    cp_remote_fetch(p->opts.remote, kind, id, id_len, size, &rfd, NULL, NULL) < 0)
+		return 0; /* not served (or not reachable): packed */
+	r = cp_digest_fd(rfd, "debuginfod", 0, there, &rsize, NULL);
+	close(rfd);
+	if (r < 0 || rsize != size || memcmp(here, there, 32) != 0)
+		return 0; /* the server's file is another: packed */
+	if (reserve(&p->remote, p->n_remote, sizeof(*p->remote)) < 0)
+		return cp_error_set(err, ENOMEM, "out of memory");
+	struct cp_remote_file *rf = &p->remote[p->n_remote];
+	memset(rf, 0, sizeof(*rf));
+	if (!(rf->bundle_path = strdup(name)))
+		return cp_error_set(err, ENOMEM, "out of memory");
+	rf->kind = kind;
+	memcpy(rf->build_id, id, id_len);
+	rf->build_id_len = id_len;
+	rf->size = size;
+	memcpy(rf->sha256, here, 32);
+	p->n_remote++;
+	if (index_name(&p->remote_by_name, rf->bundle_path, p->n_remote - 1) < 0)
+		return cp_error_set(err, ENOMEM, "out of memory");
+	d->size = d->data_size = size;
+	d->sparse = 0;
+	*out = 1;
+	return 0;
+}
+
 static int plan_symlink(struct cp_packer *p, const char *name, const char *target,
                         struct cp_error *err)
 {
@@ -414,11 +479,16 @@ static int add_objects(struct cp_packer *p, struct cp_error *err)
 		int r;
 		if (k == -2)
 			return cp_error_set(err, ENOMEM, "out of memory");
-		if (k >= 0 && strcmp(p->objects[k].bundle_path, pm->bundle_path) != 0)
+		if (k >= 0 && strcmp(p->objects[k].bundle_path, pm->bundle_path) != 0) {
 			r = link_to_packed(p, i, (size_t)k, err);
-		else
-			r = plan_file_once(p, pm->bundle_path, m->host_path, &m->file_id, m->given,
-			                   0, 0, &pm->digest, err);
+		} else {
+			r = plan_remote(p, pm->bundle_path, CP_REMOTE_EXECUTABLE, m->file_build_id,
+			                m->file_build_id_len, m->host_path, &m->file_id, m->given,
+			                &pm->digest, &pm->remote, err);
+			if (r == 0 && !pm->remote)
+				r = plan_file_once(p, pm->bundle_path, m->host_path, &m->file_id,
+				                   m->given, 0, 0, &pm->digest, err);
+		}
 		if (r < 0)
 			return r;
 	}
@@ -462,15 +532,23 @@ static char *build_id_path(const uint8_t *id, size_t len)
 	return s;
 }
 
+/* A debug file of module MOD; ID (ID_LEN bytes, 0: none) is the build-id
+ * a debuginfod server serves it by (--thin). */
 static int add_debug_file(struct cp_packer *p, size_t mod, const struct cp_debug_file *f,
-                          enum cp_debug_kind kind, char *bundle_path, struct cp_error *err)
+                          enum cp_debug_kind kind, char *bundle_path, const uint8_t *id,
+                          size_t id_len, struct cp_error *err)
 {
 	if (reserve(&p->debug, p->n_debug, sizeof(*p->debug)) < 0) {
 		free(bundle_path);
 		return cp_error_set(err, ENOMEM, "out of memory");
 	}
 	struct cp_packed_debug *d = &p->debug[p->n_debug++];
-	*d = (struct cp_packed_debug){mod, f, kind, bundle_path, {0}};
+	*d = (struct cp_packed_debug){mod, f, kind, bundle_path, {0}, 0};
+	int r =
+	    plan_remote(p, bundle_path, CP_REMOTE_DEBUGINFO, id, id_len, f->host_path, &f->file_id,
+	                f->fetched ? PLAN_FETCHED : 0, &d->digest, &d->remote, err);
+	if (r < 0 || d->remote)
+		return r;
 	return plan_file_once(p, bundle_path, f->host_path, &f->file_id,
 	                      f->fetched ? PLAN_FETCHED : 0, 0, 0644, &d->digest, err);
 }
@@ -496,12 +574,15 @@ static int add_debug(struct cp_packer *p, struct cp_error *err)
 		}
 		if (!path)
 			continue;
-		int r = add_debug_file(p, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path, err);
+		/* gdb and debuginfod ask for it by the object's build-id */
+		int r = add_debug_file(p, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path,
+		                       m->file_build_id, m->file_build_id_len, err);
 		if (r == 0 && m->debug->alt) {
 			const struct cp_debug_file *alt = m->debug->alt;
 			char *ap = build_id_path(alt->build_id, alt->build_id_len);
 			if (ap)
-				r = add_debug_file(p, i, alt, CP_DEBUG_KIND_DWZ, ap, err);
+				r = add_debug_file(p, i, alt, CP_DEBUG_KIND_DWZ, ap, alt->build_id,
+				                   alt->build_id_len, err);
 		}
 		if (r < 0)
 			return r;
@@ -614,6 +695,8 @@ static int write_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
 	    .thread_db_dir = tdb_dir,
 	    .created = time(NULL),
 	    .backtrace = p->bt,
+	    .remote = p->remote,
+	    .n_remote = p->n_remote,
 	};
 	char *text = NULL;
 	int r = cp_manifest_build(&in, &text, err);
@@ -710,6 +793,9 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 		                    "more than a bundle holds (1 TiB)",
 		                    p->core->path, (unsigned long long)bo.progress_total);
 	}
+	/* what is read: the files left out are not */
+	for (size_t i = 0; i < p->n_remote; i++)
+		bo.progress_total -= bo.progress_total < p->remote[i].size ? 0 : p->remote[i].size;
 	r = cp_bundle_writer_open(p->opts.output, top, &bo, &w, err);
 	free(top);
 	if (r < 0)
@@ -733,6 +819,9 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 			                                strlen(CP_BUNDLE_DEBUG) + 1) == 0;
 		}
 		stats->n_links = p->n_links;
+		stats->n_remote = p->n_remote;
+		for (size_t i = 0; i < p->n_remote; i++)
+			stats->remote_bytes += p->remote[i].size;
 		struct stat st;
 		stats->bundle_size = stat(p->opts.output, &st) == 0 ? (uint64_t)st.st_size : 0;
 	}
@@ -755,6 +844,9 @@ void cp_packer_free(struct cp_packer *p)
 	for (size_t i = 0; i < p->n_debug; i++)
 		free(p->debug[i].bundle_path);
 	free(p->debug);
+	for (size_t i = 0; i < p->n_remote; i++)
+		free(p->remote[i].bundle_path);
+	free(p->remote);
 	for (size_t i = 0; i < p->n_links; i++)
 		free(p->links[i]);
 	free(p->links);
@@ -764,6 +856,7 @@ void cp_packer_free(struct cp_packer *p)
 	}
 	free(p->plan);
 	tdestroy(p->files_by_name, free);
+	tdestroy(p->remote_by_name, free);
 	tdestroy(p->links_by_name, free);
 	tdestroy(p->objects_by_id, free);
 	free(p);

@@ -260,7 +260,18 @@ static int take_manifest(struct reader *r)
 	}
 	r->dense_left = dense;
 	r->held = 1;
-	return check_room(r, dense, "its files need");
+	if (m->n_remote && r->stage && !r->o->fetch_remote)
+		return cp_error_set(r->err, EREMOTE,
+		                    "'%s': a thin bundle: %zu files (%llu bytes) are to come from "
+		                    "debuginfod servers and DEBUGINFOD_URLS names none; nothing "
+		                    "was unpacked",
+		                    r->shown, m->n_remote, (unsigned long long)m->remote_bytes);
+	/* the files left out come after the bundle's, fetched (parse_remote()
+	 * kept the whole within CP_BUNDLE_MAX_TOTAL) */
+	for (size_t i = 0; i < m->n_remote; i++)
+		dense += round_up(m->remote[i].size, block);
+	return check_room(r, dense,
+	                  m->n_remote ? "its files, remote ones included, need" : "its files need");
 }
 
 /* A file entry about to be read: held to the manifest when it came
@@ -665,6 +676,9 @@ static int check_objects(struct reader *r, const struct cp_manifest *m)
 			if (!bp || (cp_entry_lookup(r->v, bp, &type) >= 0 &&
 			            (type == CP_ENTRY_FILE || type == CP_ENTRY_SYMLINK)))
 				continue;
+			/* left out, fetched later (or listed) */
+			if (cp_manifest_find_remote(m, bp) && cp_entry_lookup(r->v, bp, NULL) < 0)
+				continue;
 			return fail(r, EINVAL,
 			            "'%s' (object '%s') is in the manifest but not in the bundle",
 			            cp_escape(bp, shown, sizeof(shown)),
@@ -813,6 +827,10 @@ out:
 	free(r.manifest);
 	free(r.digests);
 	cp_entry_validator_free(r.v);
+	if (rc == -EREMOTE && r.c && r.c->manifest) {
+		*out = r.c; /* what it needs, for the caller to say */
+		return rc;
+	}
 	if (rc < 0) {
 		cp_bundle_contents_free(r.c);
 		return rc;

@@ -32,6 +32,7 @@
 #include "corepack/hex.h"
 #include "corepack/layout.h"
 #include "corepack/manifest_read.h"
+#include "corepack/remote.h"
 
 enum kind {
 	K_TEXT,  /* shown only: any bytes but NUL, capped */
@@ -421,6 +422,84 @@ static int index_files(struct parser *p, struct cp_manifest *m)
 	return 0;
 }
 
+static int remote_kind_from_name(const char *token, void *out)
+{
+	int k = cp_remote_kind_parse(token);
+	if (k < 0)
+		return -1;
+	*(int *)out = k;
+	return 0;
+}
+
+static int cmp_remote(const void *a, const void *b)
+{
+	return strcmp(((const struct cp_manifest_remote *)a)->path,
+	              ((const struct cp_manifest_remote *)b)->path);
+}
+
+/* "remote" (version 3): the files a thin bundle left out. */
+static int parse_remote(struct parser *p, json_object *root, struct cp_manifest *m)
+{
+	json_object *remote;
+	size_t n;
+	int r = get_array(p, root, "remote", CP_MANIFEST_MAX_FILES, OPTIONAL, &remote, &n);
+	if (r < 0 || n == 0)
+		return r;
+	if (!(m->remote = calloc(n, sizeof(*m->remote))))
+		return cp_error_set(p->err, ENOMEM, "out of memory");
+	uint64_t total = 0;
+	for (size_t i = 0; i < m->n_files; i++)
+		total += m->files[i].size; /* each at most 1 TiB, 200,000 of them */
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(remote, i);
+		struct cp_manifest_remote *f = &m->remote[i];
+		int64_t size = 0;
+		char *sha = NULL;
+		m->n_remote = i + 1;
+		set_where(p, "remote[%zu]", i);
+		if (!is_object(o))
+			return fail(p, EINVAL, NULL, "not an object");
+		if ((r = get_str(p, o, "path", K_REL, REQUIRED, &f->path)) < 0 ||
+		    (r = get_enum(p, o, "kind", "remote kind", remote_kind_from_name, &f->kind)) <
+		        0 ||
+		    (r = get_str(p, o, "build_id", K_HEX, REQUIRED, &f->build_id)) < 0 ||
+		    (r = get_int(p, o, "size", 1, (int64_t)CP_BUNDLE_MAX_TOTAL, REQUIRED, &size)) <
+		        0 ||
+		    (r = get_str(p, o, "sha256", K_SHA, REQUIRED, &sha)) < 0)
+			return r;
+		cp_unhex(sha, 64, f->sha256);
+		free(sha);
+		f->size = (uint64_t)size;
+		const char *tree =
+		    f->kind == CP_REMOTE_EXECUTABLE ? CP_BUNDLE_SYSROOT : CP_BUNDLE_DEBUG;
+		if (strncmp(f->path, tree, strlen(tree)) != 0 || f->path[strlen(tree)] != '/')
+			return fail(p, EINVAL, "path", "a %s not below %s/",
+			            cp_remote_kind_name(f->kind), tree);
+		if (strlen(f->build_id) % 2 != 0)
+			return fail(p, EINVAL, "build_id", "an odd number of hex digits");
+		if (cp_manifest_find_file(m, f->path))
+			return fail(p, EINVAL, "path", "is in files too");
+		if (f->size > CP_BUNDLE_MAX_TOTAL - total)
+			return fail(p, E2BIG, NULL,
+			            "the manifest lists more than %llu bytes of files, remote "
+			            "ones included",
+			            (unsigned long long)CP_BUNDLE_MAX_TOTAL);
+		total += f->size;
+		m->remote_bytes += f->size;
+	}
+	/* by path, for cp_manifest_find_remote() */
+	qsort(m->remote, n, sizeof(*m->remote), cmp_remote);
+	p->where[0] = '\0';
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(m->remote[i - 1].path, m->remote[i].path) == 0) {
+			char shown[256];
+			return fail(p, EINVAL, "remote", "lists '%s' twice",
+			            cp_escape(m->remote[i].path, shown, sizeof(shown)));
+		}
+	}
+	return 0;
+}
+
 /* Objects and their debug files that point at a file of "files" give its
  * size.  (A bundle path may also be a symlink: an object that is the same
  * inode as another is stored once; the reader checks those exist.) */
@@ -430,10 +509,15 @@ static int check_references(struct parser *p, const struct cp_manifest *m)
 		const struct cp_manifest_object *o = &m->objects[i];
 		const struct cp_manifest_file *f;
 		set_where(p, "objects[%zu]", i);
+		const struct cp_manifest_remote *rf;
 		if (o->bundle_path && (f = cp_manifest_find_file(m, o->bundle_path)) && o->size &&
 		    o->size != f->size)
 			return fail(p, EINVAL, "size", "%llu, but files says %llu",
 			            (unsigned long long)o->size, (unsigned long long)f->size);
+		if (o->bundle_path && (rf = cp_manifest_find_remote(m, o->bundle_path)) &&
+		    o->size && o->size != rf->size)
+			return fail(p, EINVAL, "size", "%llu, but remote says %llu",
+			            (unsigned long long)o->size, (unsigned long long)rf->size);
 		for (size_t k = 0; k < o->n_debug; k++) {
 			set_where(p, "objects[%zu].debug[%zu]", i, k);
 			f = cp_manifest_find_file(m, o->debug[k].bundle_path);
@@ -441,6 +525,11 @@ static int check_references(struct parser *p, const struct cp_manifest *m)
 				return fail(p, EINVAL, "size", "%llu, but files says %llu",
 				            (unsigned long long)o->debug[k].size,
 				            (unsigned long long)f->size);
+			rf = cp_manifest_find_remote(m, o->debug[k].bundle_path);
+			if (rf && o->debug[k].size && o->debug[k].size != rf->size)
+				return fail(p, EINVAL, "size", "%llu, but remote says %llu",
+				            (unsigned long long)o->debug[k].size,
+				            (unsigned long long)rf->size);
 		}
 	}
 	p->where[0] = '\0';
@@ -623,6 +712,8 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 			return r;
 	}
 	if ((r = index_files(p, m)) < 0)
+		return r;
+	if (m->version >= 3 && (r = parse_remote(p, root, m)) < 0)
 		return r;
 	return check_references(p, m);
 }
@@ -807,7 +898,19 @@ void cp_manifest_free(struct cp_manifest *m)
 		free(m->files[i].path);
 	free(m->files);
 	free(m->files_sorted);
+	for (size_t i = 0; i < m->n_remote; i++) {
+		free(m->remote[i].path);
+		free(m->remote[i].build_id);
+	}
+	free(m->remote);
 	free(m);
+}
+
+const struct cp_manifest_remote *cp_manifest_find_remote(const struct cp_manifest *m,
+                                                         const char *path)
+{
+	struct cp_manifest_remote key = {.path = (char *)path};
+	return m->n_remote ? bsearch(&key, m->remote, m->n_remote, sizeof(key), cmp_remote) : NULL;
 }
 
 const struct cp_manifest_file *cp_manifest_find_file(const struct cp_manifest *m, const char *path)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "corepack/gdb_names.h"
+#include "corepack/remote_fetch.h"
 #include "corepack/layout.h"
 #include "corepack/scripts.h"
 #include "corepack/stage.h"
@@ -245,12 +246,21 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 	    .progress_ctx = o->progress_ctx,
 	    .on_entry = o->on_entry,
 	    .entry_ctx = o->entry_ctx,
+	    .fetch_remote = o->remote != NULL,
 	};
 	r = cp_bundle_read_fd(o->bundle, bfd, bsize, &ro, &c, err);
 	bfd = -1; /* closed by cp_bundle_read_fd() */
 	if (r < 0)
 		goto out;
 	in.sfd = st.sfd;
+	/* A thin bundle's remote files, checked into the stage with the rest
+	 * (remote_fetch.h). */
+	if (c->manifest->n_remote &&
+	    (r = cp_remote_fetch_all(o->remote, c->manifest, &st, o->cancel, err)) < 0) {
+		if (r != -ENOMEM && r != -EINTR)
+			cp_error_prefix(err, "'%s': ", shown);
+		goto out;
+	}
 	/* The names gdb will open, before a script that starts it exists. */
 	if ((r = cp_gdb_names_check(&st, c->manifest, &c->gdb_warnings, &c->n_gdb_warnings, err)) <
 	    0) {
@@ -282,6 +292,10 @@ out:
 		close(in.dfd);
 	if (r < 0 && created)
 		rmdir(dir);
+	if (r == -EREMOTE && c) {
+		*out = c; /* the manifest says what is needed */
+		return r;
+	}
 	if (r < 0) {
 		cp_bundle_contents_free(c);
 		return r;
