@@ -92,18 +92,27 @@ dl_start_server() {
 	done
 }
 
-# dl_start_liar FILE: a server answering every /buildid/ID/KIND with FILE.
-# Sets DL_LIAR_URL.
+# dl_start_liar FILE|DIR: a server answering every /buildid/ID/KIND with
+# FILE, or with DIR/ID.KIND (404 when there is none).  Sets DL_LIAR_URL.
 dl_start_liar() {
 	local file=$1 port i log=$CP_WORK/logs/liar.log
 	port=$(dl_free_port)
 	python3 - "$port" "$file" >"$log" 2>&1 <<'PY' &
 import http.server, sys
+import os
 port, path = int(sys.argv[1]), sys.argv[2]
-data = open(path, 'rb').read()
+def answer(req):
+    parts = req.split('/')
+    if len(parts) != 4 or parts[1] != 'buildid':
+        return None
+    f = path if os.path.isfile(path) else os.path.join(path, parts[2] + '.' + parts[3])
+    return open(f, 'rb').read() if os.path.isfile(f) else None
 class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        sys.stderr.write('liar: ' + (fmt % args) + '\n')
     def do_GET(self):
-        if self.path.startswith('/buildid/'):
+        data = answer(self.path)
+        if data is not None:
             self.send_response(200)
             self.send_header('Content-Length', str(len(data)))
             self.end_headers()
