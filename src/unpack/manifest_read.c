@@ -475,8 +475,6 @@ static int parse_remote(struct parser *p, json_object *root, struct cp_manifest 
 		if (strncmp(f->path, tree, strlen(tree)) != 0 || f->path[strlen(tree)] != '/')
 			return fail(p, EINVAL, "path", "a %s not below %s/",
 			            cp_remote_kind_name(f->kind), tree);
-		if (strlen(f->build_id) % 2 != 0)
-			return fail(p, EINVAL, "build_id", "an odd number of hex digits");
 		if (cp_manifest_find_file(m, f->path))
 			return fail(p, EINVAL, "path", "is in files too");
 		if (f->size > CP_BUNDLE_MAX_TOTAL - total)

@@ -262,9 +262,11 @@ if command -v gcc >/dev/null && command -v jq >/dev/null && command -v gdb >/dev
 		while read -r k; do
 			grep -qF "\`$k\`" "$FORMAT" || cp_fail_later "digests.json key '$k' is not in bundle-format.md"
 		done <"$TMP/dkeys"
+		# a full bundle is of CP_MANIFEST_VERSION_FULL; the reference
+		# describes the newest, CP_MANIFEST_VERSION (thin bundles)
 		version_doc=$(define_value layout.h CP_MANIFEST_VERSION)
-		[[ $(jq .manifest_version "$TMP/manifest.json") == "$version_doc" ]] ||
-			cp_fail_later "manifest_version is not CP_MANIFEST_VERSION"
+		[[ $(jq .manifest_version "$TMP/manifest.json") == "$(define_value layout.h CP_MANIFEST_VERSION_FULL)" ]] ||
+			cp_fail_later "manifest_version is not CP_MANIFEST_VERSION_FULL"
 		grep -q "manifest version $version_doc" "$FORMAT" ||
 			cp_fail_later "bundle-format.md does not say it describes manifest version $version_doc"
 

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "corepack/manifest_read.h"
+#include "corepack/remote.h"
 
 #define SHA_A "3ba877bf16cd2995ad2eae73da02e1c2f17cc678f5da9ff21e1a134f1cf9f504"
 #define SHA_B "6b4a45352fd0c540a9c7c718f35ce8c8e46a4e482f9d3885a910c32d1a0e1421"
@@ -453,8 +454,8 @@ static void test_bad_strings(void **state)
 static void test_inconsistent(void **state)
 {
 	json_object *root = base();
-	set(root, NULL, "manifest_version", json_object_new_int(3));
-	assert_refused(root, EINVAL, "version 3 is not supported");
+	set(root, NULL, "manifest_version", json_object_new_int(4));
+	assert_refused(root, EINVAL, "version 4 is not supported");
 	root = base();
 	set(root, NULL, "manifest_version", json_object_new_int(0));
 	assert_refused(root, EINVAL, "version 0 is not supported");
@@ -616,15 +617,94 @@ static void test_json_bomb(void **state)
 	cp_manifest_free(m);
 }
 
+/* Version 3, a thin bundle: the executable left out, listed in
+ * "remote" instead of "files". */
+static json_object *base_v3(void)
+{
+	json_object *root = base_v2();
+	set(root, NULL, "manifest_version", json_object_new_int(3));
+	json_object_array_del_idx(at(root, "files"), 1, 1);
+	json_object *remote = json_tokener_parse(
+	    "[{\"path\": \"sysroot/tmp/up/t\", \"kind\": \"executable\", \"build_id\": "
+	    "\"188db1e3715f89deeac59496f4dd352cdb48daff\", \"size\": 17704, \"sha256\": \"" SHA_B
+	    "\"}]");
+	assert_non_null(remote);
+	set(root, NULL, "remote", remote);
+	return root;
+}
+
+static void test_version3_remote(void **state)
+{
+	struct cp_manifest *m = NULL;
+	struct cp_error err;
+	if (parse_json(base_v3(), &m, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(m->version, 3);
+	assert_int_equal(m->n_remote, 1);
+	assert_int_equal(m->remote_bytes, 17704);
+	const struct cp_manifest_remote *rf = cp_manifest_find_remote(m, "sysroot/tmp/up/t");
+	assert_non_null(rf);
+	assert_int_equal(rf->kind, CP_REMOTE_EXECUTABLE);
+	assert_string_equal(rf->build_id, "188db1e3715f89deeac59496f4dd352cdb48daff");
+	assert_int_equal(rf->sha256[0], 0x6b);
+	assert_null(cp_manifest_find_file(m, "sysroot/tmp/up/t"));
+	assert_null(cp_manifest_find_remote(m, "sysroot/tmp/up/u"));
+	cp_manifest_free(m);
+
+	/* "remote" means nothing in version 2: ignored */
+	json_object *root = base_v3();
+	set(root, NULL, "manifest_version", json_object_new_int(2));
+	assert_int_equal(parse_json(root, &m, &err), 0);
+	assert_int_equal(m->n_remote, 0);
+	cp_manifest_free(m);
+
+	root = base_v3();
+	set(root, "remote.0", "path", json_object_new_string("core"));
+	assert_refused(root, EINVAL, "remote[0].path: a executable not below sysroot/");
+	root = base_v3();
+	set(root, "remote.0", "path",
+	    json_object_new_string("sysroot/usr/lib/x86_64-linux-gnu/libc.so.6"));
+	assert_refused(root, EINVAL, "remote[0].path: is in files too");
+	root = base_v3();
+	set(root, "remote.0", "kind", json_object_new_string("debuginfo"));
+	assert_refused(root, EINVAL, "remote[0].path: a debuginfo not below debug/");
+	root = base_v3();
+	set(root, "remote.0", "kind", json_object_new_string("source"));
+	assert_refused(root, EINVAL, "remote[0].kind: unknown remote kind 'source'");
+	root = base_v3();
+	set(root, "remote.0", "size", json_object_new_int(0));
+	assert_refused(root, E2BIG, "remote[0].size: 0 out of range");
+	root = base_v3();
+	set(root, "remote.0", "sha256", NULL);
+	assert_refused(root, EINVAL, "remote[0].sha256: missing");
+	root = base_v3();
+	set(root, "remote.0", "build_id", json_object_new_string("abc"));
+	assert_refused(root, EINVAL, "remote[0].build_id: 'abc' is not a build-id");
+	root = base_v3();
+	set(root, "remote.0", "size", json_object_new_int(5));
+	assert_refused(root, EINVAL, "objects[0].size: 17704, but remote says 5");
+	root = base_v3();
+	json_object *dup = NULL;
+	json_object_deep_copy(at(root, "remote.0"), &dup, NULL);
+	json_object_array_add(at(root, "remote"), dup);
+	assert_refused(root, EINVAL, "remote: lists 'sysroot/tmp/up/t' twice");
+	/* past 1 TiB, files and remote ones added */
+	root = base_v3();
+	set(root, "remote.0", "size", json_object_new_int64(1LL << 40));
+	set(root, "objects.0", "size", NULL);
+	assert_refused(root, E2BIG, "more than 1099511627776 bytes of files, remote ones included");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_version2),       cmocka_unit_test(test_json_bomb),
-	    cmocka_unit_test(test_valid),          cmocka_unit_test(test_minimal),
-	    cmocka_unit_test(test_malformed_json), cmocka_unit_test(test_too_deep),
-	    cmocka_unit_test(test_too_large),      cmocka_unit_test(test_missing_fields),
-	    cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_huge_values),
-	    cmocka_unit_test(test_bad_strings),    cmocka_unit_test(test_inconsistent),
+	    cmocka_unit_test(test_version2),        cmocka_unit_test(test_json_bomb),
+	    cmocka_unit_test(test_valid),           cmocka_unit_test(test_minimal),
+	    cmocka_unit_test(test_malformed_json),  cmocka_unit_test(test_too_deep),
+	    cmocka_unit_test(test_too_large),       cmocka_unit_test(test_missing_fields),
+	    cmocka_unit_test(test_wrong_types),     cmocka_unit_test(test_huge_values),
+	    cmocka_unit_test(test_bad_strings),     cmocka_unit_test(test_inconsistent),
+	    cmocka_unit_test(test_version3_remote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

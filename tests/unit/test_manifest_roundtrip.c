@@ -290,7 +290,7 @@ static void test_every_field(void **state)
 	struct cp_manifest *m = round_trip(f, &text);
 	const struct cp_notes *n = &f->core.notes;
 
-	assert_int_equal(m->version, CP_MANIFEST_VERSION);
+	assert_int_equal(m->version, CP_MANIFEST_VERSION_FULL);
 	assert_str(m->corepack_version, COREPACK_VERSION);
 	assert_str(m->created, "2024-01-02T03:04:05Z");
 	struct utsname u;
