@@ -262,10 +262,12 @@ static int take_manifest(struct reader *r)
 	r->held = 1;
 	if (m->n_remote && r->stage && !r->o->fetch_remote)
 		return cp_error_set(r->err, EREMOTE,
-		                    "'%s': a thin bundle: %zu files (%llu bytes) are to come from "
+		                    "'%s': a thin bundle: %zu file%s (%llu bytes) %s to come from "
 		                    "debuginfod servers and DEBUGINFOD_URLS names none; nothing "
 		                    "was unpacked",
-		                    r->shown, m->n_remote, (unsigned long long)m->remote_bytes);
+		                    r->shown, m->n_remote, m->n_remote == 1 ? "" : "s",
+		                    (unsigned long long)m->remote_bytes,
+		                    m->n_remote == 1 ? "is" : "are");
 	/* the files left out come after the bundle's, fetched (parse_remote()
 	 * kept the whole within CP_BUNDLE_MAX_TOTAL) */
 	for (size_t i = 0; i < m->n_remote; i++)

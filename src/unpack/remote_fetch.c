@@ -6,7 +6,8 @@
  * directories opened without following symlinks), digested on the way,
  * and checked against the manifest before anything else reads it: size,
  * SHA-256, then the build-id in its ELF notes (libelf; coreunpack links
- * libelf already for the core, never libdw).
+ * libelf already for the core, never libdw).  A file refused is removed
+ * from the cache as well.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,7 +143,8 @@ static int fetch_one(struct cp_remote *remote, const struct cp_manifest_remote *
 		return cp_error_set(err, EINVAL, "'%s': build-id %s cannot be asked for", shown,
 		                    f->build_id);
 	int sfd = -1, dfd, fd = -1, r;
-	if ((r = cp_remote_fetch(remote, f->kind, id, id_len, f->size, &sfd, NULL, err)) < 0)
+	char *cached = NULL;
+	if ((r = cp_remote_fetch(remote, f->kind, id, id_len, f->size, &sfd, &cached, err)) < 0)
 		return r;
 	struct stat sst;
 	if (fstat(sfd, &sst) < 0 || !S_ISREG(sst.st_mode) || (uint64_t)sst.st_size != f->size) {
@@ -163,8 +165,11 @@ static int fetch_one(struct cp_remote *remote, const struct cp_manifest_remote *
 	fd = openat(dfd, base, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	            f->kind == CP_REMOTE_EXECUTABLE ? 0755 : 0644);
 	if (fd < 0) {
-		r = cp_error_set(err, errno, "cannot place '%s' (build-id %s): %s", shown,
-		                 f->build_id, strerror(errno));
+		/* EEXIST is the bundle's doing, not the target's (-f) */
+		int e = errno;
+		r = cp_error_set(err, e == EEXIST ? EINVAL : e,
+		                 "cannot place '%s' (build-id %s): %s", shown, f->build_id,
+		                 e == EEXIST ? "the bundle has that name already" : strerror(e));
 		goto out;
 	}
 	if ((r = copy_digest(sfd, fd, f->size, sha)) < 0) {
@@ -198,6 +203,11 @@ out:
 	if (fd >= 0)
 		close(fd);
 	close(sfd);
+	/* A lie stays out of the client's cache too: the next try asks the
+	 * servers again instead of finding it there. */
+	if (r == -EBADMSG && cached)
+		unlink(cached);
+	free(cached);
 	return r;
 }
 
