@@ -78,13 +78,15 @@ void cp_debug_file_free(struct cp_debug_file *f);
 struct cp_remote;
 /*
  * Ask the debuginfod servers of REMOTE (remote.h) for the debug file of
- * BUILD_ID, and check that what came has that build-id.  *OUT (owned by
- * the caller) is the file in the client's cache, fetched set.  Errors:
+ * BUILD_ID, and check that what came has that build-id; then, when it
+ * names a dwz alt file, for that by its build-id.  Sets RES->file (the
+ * file in the client's cache, fetched set) and RES->alt, alt_name,
+ * alt_missing as cp_debug_find() does; RES->file must be NULL.  Errors:
  * -ENOENT: no server has it; -EBADMSG: a server sent a file of another
  * build-id; -ENOEXEC: not ELF; others from cp_remote_fetch().
  */
 int cp_debug_fetch(struct cp_remote *remote, const uint8_t *build_id, size_t build_id_len,
-                   struct cp_debug_file **out, struct cp_error *err);
+                   struct cp_debug_result *res, struct cp_error *err);
 
 /* gdb's .gnu_debuglink CRC32 (zlib's crc32()) of a whole file; *OUT is
  * set only on success.  Errors: errno from open()/read(), -EINVAL: not a

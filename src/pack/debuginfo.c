@@ -690,45 +690,84 @@ out:
 	return 0;
 }
 
-int cp_debug_fetch(struct cp_remote *remote, const uint8_t *build_id, size_t build_id_len,
-                   struct cp_debug_file **out, struct cp_error *err)
+/* Fetch the debuginfo of build-id ID and check that it carries that
+ * build-id; LINKS (may be NULL) receives its sections of interest. */
+static int fetch_checked(struct cp_remote *remote, const uint8_t *id, size_t id_len,
+                         struct cp_debug_file **out, struct elf_links *links, struct cp_error *err)
 {
 	int fd;
 	char *path = NULL;
-	int r = cp_remote_fetch(remote, CP_REMOTE_DEBUGINFO, build_id, build_id_len, 0, &fd, &path,
-	                        err);
+	int r = cp_remote_fetch(remote, CP_REMOTE_DEBUGINFO, id, id_len, 0, &fd, &path, err);
 	if (r < 0)
 		return r;
 	char hex[2 * CP_BUILD_ID_MAX + 1];
-	cp_hex(build_id, build_id_len, hex);
+	cp_hex(id, id_len, hex);
 	const char *url = cp_remote_last_url(remote);
 	struct stat st;
-	uint8_t id[CP_BUILD_ID_MAX];
-	size_t id_len = 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	uint8_t got[CP_BUILD_ID_MAX];
+	size_t got_len = 0;
+	Elf *elf = NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		r = cp_error_set(err, EINVAL,
 		                 "debuginfod: debug file of build-id %s: not a regular file", hex);
-	else if ((r = cp_fd_build_id(fd, path, id, sizeof(id), &id_len, err)) < 0)
+	} else if (elf_version(EV_CURRENT) == EV_NONE || !(elf = elf_begin(fd, ELF_C_READ, NULL)) ||
+	           elf_kind(elf) != ELF_K_ELF) {
+		r = cp_error_set(err, ENOEXEC, "debuginfod: debug file of build-id %s: not ELF",
+		                 hex);
+	} else if ((r = elf_build_id(elf, path, got, sizeof(got), &got_len, err)) < 0) {
 		cp_error_prefix(err, "debuginfod: debug file of build-id %s: ", hex);
-	else if (id_len != build_id_len || memcmp(id, build_id, id_len) != 0)
+	} else if (got_len != id_len || memcmp(got, id, id_len) != 0) {
 		r = cp_error_set(
 		    err, EBADMSG,
 		    "debuginfod: debug file of build-id %s from %s has another build-id", hex,
 		    url ? url : "the cache");
+	} else if (links && (r = elf_links_read(elf, links)) < 0) {
+		r = cp_error_set(err, ENOMEM, "out of memory");
+	}
+	if (elf)
+		elf_end(elf);
 	close(fd);
 	if (r < 0) {
 		free(path);
 		return r;
 	}
-	struct cp_debug_file *f = debug_file_new(path, CP_DEBUG_DEBUGINFOD, id, id_len, 0, &st);
+	struct cp_debug_file *f = debug_file_new(path, CP_DEBUG_DEBUGINFOD, got, got_len, 0, &st);
 	if (!f || (url && !(f->url = strdup(url)))) {
 		if (f)
 			cp_debug_file_free(f);
 		else
 			free(path);
+		if (links)
+			elf_links_done(links);
 		return cp_error_set(err, ENOMEM, "out of memory");
 	}
 	f->fetched = 1;
 	*out = f;
+	return 0;
+}
+
+int cp_debug_fetch(struct cp_remote *remote, const uint8_t *build_id, size_t build_id_len,
+                   struct cp_debug_result *res, struct cp_error *err)
+{
+	struct elf_links links;
+	int r = fetch_checked(remote, build_id, build_id_len, &res->file, &links, err);
+	if (r < 0)
+		return r;
+	/* its dwz alt file, by the build-id it names (debuginfod serves a
+	 * dwz file as the debuginfo of its own build-id) */
+	if (links.altlink) {
+		res->alt_name = links.altlink;
+		links.altlink = NULL;
+		if (links.alt_id_len) {
+			r = fetch_checked(remote, links.alt_id, links.alt_id_len, &res->alt, NULL,
+			                  NULL);
+			if (r == -ENOMEM) {
+				elf_links_done(&links);
+				return cp_error_set(err, ENOMEM, "out of memory");
+			}
+		}
+		res->alt_missing = res->alt == NULL;
+	}
+	elf_links_done(&links);
 	return 0;
 }

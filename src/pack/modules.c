@@ -984,7 +984,7 @@ static int check_debug_names(struct cp_scan *s, struct cp_module *m)
 static int fetch_debug(struct cp_remote *remote, struct cp_scan *s, struct cp_module *m)
 {
 	struct cp_error e = {0};
-	int r = cp_debug_fetch(remote, m->file_build_id, m->file_build_id_len, &m->debug->file, &e);
+	int r = cp_debug_fetch(remote, m->file_build_id, m->file_build_id_len, m->debug, &e);
 	if (r == -ENOMEM)
 		return r;
 	if (r == -ENOENT)

@@ -342,8 +342,9 @@ static int plan_file_once(struct cp_packer *p, const char *name, const char *hos
  * bundle) by build-id ID, and leave it out only if what they send is this
  * very file: the same size and SHA-256 (asked, not assumed).  *OUT is set
  * when it is left out (recorded in p->remote; D receives its size).  A
- * file no server has, or one that differs, stays in the bundle; only
- * ENOMEM, an unreadable local file and cancellation are errors.
+ * file no server has, or one that differs, stays in the bundle (so does
+ * one whose transfer was cancelled: the writer stops later); only ENOMEM
+ * and an unreadable local file are errors.
  */
 static int plan_remote(struct cp_packer *p, const char *name, enum cp_remote_kind kind,
                        const uint8_t *id, size_t id_len, const char *host,
@@ -504,8 +505,10 @@ static int add_links(struct cp_packer *p, struct cp_error *err)
 			if (asprintf(&name, "%s%s", CP_BUNDLE_SYSROOT, m->links[k].path) < 0)
 				return cp_error_set(err, ENOMEM, "out of memory");
 			int seen = find_name(&p->links_by_name, name) >= 0;
-			/* A link over a packed file would replace it on extraction. */
-			if (seen || find_file(p, name)) {
+			/* A link over a packed file would replace it on extraction
+			 * (over a remote one, keep it from being placed). */
+			if (seen || find_file(p, name) ||
+			    find_name(&p->remote_by_name, name) >= 0) {
 				free(name);
 				continue;
 			}
