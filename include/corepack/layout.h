@@ -36,14 +36,18 @@
 #define CP_BUNDLE_MANIFEST "manifest.json"
 #define CP_BUNDLE_GDB_SCRIPT "corepack.gdb"
 #define CP_BUNDLE_RUN_GDB "run-gdb.sh"
+#define CP_BUNDLE_RUN_LLDB "run-lldb.sh" /* since manifest version 2 */
 #define CP_BUNDLE_REPORT "report.txt"
 
 /* manifest.json's "manifest_version" (doc/bundle-format.md, "Versioning"):
  * a reader refuses any version it does not know and ignores fields it does
  * not know.  New fields leave it alone; it goes up only for a change an old
  * reader would misread (a field removed, renamed, retyped or redefined, a
- * new role or status, a layout, path or digest change). */
-#define CP_MANIFEST_VERSION 1
+ * new role or status, a layout, path or digest change).  Version 2 added
+ * the top name run-lldb.sh; a reader of version 2 also reads version 1
+ * (CP_MANIFEST_VERSION_OLDEST), whose bundles are the same without it. */
+#define CP_MANIFEST_VERSION 2
+#define CP_MANIFEST_VERSION_OLDEST 1
 
 #define CP_BUNDLE_PRIVATE_MODE 0600
 

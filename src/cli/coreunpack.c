@@ -25,12 +25,14 @@ static const char usage_text[] =
     "Usage: coreunpack [OPTION]... BUNDLE\n"
     "Unpack a bundle made by corepack into the current directory (without the\n"
     "bundle's top directory), check every file against its manifest, and write\n"
-    "run-gdb.sh, which starts gdb on the core with the crashed machine's files:\n"
+    "run-gdb.sh, which starts gdb on the core with the crashed machine's files\n"
+    "(run-lldb.sh does the same for lldb):\n"
     "  coreunpack crash.tar.zst && ./run-gdb.sh\n"
     "\n"
     "  -C, --directory DIR  unpack into DIR (created if missing)\n"
     "  -f, --force          replace core, sysroot/, debug/, manifest.json,\n"
-    "                       run-gdb.sh, corepack.gdb and report.txt if they exist\n"
+    "                       run-gdb.sh, run-lldb.sh, corepack.gdb and report.txt\n"
+    "                       if they exist\n"
     "  -l, --list           show the crash and the objects in the bundle without\n"
     "                       unpacking (names, types and sizes are checked; file\n"
     "                       contents only when unpacking)\n"
@@ -46,9 +48,9 @@ static const char usage_text[] =
     "symlinks that stay inside the bundle are accepted, below the names above;\n"
     "anything else (absolute names, '..', hard links, devices, setuid bits,\n"
     "a name used twice, a file not matching the manifest) refuses the whole\n"
-    "bundle and leaves nothing behind.  The bundle's own run-gdb.sh and\n"
-    "corepack.gdb are replaced by ones written here, and gdb runs with\n"
-    "auto-loading off.\n"
+    "bundle and leaves nothing behind.  The bundle's own run-gdb.sh,\n"
+    "run-lldb.sh and corepack.gdb are replaced by ones written here; gdb runs\n"
+    "with auto-loading off, lldb without .lldbinit files or scripts.\n"
     "\n"
     "Limits: 200000 names (entries and the directories they imply), 4096-byte\n"
     "paths and symlink targets, 255-byte name components, 1 TiB of files (holes\n"
@@ -231,6 +233,21 @@ static void each_warning(const struct cp_manifest *m, void (*emit)(const char *l
 			emit(line);
 		}
 	}
+}
+
+/* lldb 14 reads no DWARF that refers to a dwz alt file: say which objects
+ * run-lldb.sh will show without source lines. */
+static void warn_dwz(const struct cp_manifest *m)
+{
+	char a[1200];
+	for (size_t i = 0; i < m->n_objects; i++)
+		if (cp_manifest_object_uses_dwz(&m->objects[i]))
+			cli_warn("'%s': its debug file is dwz-compressed, which lldb 14 cannot "
+			         "read: run-lldb.sh shows its frames without source lines "
+			         "(run-gdb.sh reads it)",
+			         safe(m->objects[i].real_path ? m->objects[i].real_path
+			                                      : m->objects[i].path,
+			              a, sizeof(a)));
 }
 
 static void warn_line(const char *line)
@@ -417,6 +434,7 @@ int main(int argc, char **argv)
 	} else if (!c.quiet) {
 		print_summary(&c, bc);
 		each_warning(bc->manifest, warn_line);
+		warn_dwz(bc->manifest);
 		if (c.trust && !bc->manifest->thread_db_dir)
 			cli_warn(
 			    "--trust: the bundle has no libthread_db; gdb will use the host's");

@@ -1,10 +1,14 @@
 /*
- * Rendering corepack.gdb and run-gdb.sh from the embedded templates, for
+ * Rendering corepack.gdb, run-gdb.sh and run-lldb.sh from the embedded
+ * templates, for
  * both the packer and the unpacker, so that a bundle's scripts and the
  * ones coreunpack writes in their place come from one function.  Values
  * reach the templates already quoted: for sh with cp_quote_sh(), for gdb's
  * `file` with cp_quote_gdb_arg().  run-gdb.sh hands the paths it builds at
- * run time to gdb as arguments, which need no gdb quoting.
+ * run time to gdb as arguments, which need no gdb quoting; run-lldb.sh does
+ * the same for lldb, and quotes for lldb's parser at run time the two
+ * paths that must go into lldb commands (the sysroot, the debug
+ * directory).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,7 +59,8 @@ int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
 	char *q_exe = cp_quote_sh(in->executable ? in->executable : "");
 	char *q_machine = cp_quote_sh(in->machine ? in->machine : "unknown");
 	char *q_tdb = cp_quote_sh(in->thread_db_dir ? in->thread_db_dir : "");
-	char *file_cmd = NULL, *gdb_text = NULL, *sh_text = NULL;
+	char *file_cmd = NULL, *gdb_text = NULL, *sh_text = NULL, *lldb_text = NULL;
+	char n_dwz[24];
 	int r = -ENOMEM;
 
 	if (!q_exe || !q_machine || !q_tdb || !(file_cmd = file_command(in->executable)))
@@ -68,12 +73,20 @@ int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
 	    {"VERSION", COREPACK_VERSION},    {"EXE", q_exe},           {"MACHINE", q_machine},
 	    {"TRUST", in->trust ? "1" : "0"}, {"THREAD_DB_DIR", q_tdb},
 	};
+	snprintf(n_dwz, sizeof(n_dwz), "%zu", in->n_dwz);
+	struct cp_template_var lldb_vars[] = {
+	    {"VERSION", COREPACK_VERSION},
+	    {"EXE", q_exe},
+	    {"DWZ_OBJECTS", n_dwz},
+	};
 	if ((r = render(CP_BUNDLE_GDB_SCRIPT, gdb_vars, 2, &gdb_text, err)) < 0 ||
-	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 5, &sh_text, err)) < 0)
+	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 5, &sh_text, err)) < 0 ||
+	    (r = render(CP_BUNDLE_RUN_LLDB, lldb_vars, 3, &lldb_text, err)) < 0)
 		goto out;
 	out->gdb_script = gdb_text;
 	out->run_gdb = sh_text;
-	gdb_text = sh_text = NULL;
+	out->run_lldb = lldb_text;
+	gdb_text = sh_text = lldb_text = NULL;
 	r = 0;
 out:
 	if (r == -ENOMEM)
@@ -84,6 +97,7 @@ out:
 	free(file_cmd);
 	free(gdb_text);
 	free(sh_text);
+	free(lldb_text);
 	return r;
 }
 
@@ -93,7 +107,8 @@ void cp_scripts_done(struct cp_scripts *s)
 		return;
 	free(s->gdb_script);
 	free(s->run_gdb);
-	s->gdb_script = s->run_gdb = NULL;
+	free(s->run_lldb);
+	s->gdb_script = s->run_gdb = s->run_lldb = NULL;
 }
 
 static int ends_in_blank(const char *s)

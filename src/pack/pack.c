@@ -375,6 +375,16 @@ static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const cha
 	return r;
 }
 
+/* Packed objects whose debug file comes with a dwz alt file (one
+ * CP_DEBUG_KIND_DWZ entry each): lldb 14 cannot read their DWARF. */
+static size_t count_dwz(const struct cp_packer *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_debug; i++)
+		n += p->debug[i].kind == CP_DEBUG_KIND_DWZ;
+	return n;
+}
+
 static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
 {
 	const struct cp_module *exe = find_role(p, CP_ROLE_EXECUTABLE);
@@ -385,12 +395,14 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	    .machine = cp_machine_name(p->core->machine),
 	    .thread_db_dir = tdb_dir,
 	    .trust = 0,
+	    .n_dwz = count_dwz(p),
 	};
 	struct cp_scripts s = {0};
 	int r = tdb && !tdb_dir ? cp_error_set(err, ENOMEM, "out of memory")
 	                        : cp_scripts_render(&in, &s, err);
-	if (r == 0 && (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0644, err)) == 0)
-		r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err);
+	if (r == 0 && (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0644, err)) == 0 &&
+	    (r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err)) == 0)
+		r = add_buffer(p, w, CP_BUNDLE_RUN_LLDB, s.run_lldb, 0755, err);
 	cp_scripts_done(&s);
 	free(tdb_dir);
 	return r;
@@ -481,6 +493,7 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 			                                strlen(CP_BUNDLE_DEBUG) + 1) == 0;
 		}
 		stats->n_links = p->n_links;
+		stats->n_dwz_objects = count_dwz(p);
 		stats->bundle_size = file_size(p->opts.output);
 	}
 	return 0;

@@ -520,10 +520,11 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 		return cp_error_set(p->err, EINVAL, "manifest.json: not a JSON object");
 	if ((r = get_int(p, root, "manifest_version", 0, INT32_MAX, REQUIRED, &version)) < 0)
 		return r;
-	if (version != CP_MANIFEST_VERSION)
-		return fail(p, EINVAL, "manifest_version",
-		            "version %lld is not supported (this coreunpack reads version %d)",
-		            (long long)version, CP_MANIFEST_VERSION);
+	if (version < CP_MANIFEST_VERSION_OLDEST || version > CP_MANIFEST_VERSION)
+		return fail(
+		    p, EINVAL, "manifest_version",
+		    "version %lld is not supported (this coreunpack reads versions %d to %d)",
+		    (long long)version, CP_MANIFEST_VERSION_OLDEST, CP_MANIFEST_VERSION);
 	m->version = (int)version;
 	if ((r = get_str(p, root, "corepack_version", K_TOKEN, OPTIONAL, &m->corepack_version)) <
 	        0 ||
@@ -679,4 +680,20 @@ const struct cp_manifest_object *cp_manifest_executable(const struct cp_manifest
 		if (m->objects[i].role == CP_ROLE_EXECUTABLE && m->objects[i].bundle_path)
 			return &m->objects[i];
 	return NULL;
+}
+
+int cp_manifest_object_uses_dwz(const struct cp_manifest_object *o)
+{
+	for (size_t j = 0; o->bundle_path && j < o->n_debug; j++)
+		if (o->debug[j].kind == CP_DEBUG_KIND_DWZ)
+			return 1;
+	return 0;
+}
+
+size_t cp_manifest_dwz_objects(const struct cp_manifest *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_objects; i++)
+		n += cp_manifest_object_uses_dwz(&m->objects[i]);
+	return n;
 }

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 
 #define SHA_A "3ba877bf16cd2995ad2eae73da02e1c2f17cc678f5da9ff21e1a134f1cf9f504"
@@ -136,6 +137,20 @@ static void assert_refused(json_object *root, int code, const char *want)
 		         want);
 	assert_null(m);
 	assert_non_null(strstr(err.msg, "manifest.json: "));
+}
+
+/* Version 2 (run-lldb.sh added) is read, and so is version 1 (test_valid). */
+static void test_versions(void **state)
+{
+	for (int v = CP_MANIFEST_VERSION_OLDEST; v <= CP_MANIFEST_VERSION; v++) {
+		struct cp_manifest *m = NULL;
+		struct cp_error err;
+		json_object *root = base();
+		set(root, NULL, "manifest_version", json_object_new_int(v));
+		assert_int_equal(parse_json(root, &m, &err), 0);
+		assert_int_equal(m->version, v);
+		cp_manifest_free(m);
+	}
 }
 
 static void test_valid(void **state)
@@ -451,8 +466,11 @@ static void test_bad_strings(void **state)
 static void test_inconsistent(void **state)
 {
 	json_object *root = base();
-	set(root, NULL, "manifest_version", json_object_new_int(2));
-	assert_refused(root, EINVAL, "version 2 is not supported");
+	set(root, NULL, "manifest_version", json_object_new_int(CP_MANIFEST_VERSION + 1));
+	assert_refused(root, EINVAL, "is not supported (this coreunpack reads versions 1 to");
+	root = base();
+	set(root, NULL, "manifest_version", json_object_new_int(0));
+	assert_refused(root, EINVAL, "version 0 is not supported");
 
 	/* A file listed twice. */
 	root = base();
@@ -493,11 +511,12 @@ static void test_inconsistent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_valid),          cmocka_unit_test(test_minimal),
-	    cmocka_unit_test(test_malformed_json), cmocka_unit_test(test_too_deep),
-	    cmocka_unit_test(test_too_large),      cmocka_unit_test(test_missing_fields),
-	    cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_huge_values),
-	    cmocka_unit_test(test_bad_strings),    cmocka_unit_test(test_inconsistent),
+	    cmocka_unit_test(test_valid),          cmocka_unit_test(test_versions),
+	    cmocka_unit_test(test_minimal),        cmocka_unit_test(test_malformed_json),
+	    cmocka_unit_test(test_too_deep),       cmocka_unit_test(test_too_large),
+	    cmocka_unit_test(test_missing_fields), cmocka_unit_test(test_wrong_types),
+	    cmocka_unit_test(test_huge_values),    cmocka_unit_test(test_bad_strings),
+	    cmocka_unit_test(test_inconsistent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
