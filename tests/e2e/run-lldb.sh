@@ -209,7 +209,8 @@ cp_log "lldb on the dwz bundle:"
 lldb_frames "$CP_WORK/logs/lldb-dz.out" | sed 's/^/  /'
 if [[ $(lldb --version 2>/dev/null) == 'lldb version 14.'* ]]; then
 	cp_check "the warning is true of lldb 14: lib_crash, whose DWARF is dwz's, has no source line"
-	lldb_frames "$CP_WORK/logs/lldb-dz.out" | grep -q -x $'lib_crash\t' ||
+	lldb_frames "$CP_WORK/logs/lldb-dz.out" >"$CP_WORK/logs/lldb-dz.frames"
+	grep -q -x $'lib_crash\t' "$CP_WORK/logs/lldb-dz.frames" ||
 		cp_fail "lldb 14 shows lib_crash with a source line: the dwz warning is stale" "$CP_WORK/logs/lldb-dz.out"
 fi
 cp_report

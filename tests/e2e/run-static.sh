@@ -24,11 +24,14 @@ for bin in "$SC" "$SU"; do
 	file -b "$bin" >"$CP_WORK/logs/file-$name"
 	grep -q 'statically linked' "$CP_WORK/logs/file-$name" ||
 		cp_fail "file(1) does not say $name is statically linked" "$CP_WORK/logs/file-$name"
-	if readelf -lW "$bin" | grep -q 'INTERP'; then
-		cp_fail "$name has a program interpreter (PT_INTERP)"
+	readelf -lW "$bin" >"$CP_WORK/logs/phdrs-$name"
+	grep -q 'LOAD' "$CP_WORK/logs/phdrs-$name" || cp_fail "readelf shows no program headers of $name"
+	if grep -q 'INTERP' "$CP_WORK/logs/phdrs-$name"; then
+		cp_fail "$name has a program interpreter (PT_INTERP)" "$CP_WORK/logs/phdrs-$name"
 	fi
-	if readelf -dW "$bin" 2>/dev/null | grep -q 'NEEDED'; then
-		cp_fail "$name needs shared libraries: $(readelf -dW "$bin" | grep NEEDED | tr -s ' ')"
+	readelf -dW "$bin" >"$CP_WORK/logs/dynamic-$name" 2>&1 || true
+	if grep -q 'NEEDED' "$CP_WORK/logs/dynamic-$name"; then
+		cp_fail "$name needs shared libraries" "$CP_WORK/logs/dynamic-$name"
 	fi
 	st=0
 	ldd "$bin" >"$CP_WORK/logs/ldd-$name" 2>&1 || st=$?
