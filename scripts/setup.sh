@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 [ $# -gt 0 ] && shift
 
-# build: compilers, cmake, the libraries corepack links
+# build: compilers, cmake, the libraries corepack links (libiberty-dev:
+# the demangler of C++ and Rust names in the crash summary, static only)
 pkgs="build-essential cmake pkg-config libelf-dev libdw-dev libarchive-dev libjson-c-dev
-libzstd-dev nettle-dev zlib1g-dev"
+libzstd-dev nettle-dev zlib1g-dev libiberty-dev"
 # tests: cmocka; the tools the end-to-end tests run (gdb, eu-readelf and
 # eu-unstrip, tar/bsdtar/zstd/xz to read bundles, dwz, strace, unshare,
 # python3, jq), groff for the man pages; libc6-dbg for libc's debug files

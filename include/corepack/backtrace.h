@@ -6,6 +6,13 @@
  * file is missing or mismatched gets no ELF: its frames show "??" with the
  * module's name.
  *
+ * Function names are gdb's: C++ names demangled or built from the DWARF
+ * scopes, Rust names demangled, the names gdb shows from a symbol table
+ * demangled as gdb demangles them; the mangled name is kept beside.  Where
+ * frames of a module have no source line, the result says why, once per
+ * module (no debug file, debug sections compressed with a method that
+ * cannot be read, code outside every compilation unit).
+ *
  * The core is untrusted and libdw asserts or loops on some broken stacks, so
  * the unwinding runs in a forked child that streams a small binary record
  * per thread into a pipe.  The parent reads it with a deadline, caps what it
@@ -32,10 +39,13 @@
 #define CP_BACKTRACE_MAX_FRAMES 4096
 #define CP_BACKTRACE_MAX_OUTPUT (16u << 20) /* bytes accepted from the child */
 #define CP_BACKTRACE_MAX_STRING 4096        /* longer names are cut */
+#define CP_BACKTRACE_MAX_NOTES 4096         /* module notes accepted from the child */
 
 struct cp_frame {
 	uint64_t pc;     /* the frame's pc: a return address for callers */
-	char *function;  /* NULL when unknown ("??") */
+	char *function;  /* as gdb prints it (demangled); NULL when unknown ("??") */
+	char *mangled;   /* the linkage or symbol name FUNCTION was made from,
+	                  * when it differs (C++, Rust); NULL otherwise */
 	uint64_t offset; /* pc - start of the symbol; valid when has_offset */
 	int has_offset;
 	char *module;  /* origin path of the object ("[vdso]"), NULL: none */
@@ -54,11 +64,20 @@ struct cp_thread_trace {
 	char *why;      /* why it could not be unwound (fully), or NULL */
 };
 
+/* Why the frames of a module have no source line (one per module, for
+ * the modules that have frames without a line). */
+struct cp_module_note {
+	char *module; /* origin path of the object, as in cp_frame.module */
+	char *why;    /* "no debug information (no separate debug file)" */
+};
+
 struct cp_backtrace {
 	struct cp_thread_trace *threads; /* the crashing thread first */
 	size_t n_threads;
 	int threads_cut; /* max_threads reached with more threads in the core */
 	char *why;       /* why the unwinding failed or stopped, or NULL */
+	struct cp_module_note *notes;
+	size_t n_notes;
 };
 
 struct cp_backtrace_opts {
@@ -97,7 +116,7 @@ void cp_backtrace_free(struct cp_backtrace *bt);
  * by thread) into a malloc'ed buffer.  cp_backtrace_decode() parses BUF
  * defensively: it keeps every complete thread record, stops at the first
  * malformed byte or at the caps (MAX_THREADS, MAX_FRAMES per thread, string
- * length), and says so in out->why; *COMPLETE is set when the end record
+ * length, CP_BACKTRACE_MAX_NOTES), and says so in out->why; *COMPLETE is set when the end record
  * was seen.  Both fail only with -ENOMEM.
  */
 int cp_backtrace_encode(const struct cp_backtrace *bt, uint8_t **buf, size_t *len);

@@ -21,8 +21,10 @@
  * the caller).  SCAN and BT may be NULL (no module names; no backtrace:
  * the report says "backtrace: not available").  Frames are numbered as gdb
  * does ("#0  0x00007f... crash_store+0x12 (libcrash.so.1.0.0) libcrash.c:45");
- * a frame in a module that was missing or mismatched says so.  Errors:
- * -ENOMEM only.
+ * a frame in a module that was missing or mismatched says so; after the
+ * threads, for each module with a frame shown without a line, why
+ * ("libx.so: no line information: no debug information (no separate debug
+ * file)").  Errors: -ENOMEM only.
  */
 int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
                      const struct cp_backtrace *bt, int all_threads, char **out,

@@ -73,7 +73,8 @@ static uint64_t file_size(const char *path)
 	return path && stat(path, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
 }
 
-/* libdwfl maps debug files privately writable: they count as data. */
+/* libdwfl maps debug files privately writable: they count as data, and
+ * so do the decompressed copies of those with zstd sections (bt_zdebug.c). */
 static uint64_t child_memory_limit(const struct cp_scan *s)
 {
 	uint64_t total = CHILD_MEMORY_BASE;
@@ -81,11 +82,15 @@ static uint64_t child_memory_limit(const struct cp_scan *s)
 		const struct cp_debug_result *d = s->modules[i].debug;
 		if (!d)
 			continue;
-		uint64_t a = d->file ? file_size(d->file->host_path) : 0;
-		uint64_t b = d->alt ? file_size(d->alt->host_path) : 0;
-		if (total + a + b < total)
-			return 0;
-		total += a + b;
+		const char *files[2] = {d->file ? d->file->host_path : NULL,
+		                        d->alt ? d->alt->host_path : NULL};
+		for (int k = 0; k < 2; k++) {
+			uint64_t a = file_size(files[k]);
+			uint64_t z = files[k] ? cp_bt_zdebug_extra(files[k]) : 0;
+			if (total + a < total || total + a + z < total + a)
+				return 0;
+			total += a + z;
+		}
 	}
 	return total;
 }

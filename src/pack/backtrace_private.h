@@ -17,11 +17,17 @@
 void cp_wire_put_magic(struct cp_buf *w);
 void cp_wire_put_thread_start(struct cp_buf *w, int32_t tid, int crashing);
 void cp_wire_put_frame(struct cp_buf *w, const struct cp_frame *f);
+void cp_wire_put_note(struct cp_buf *w, const char *module, const char *why);
 void cp_wire_put_thread_end(struct cp_buf *w, int frames_cut, const char *why);
 void cp_wire_put_end(struct cp_buf *w, int threads_cut, const char *why);
 
 /* Replace *DST with a formatted message; -ENOMEM keeps the old one. */
 int cp_wire_set_why(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* How many bytes the decompressed copy of PATH's zstd-compressed debug
+ * sections adds to it (bt_zdebug.c); 0 for none or an unreadable file.
+ * The child maps such copies privately writable, within its RLIMIT_DATA. */
+uint64_t cp_bt_zdebug_extra(const char *path);
 
 /* The child's work: unwind and write the records to FD.  Returns when
  * done (the caller _exits); exits with status 3 or 4 when the pipe breaks

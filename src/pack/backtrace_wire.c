@@ -3,10 +3,13 @@
  * The parent parses it as untrusted input: the child works on a hostile
  * core and may die in the middle of a record.
  *
- * "CPBT" u8 version, then records, integers little-endian:
+ * "CPBT" u8 version (2), then records, integers little-endian:
  *   'S' i32 tid, u8 flags (1 crashing)                      thread starts
  *   'F' u64 pc, u64 offset, i32 line, u8 flags (1 has_offset, 2 inlined,
- *       4 tail_call), str function, str module, str file    one frame
+ *       4 tail_call), str function, str module, str file,
+ *       str mangled                                         one frame
+ *   'N' str module, str why                                 a module's note,
+ *                                                           in or between threads
  *   'T' u8 flags (1 frames_cut), str why                    thread ends
  *   'E' u8 flags (1 threads_cut), str why                   the end
  * str: u32 length (0xffffffff for NULL) and that many bytes, no NUL.
@@ -20,7 +23,7 @@
 
 #include "backtrace_private.h"
 
-static const uint8_t wire_magic[5] = {'C', 'P', 'B', 'T', 1};
+static const uint8_t wire_magic[5] = {'C', 'P', 'B', 'T', 2};
 #define STR_NULL 0xffffffffu
 
 static void put_u8(struct cp_buf *w, unsigned v)
@@ -74,6 +77,14 @@ void cp_wire_put_frame(struct cp_buf *w, const struct cp_frame *f)
 	put_str(w, f->function);
 	put_str(w, f->module);
 	put_str(w, f->file);
+	put_str(w, f->mangled);
+}
+
+void cp_wire_put_note(struct cp_buf *w, const char *module, const char *why)
+{
+	put_u8(w, 'N');
+	put_str(w, module);
+	put_str(w, why);
 }
 
 void cp_wire_put_thread_end(struct cp_buf *w, int frames_cut, const char *why)
@@ -106,6 +117,8 @@ int cp_backtrace_encode(const struct cp_backtrace *bt, uint8_t **buf, size_t *le
 			cp_wire_put_frame(&w, &t->frames[k]);
 		cp_wire_put_thread_end(&w, t->frames_cut, t->why);
 	}
+	for (size_t i = 0; i < bt->n_notes; i++)
+		cp_wire_put_note(&w, bt->notes[i].module, bt->notes[i].why);
 	cp_wire_put_end(&w, bt->threads_cut, bt->why);
 	size_t n = w.len;
 	char *d = cp_buf_steal(&w);
@@ -174,6 +187,7 @@ static int get_str(struct rbuf *r, char **s)
 static void frame_done(struct cp_frame *f)
 {
 	free(f->function);
+	free(f->mangled);
 	free(f->module);
 	free(f->file);
 }
@@ -193,6 +207,11 @@ void cp_backtrace_free(struct cp_backtrace *bt)
 	for (size_t i = 0; i < bt->n_threads; i++)
 		thread_done(&bt->threads[i]);
 	free(bt->threads);
+	for (size_t i = 0; i < bt->n_notes; i++) {
+		free(bt->notes[i].module);
+		free(bt->notes[i].why);
+	}
+	free(bt->notes);
 	free(bt->why);
 	free(bt);
 }
@@ -261,6 +280,8 @@ static int decode_record(struct rbuf *r, struct cp_backtrace *bt, size_t max_thr
 			s = get_str(r, &f.module);
 		if (s == 0)
 			s = get_str(r, &f.file);
+		if (s == 0)
+			s = get_str(r, &f.mangled);
 		/* the array holds 1, 3, 7, 15... frames: full when n + 1 is a
 		 * power of two */
 		if (s == 0 && (t->n_frames & (t->n_frames + 1)) == 0) {
@@ -276,6 +297,32 @@ static int decode_record(struct rbuf *r, struct cp_backtrace *bt, size_t max_thr
 			return s == -1 ? (*why = "bad string in a frame record", -1) : -2;
 		}
 		t->frames[t->n_frames++] = f;
+		return 0;
+	}
+	case 'N': {
+		char *module = NULL, *why_s = NULL;
+		if (bt->n_notes >= CP_BACKTRACE_MAX_NOTES)
+			return *why = "more module notes than allowed", -1;
+		int g = get_str(r, &module);
+		if (g == 0)
+			g = get_str(r, &why_s);
+		if (g == 0 && (!module || !why_s))
+			g = -1;
+		/* the array holds 1, 3, 7, 15... notes, as frames do */
+		if (g == 0 && (bt->n_notes & (bt->n_notes + 1)) == 0) {
+			struct cp_module_note *nn = realloc(
+			    bt->notes, (bt->n_notes ? 2 * bt->n_notes + 1 : 1) * sizeof(*nn));
+			if (nn)
+				bt->notes = nn;
+			else
+				g = -2;
+		}
+		if (g < 0) {
+			free(module);
+			free(why_s);
+			return g == -1 ? (*why = "bad string in a note record", -1) : -2;
+		}
+		bt->notes[bt->n_notes++] = (struct cp_module_note){module, why_s};
 		return 0;
 	}
 	case 'T':

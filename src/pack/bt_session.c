@@ -3,7 +3,9 @@
  * every module reported with the address range NT_FILE gave (or, without
  * NT_FILE, the range of the verified file), and find_elf / find_debuginfo
  * callbacks that hand out only the files the scan verified, re-checking
- * their build-ids on the open fd, plus the vDSO from the core's memory.
+ * their build-ids on the open fd, plus the vDSO from the core's memory;
+ * files with zstd-compressed debug sections are handed out decompressed
+ * (bt_zdebug.c).
  * A dwz alt file the scan did not find is replaced by an empty stub so
  * libdw does not look for one on this machine.
  */
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bt_child.h"
@@ -55,6 +58,23 @@ static int open_verified(const char *path, const uint8_t *id, size_t id_len, int
 	return fd;
 }
 
+/* A copy of the file FD (read as ELF) with its zstd-compressed debug
+ * sections decompressed, or -1 when it has none or they cannot be read;
+ * why not goes to the module's note. */
+static int decompressed(int fd, Elf *elf, Elf **copy, struct bt_module *bm)
+{
+	struct stat st;
+	char *why = NULL;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0)
+		return -1;
+	int mfd = cp_bt_zdebug_open(elf, (uint64_t)st.st_size, copy, &why);
+	if (why && !bm->dwarf_why)
+		bm->dwarf_why = why;
+	else
+		free(why);
+	return mfd;
+}
+
 static int bt_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
                        char **file_name, Elf **elfp)
 {
@@ -72,8 +92,19 @@ static int bt_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwar
 	/* Modules with no build-id anywhere cannot be re-checked. */
 	int check = m->file_build_id_len > 0 || m->core_build_id_len > 0;
 	int fd = open_verified(m->host_path, m->file_build_id, m->file_build_id_len, check, elfp);
-	if (fd >= 0)
-		*file_name = strdup(m->host_path);
+	if (fd < 0)
+		return -1;
+	/* its own debug sections compressed with zstd ("ld
+	 * --compress-debug-sections=zstd"): libdwfl reads them here */
+	Elf *copy;
+	int mfd = decompressed(fd, *elfp, &copy, bm);
+	if (mfd >= 0) {
+		elf_end(*elfp);
+		close(fd);
+		*elfp = copy;
+		fd = mfd;
+	}
+	*file_name = strdup(m->host_path);
 	return fd;
 }
 
@@ -98,7 +129,12 @@ static int bt_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modn
 	                       want->build_id_len > 0, &elf);
 	if (fd < 0)
 		return -1;
+	int mfd = decompressed(fd, elf, NULL, bm);
 	elf_end(elf); /* libdwfl opens its own on the fd */
+	if (mfd >= 0) {
+		close(fd);
+		fd = mfd;
+	}
 	if (want == d->file)
 		bm->debug_given = 1;
 	else

@@ -1,10 +1,12 @@
 /*
  * Symbolizing the unwinder child's frames the way gdb shows them:
  * inlined functions get frames of their own, frames lost to tail calls are
- * rebuilt from DW_TAG_call_site, functions are named by their DWARF
- * linkage name and symbol aliases chosen as gdb chooses, the signal
+ * rebuilt from DW_TAG_call_site, functions are named as gdb names them
+ * (bt_name.c) and symbol aliases chosen as gdb chooses, the signal
  * trampoline is "<signal handler called>", and a thread stops at the
- * executable's main.
+ * executable's main.  Units and lines are found also without
+ * .debug_aranges (bt_cu.c).  A frame without a line gets its module a note
+ * saying why, once.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <inttypes.h>
 #include <libelf.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,19 +29,29 @@
 /* Tail-call chains rebuilt from DW_TAG_call_site: depth and work caps. */
 #define TAILCALL_MAX_DEPTH 6
 #define TAILCALL_MAX_VISITS 64
+/* The walk of a whole unit for a function dwarf_getscopes() missed. */
+#define SCOPE_WALK_DEPTH 64
+#define SCOPE_WALK_VISITS (1u << 21)
 
-static const char *die_function_name(Dwarf_Die *die)
+/* The name a function's symbol has: its linkage name, else its name. */
+static const char *die_symbol_name(Dwarf_Die *die)
 {
 	Dwarf_Attribute a;
 	const char *name = NULL;
-	/* gdb prints C functions by their linkage name when there is one
-	 * (glibc's __GI_ aliases) */
 	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
 	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
 		name = dwarf_formstring(&a);
 	if (!name && dwarf_attr_integrate(die, DW_AT_name, &a))
 		name = dwarf_formstring(&a);
 	return name;
+}
+
+static struct bt_module *module_of(Dwfl_Module *mod)
+{
+	void **ud;
+	if (!mod || !dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
+		return NULL;
+	return *ud;
 }
 
 /* Assemblers emit one subprogram per alias of a function, all with the
@@ -76,6 +89,55 @@ static const char *call_file(Dwarf_Die *cudie, Dwarf_Die *die, int *line)
 	return dwarf_filesrc(files, idx, NULL, NULL);
 }
 
+static bool is_code_scope(int tag)
+{
+	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+	       tag == DW_TAG_lexical_block;
+}
+
+/* The innermost function, inlined function or block holding ADDR, by a
+ * walk of the whole unit (capped): dwarf_getscopes() does not look inside
+ * a function that does not hold ADDR, where C++ puts the member functions
+ * of local classes (a lambda's operator()), and gdb finds them. */
+static bool innermost_scope(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
+{
+	Dwarf_Die stack[SCOPE_WALK_DEPTH], next;
+	int depth = 0;
+	unsigned visits = 0;
+	bool found = false;
+	if (dwarf_child(cu, &stack[0]) != 0)
+		return false;
+	for (;;) {
+		Dwarf_Die *d = &stack[depth];
+		bool holds = is_code_scope(dwarf_tag(d)) && dwarf_haspc(d, addr) > 0;
+		if (holds) {
+			*out = *d;
+			found = true;
+		}
+		if (++visits > SCOPE_WALK_VISITS)
+			return found;
+		/* every DIE with children may hold one: go down first */
+		if (depth + 1 < SCOPE_WALK_DEPTH && dwarf_haschildren(d) &&
+		    dwarf_child(d, &next) == 0) {
+			stack[++depth] = next;
+			continue;
+		}
+		if (holds)
+			return true; /* nothing inside holds it */
+		/* then along, and back up; past the children of a scope that
+		 * holds ADDR, none of which does, that scope is the answer */
+		while (dwarf_siblingof(&stack[depth], &next) != 0) {
+			if (depth == 0)
+				return found;
+			depth--;
+			if (is_code_scope(dwarf_tag(&stack[depth])) &&
+			    dwarf_haspc(&stack[depth], addr) > 0)
+				return found;
+		}
+		stack[depth] = next;
+	}
+}
+
 /* The scopes containing ADDR (a CU-relative address), innermost first,
  * along the concrete nesting: dwarf_getscopes() continues an inlined
  * function with its abstract origin's scopes, which loses the functions it
@@ -83,10 +145,16 @@ static const char *call_file(Dwarf_Die *cudie, Dwarf_Die *die, int *line)
  * does. */
 static int concrete_scopes(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die **scopes)
 {
+	Dwarf_Die inner;
 	int n = dwarf_getscopes(cu, addr, scopes);
-	if (n <= 0)
-		return n;
-	Dwarf_Die inner = (*scopes)[0];
+	bool function = false;
+	for (int i = 0; i < n && !function; i++)
+		function = dwarf_tag(&(*scopes)[i]) == DW_TAG_subprogram ||
+		           dwarf_tag(&(*scopes)[i]) == DW_TAG_inlined_subroutine;
+	if (function)
+		inner = (*scopes)[0];
+	else if (n < 0 || !innermost_scope(cu, addr, &inner))
+		return n; /* an error (a DIE beyond reach): as libdw says */
 	free(*scopes);
 	*scopes = NULL;
 	return dwarf_getscopes_die(&inner, scopes);
@@ -95,6 +163,44 @@ static int concrete_scopes(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die **scopes)
 static bool die_entry(Dwarf_Die *die, Dwarf_Addr *entry)
 {
 	return dwarf_entrypc(die, entry) == 0 || dwarf_lowpc(die, entry) == 0;
+}
+
+static void set_name(struct cp_frame *f, const struct bt_name *nm)
+{
+	f->function = (char *)nm->name;
+	f->mangled = (char *)nm->mangled;
+}
+
+/* Say once per module why a frame of MOD at PC has no source line: gdb
+ * shows none either, but not why.  HAVE_CU: a unit covers the pc. */
+static void note_no_line(struct bt_child *c, Dwfl_Module *mod, Dwarf_Addr pc, bool have_cu)
+{
+	struct bt_module *bm = module_of(mod);
+	Dwarf_Addr bias;
+	char *why = NULL;
+	/* the vDSO has no DWARF anywhere; a module that is missing or
+	 * mismatched is shown as not symbolized */
+	if (!bm || bm->noted || !bm->m || !cp_module_packable(bm->m))
+		return;
+	bm->noted = 1;
+	const struct cp_debug_result *d = bm->m->debug;
+	if (bm->dwarf_why)
+		cp_wire_set_why(&why, "%s", bm->dwarf_why);
+	else if (!dwfl_module_getdwarf(mod, &bias)) {
+		if (!d || (!d->file && !d->has_own_debug_info))
+			cp_wire_set_why(&why, "no debug information (no separate debug file)");
+		else
+			cp_wire_set_why(&why, "cannot read its debug information: %s",
+			                dwfl_errmsg(-1));
+	} else if (!have_cu)
+		cp_wire_set_why(&why,
+		                "no compilation unit of its debug information covers 0x%016" PRIx64,
+		                (uint64_t)pc);
+	else
+		cp_wire_set_why(&why, "its line table does not cover 0x%016" PRIx64, (uint64_t)pc);
+	if (why)
+		cp_bt_send_note(c, bm->name, why);
+	free(why);
 }
 
 /* Emit a frame; false once the thread reached max_frames. */
@@ -149,7 +255,7 @@ static Dwarf_Addr call_site_target(Dwfl_Module *mod, Dwarf_Addr bias, Dwarf_Die 
 	if (die_entry(&origin, &entry))
 		return entry + bias;
 	/* a declaration: find the definition by name in the symbol table */
-	const char *name = die_function_name(&origin);
+	const char *name = die_symbol_name(&origin);
 	Dwarf_Addr addr;
 	return name && find_symbol_by_name(mod, name, &addr) ? addr : 0;
 }
@@ -198,7 +304,7 @@ static bool each_call_site(Dwfl_Module *mod, Dwarf_Addr bias, Dwarf_Die *die, in
 /* The subprogram DIE whose entry is ENTRY (absolute). */
 static bool function_at(Dwfl_Module *mod, Dwarf_Addr entry, Dwarf_Die *out, Dwarf_Addr *bias)
 {
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, entry, bias);
+	Dwarf_Die *cu = cp_bt_addrcu(mod, module_of(mod), entry, bias);
 	Dwarf_Die *scopes = NULL;
 	bool ok = false;
 	if (!cu)
@@ -217,11 +323,13 @@ static bool function_at(Dwfl_Module *mod, Dwarf_Addr entry, Dwarf_Die *out, Dwar
 	return ok;
 }
 
-/* The innermost function, inlined or not, whose code is at ADDR. */
-static bool innermost_function(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Die *out)
+/* The innermost function, inlined or not, whose code is at ADDR, and its
+ * unit in *CUP. */
+static bool innermost_function(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Die *out, Dwarf_Die **cup)
 {
 	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias), *scopes = NULL;
+	Dwarf_Die *cu = cp_bt_addrcu(mod, module_of(mod), addr, &bias), *scopes = NULL;
+	*cup = cu;
 	bool ok = false;
 	int n = cu ? concrete_scopes(cu, addr - bias, &scopes) : 0;
 	for (int i = 0; i < n && !ok; i++) {
@@ -314,27 +422,30 @@ static bool emit_tail_calls(struct bt_child *c, Dwfl_Module *mod, Dwarf_Addr bia
 	for (int i = t.found_len - 1; i >= 0; i--) {
 		Dwarf_Addr ret = t.found[i][1], adj = ret - 1;
 		struct cp_frame f = {.pc = ret, .tail_call = 1, .module = NULL};
-		Dwarf_Die fdie;
-		Dwarf_Addr fbias;
-		void **ud;
+		Dwarf_Die fdie, *fcu = NULL;
+		Dwarf_Addr fbias, lbias;
 		/* gdb names a tail-call frame after the innermost function at
 		 * its pc, an inlined one included, and adds no frame for the
 		 * functions it was inlined into */
-		if (innermost_function(mod, adj, &fdie)) {
+		c->name.name = c->name.mangled = NULL;
+		if (innermost_function(mod, adj, &fdie, &fcu)) {
 			f.has_offset = dwarf_tag(&fdie) == DW_TAG_subprogram;
 			if (f.has_offset)
 				fdie = last_alias(&fdie);
-			f.function = (char *)die_function_name(&fdie);
+			cp_bt_die_name(&fdie, fcu, NULL, &c->name);
 		} else if (function_at(mod, t.found[i][0], &fdie, &fbias)) {
-			f.function = (char *)die_function_name(&fdie);
+			fcu = cp_bt_addrcu(mod, module_of(mod), t.found[i][0], &fbias);
+			cp_bt_die_name(&fdie, fcu, NULL, &c->name);
 			f.has_offset = 1;
 		}
+		set_name(&f, &c->name);
 		f.offset = f.has_offset ? ret - t.found[i][0] : 0;
-		dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
-		f.module = *ud ? (char *)((struct bt_module *)*ud)->name : NULL;
-		Dwfl_Line *line = dwfl_module_getsrc(mod, adj);
-		if (line)
-			f.file = (char *)dwfl_lineinfo(line, NULL, &f.line, NULL, NULL, NULL);
+		struct bt_module *bm = module_of(mod);
+		f.module = bm ? (char *)bm->name : NULL;
+		Dwarf_Die *lcu = cp_bt_addrcu(mod, bm, adj, &lbias);
+		f.file = lcu ? (char *)cp_bt_srcline(lcu, adj - lbias, &f.line) : NULL;
+		if (f.line == 0)
+			note_no_line(c, mod, ret, lcu != NULL);
 		if (!emit(c, &f))
 			return false;
 	}
@@ -434,10 +545,11 @@ bool cp_bt_symbolize(struct bt_child *c, Dwarf_Addr pc, bool activation)
 		c->prev_mod = NULL;
 		return emit(c, &f);
 	}
-	Dwfl_Line *line = mod ? dwfl_module_getsrc(mod, adj) : NULL;
-	const char *file = line ? dwfl_lineinfo(line, NULL, &f.line, NULL, NULL, NULL) : NULL;
 	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, adj, &bias) : NULL;
+	Dwarf_Die *cu = mod ? cp_bt_addrcu(mod, module_of(mod), adj, &bias) : NULL;
+	const char *file = cu ? cp_bt_srcline(cu, adj - bias, &f.line) : NULL;
+	if (mod && f.line == 0)
+		note_no_line(c, mod, pc, cu != NULL);
 	Dwarf_Die *scopes = NULL;
 	int n = cu ? concrete_scopes(cu, adj - bias, &scopes) : 0;
 	bool go = true, physical = false;
@@ -445,9 +557,10 @@ bool cp_bt_symbolize(struct bt_child *c, Dwarf_Addr pc, bool activation)
 		int tag = dwarf_tag(&scopes[i]);
 		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
 			continue;
-		f.function = (char *)die_function_name(&scopes[i]);
 		f.file = (char *)file;
 		if (tag == DW_TAG_inlined_subroutine) {
+			cp_bt_die_name(&scopes[i], cu, NULL, &c->name);
+			set_name(&f, &c->name);
 			f.inlined = 1;
 			f.has_offset = 0;
 			go = emit(c, &f);
@@ -455,15 +568,16 @@ bool cp_bt_symbolize(struct bt_child *c, Dwarf_Addr pc, bool activation)
 			continue;
 		}
 		Dwarf_Die alias = last_alias(&scopes[i]);
-		f.function = (char *)die_function_name(&alias);
 		Dwarf_Addr e;
 		if (die_entry(&scopes[i], &e))
 			entry = e + bias;
 		if (!activation)
 			go = emit_tail_calls(c, mod, bias, &scopes[i], pc);
+		/* the symbol, when it is the function's own */
+		cp_bt_die_name(&alias, cu, symname && adj - off == entry ? symname : NULL,
+		               &c->name);
+		set_name(&f, &c->name);
 		f.inlined = 0;
-		if (!f.function)
-			f.function = (char *)symname;
 		f.has_offset = entry && pc >= entry;
 		f.offset = f.has_offset ? pc - entry : 0;
 		if (go)
@@ -474,7 +588,8 @@ bool cp_bt_symbolize(struct bt_child *c, Dwarf_Addr pc, bool activation)
 	free(scopes);
 	if (go && !physical) {
 		/* no DWARF for this pc: the symbol table */
-		f.function = symname ? (char *)gdb_alias(mod, symname, &sym, entry) : NULL;
+		cp_bt_sym_name(symname ? gdb_alias(mod, symname, &sym, entry) : NULL, &c->name);
+		set_name(&f, &c->name);
 		f.file = (char *)file;
 		f.inlined = 0;
 		f.has_offset = symname != NULL;

@@ -57,6 +57,16 @@ void cp_bt_send_frame(struct bt_child *c, const struct cp_frame *f)
 	cp_buf_done(&w);
 }
 
+void cp_bt_send_note(struct bt_child *c, const char *module, const char *why)
+{
+	struct cp_buf w = {0};
+	cp_wire_put_note(&w, module, why);
+	if (w.oom)
+		_exit(4);
+	write_all(c->out_fd, w.d, w.len);
+	cp_buf_done(&w);
+}
+
 static void send_record(struct bt_child *c, int type, int32_t tid, int flag, const char *why)
 {
 	struct cp_buf w = {0};

@@ -274,6 +274,8 @@ static json_object *crash_object(struct jb *b, const struct cp_backtrace *bt)
 		json_object *fo = json_object_new_object();
 		put(b, fo, "pc", jaddr(f->pc));
 		put(b, fo, "function", jstr(f->function));
+		if (f->mangled)
+			put(b, fo, "mangled", jstr(f->mangled));
 		put(b, fo, "offset", f->has_offset ? jaddr(f->offset) : NULL);
 		put(b, fo, "module", jstr(f->module));
 		put(b, fo, "file", jstr(f->file));
@@ -285,6 +287,22 @@ static json_object *crash_object(struct jb *b, const struct cp_backtrace *bt)
 		append(b, frames, fo);
 	}
 	put(b, o, "frames", frames);
+	/* why frames of a module have no line, for the modules above */
+	json_object *notes = json_object_new_array();
+	for (size_t k = 0; k < bt->n_notes; k++) {
+		const struct cp_module_note *nt = &bt->notes[k];
+		int used = 0;
+		for (size_t i = 0; i < t->n_frames && !used; i++)
+			used = !t->frames[i].line && t->frames[i].module &&
+			       strcmp(t->frames[i].module, nt->module) == 0;
+		if (!used)
+			continue;
+		json_object *no = json_object_new_object();
+		put(b, no, "module", jstr(nt->module));
+		put(b, no, "why", jstr(nt->why));
+		append(b, notes, no);
+	}
+	put(b, o, "no_lines", notes);
 	return o;
 }
 

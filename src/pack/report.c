@@ -171,6 +171,37 @@ static void render_thread(struct cp_buf *b, const struct cp_core *core, const st
 	}
 }
 
+static int shows_no_line(const struct cp_thread_trace *t, const char *module)
+{
+	for (size_t i = 0; i < t->n_frames; i++)
+		if (!t->frames[i].line && t->frames[i].module &&
+		    strcmp(t->frames[i].module, module) == 0)
+			return 1;
+	return 0;
+}
+
+/* Why frames shown without a line have none: one line per module. */
+static void render_notes(struct cp_buf *b, const struct cp_backtrace *bt, int all_threads)
+{
+	int first = 1;
+	for (size_t k = 0; k < bt->n_notes; k++) {
+		const struct cp_module_note *nt = &bt->notes[k];
+		int shown = 0;
+		for (size_t i = 0; i < bt->n_threads && !shown; i++)
+			shown = (all_threads || bt->threads[i].crashing) &&
+			        shows_no_line(&bt->threads[i], nt->module);
+		if (!shown)
+			continue;
+		if (first)
+			cp_buf_add(b, "\n", 1);
+		first = 0;
+		cp_escape_buf(b, base_name(nt->module));
+		cp_buf_add(b, ": no line information: ", 23);
+		cp_escape_buf(b, nt->why);
+		cp_buf_add(b, "\n", 1);
+	}
+}
+
 int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
                      const struct cp_backtrace *bt, int all_threads, char **out,
                      struct cp_error *err)
@@ -232,6 +263,7 @@ int cp_report_render(const struct cp_core *core, const struct cp_scan *scan,
 			              n->n_threads - shown, n->n_threads - shown == 1 ? "" : "s");
 		if (shown == 0 && !bt->why)
 			cp_buf_add(&b, "backtrace: the crashing thread was not unwound\n", 47);
+		render_notes(&b, bt, all_threads);
 	}
 	char *text = cp_buf_steal(&b);
 	if (!text)

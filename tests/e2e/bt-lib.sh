@@ -58,7 +58,10 @@ bt_driver() {
 # bt_frames REPORT [TID]: the frames of thread TID (default: the crashing
 # thread) of a report, one "function<TAB>file:line" per line as cp_frames
 # prints gdb's: "??" for an unknown function, file reduced to its base name,
-# nothing after the tab without a line.
+# nothing after the tab without a line.  A report's frame is
+# "#N  PC FUNCTION[+0xOFF] (MODULE) FILE:LINE [inlined]", where FUNCTION may
+# hold spaces and parentheses (C++: "acme::(anonymous namespace)::f",
+# "take(std::string const&)"): it is read from the right.
 bt_frames() {
 	awk -v tid="${2:-}" '
 		/^thread [0-9-]+( \(crashing\))?:$/ {
@@ -68,13 +71,28 @@ bt_frames() {
 		}
 		/^$/ { on = 0 }
 		on && /^#[0-9]+ / {
-			fn = $3; sub(/\+0x[0-9a-f]+$/, "", fn)
-			if ($0 ~ / <signal handler called>$/) fn = "<signal-handler-called>"
+			line = $0
+			sub(/^#[0-9]+ +0x[0-9a-f]+ /, "", line)
+			sub(/ \[tail call\]$/, "", line)
+			sub(/ \[inlined\]$/, "", line)
 			at = ""
-			for (i = 4; i <= NF; i++) {
-				if ($i ~ /^\(/) { while ($i !~ /\)$/ && i < NF) i++; continue }
-				if ($i ~ /:[0-9]+$/) { at = $i; n = split(at, p, "/"); at = p[n] }
+			if (match(line, / [^ ]+:[0-9]+$/)) {
+				at = substr(line, RSTART + 1)
+				line = substr(line, 1, RSTART - 1)
+				n = split(at, p, "/"); at = p[n]
 			}
+			# the module: the last parenthesized group, after a space
+			if (line ~ /\)$/) {
+				depth = 0
+				for (i = length(line); i > 0; i--) {
+					c = substr(line, i, 1)
+					if (c == ")") depth++
+					else if (c == "(" && --depth == 0) break
+				}
+				if (i > 1 && substr(line, i - 1, 1) == " ") line = substr(line, 1, i - 2)
+			}
+			fn = line; sub(/\+0x[0-9a-f]+$/, "", fn)
+			if (fn == "<signal handler called>") fn = "<signal-handler-called>"
 			printf "%s\t%s\n", fn, at
 		}' "$1"
 }
@@ -85,11 +103,41 @@ bt_tids() {
 }
 
 # bt_gdb_frames GDB-OUT: cp_frames of gdb's output, with its signal
-# trampoline frame named "<signal-handler-called>" as bt_frames names ours.
+# trampoline frame named "<signal-handler-called>" as bt_frames names ours,
+# and function names that hold spaces kept whole ("acme::(anonymous
+# namespace)::Poker::poke (this=...) at f.cc:7", "acme::outer(int
+# volatile*) () from libx.so"): the name is what precedes the last
+# parenthesized group (the arguments) before " at FILE:LINE" or " from LIB".
 bt_gdb_frames() {
-	sed 's/^\(#[0-9]*  *\)<signal handler called>$/\1<signal-handler-called> ()/' "$1" \
-		>"$1.sig"
-	cp_frames "$1.sig"
+	sed 's/^\(#[0-9]*  *\)<signal handler called>$/\1<signal-handler-called> ()/' "$1" |
+		awk '
+		/^#[0-9]+ / {
+			line = $0; tail = ""
+			if (match(line, / at [^ ]+:[0-9]+$/) || match(line, / from [^ ]+$/)) {
+				tail = substr(line, RSTART); line = substr(line, 1, RSTART - 1)
+			}
+			head = ""
+			if (match(line, /^#[0-9]+ +(0x[0-9a-f]+ in )?/)) {
+				head = substr(line, 1, RLENGTH); line = substr(line, RLENGTH + 1)
+			}
+			if (line ~ /\)$/) {
+				depth = 0
+				for (i = length(line); i > 0; i--) {
+					c = substr(line, i, 1)
+					if (c == ")") depth++
+					else if (c == "(" && --depth == 0) break
+				}
+				if (i > 1 && substr(line, i - 1, 1) == " ") {
+					name = substr(line, 1, i - 2)
+					gsub(/ /, "\037", name)
+					line = name substr(line, i - 1)
+				}
+			}
+			print head line tail
+			next
+		}
+		{ print }' >"$1.sig"
+	cp_frames "$1.sig" | tr '\037' ' '
 }
 
 # bt_gdb OUT EXE CORE [GDB-ARGS...]: gdb on the original files (before
@@ -178,4 +226,57 @@ bt_make_sysroot() {
 	mkdir -p "$root$CP_WORK"
 	cp -a "$CP_WORK/b" "$root$CP_WORK/"
 	mv "$CP_WORK/b" "$CP_WORK/b.away"
+}
+
+# bt_bundle DIR CORE [OPTION...]: pack CORE with corepack as a user would
+# (not quiet) into DIR/bundle.tar; its stdout (the summary) in
+# DIR/summary.txt, the bundle's report.txt and manifest.json in DIR.
+bt_bundle() {
+	local dir=$1 core=$2 st=0 top
+	shift 2
+	mkdir -p "$dir"
+	"$COREPACK" "$@" -o "$dir/bundle.tar" "$core" >"$dir/summary.txt" 2>"$dir/pack.err" || st=$?
+	((st == 0)) || cp_fail "corepack exited $st on $core" "$dir/summary.txt" "$dir/pack.err"
+	top=$(cp_bundle_top "$dir/bundle.tar")
+	tar -xOf "$dir/bundle.tar" "$top/report.txt" >"$dir/report.txt" ||
+		cp_fail "no report.txt in $dir/bundle.tar"
+	tar -xOf "$dir/bundle.tar" "$top/manifest.json" >"$dir/manifest.json" ||
+		cp_fail "no manifest.json in $dir/bundle.tar"
+}
+
+# bt_manifest_frames MANIFEST: the crash's frames in a manifest.json, as
+# bt_frames prints a report's.
+bt_manifest_frames() {
+	jq -r '.crash.frames[] | (.function // "??") + "\t" +
+		(if .line then (.file | split("/") | last) + ":" + (.line | tostring) else "" end)' "$1"
+}
+
+# bt_same_as_gdb DIR GDB-OUT LABEL: the crashing thread's frames of the
+# bundle made by bt_bundle in DIR, in report.txt, in the summary corepack
+# printed and in manifest.json, are gdb's: the same functions (inlined ones
+# included) in the same order, with the same file:line, or none where gdb
+# has none.  Fails the test (later) with both lists shown.
+bt_same_as_gdb() {
+	local dir=$1 label=$3 f
+	bt_frames "$dir/report.txt" >"$dir/ours"
+	bt_gdb_frames "$2" >"$dir/gdb-frames"
+	if ! cmp -s "$dir/ours" "$dir/gdb-frames"; then
+		cp_fail_later "$label: report.txt's frames are not gdb's"
+		{ diff "$dir/gdb-frames" "$dir/ours" || true; } | sed 's/^/  (< gdb, > ours) /'
+	else
+		cp_log "$label: $(wc -l <"$dir/ours") frames, the same as gdb's"
+	fi
+	[[ -s $dir/ours ]] || cp_fail_later "$label: no frames"
+	bt_frames "$dir/summary.txt" >"$dir/summary-frames"
+	cmp -s "$dir/ours" "$dir/summary-frames" ||
+		cp_fail_later "$label: the summary on stdout does not show report.txt's frames"
+	bt_manifest_frames "$dir/manifest.json" >"$dir/manifest-frames"
+	cmp -s "$dir/ours" "$dir/manifest-frames" ||
+		cp_fail_later "$label: manifest.json's frames are not report.txt's"
+	for f in summary.txt report.txt; do
+		if grep -q 'no line information' "$dir/$f" && ! [[ ${BT_NOTES_OK:-} ]]; then
+			cp_fail_later "$label: $f says a module has no line information"
+			grep 'no line information' "$dir/$f" | sed 's/^/  /'
+		fi
+	done
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The tests' readers of gdb's output (lib.sh: cp_frames, cp_gdb_section,
-# cp_assert_frames, cp_fn_family; bt-lib.sh: bt_gdb_split) on output as
+# cp_assert_frames, cp_fn_family; bt-lib.sh: bt_gdb_split, bt_gdb_frames,
+# and bt_frames, the reader of corepack's report) on output as
 # gdb prints it on other machines than this one: warnings anywhere (gdb 13
 # on AVX-512 CPUs says "Section `.reg-xstate/PID' in core file too small"
 # before and after "Program terminated", and again on every thread switch),
@@ -115,4 +116,33 @@ bt_gdb_split "$CP_WORK/threads" "$CP_WORK/split"
 	cp_fail_later "bt_gdb_split/bt_gdb_frames: LWP 101 is [$(bt_gdb_frames "$CP_WORK/split/lwp-101")]"
 [[ $(bt_gdb_frames "$CP_WORK/split/lwp-100") == $'crash_gamma\tthreads.c:40' ]] ||
 	cp_fail_later "bt_gdb_split/bt_gdb_frames: LWP 100 is [$(bt_gdb_frames "$CP_WORK/split/lwp-100")]"
+cp_check "C++ names with spaces and parentheses, in gdb's output and in a report"
+cat >"$CP_WORK/cxx" <<'OUT'
+@@cp-ex 1@@
+#0  0x00007f9 in acme::(anonymous namespace)::Poker::poke (this=0x7ffd, v=2) at /src/lib.cc:7
+#1  0x00007f9 in std::_Function_handler<void(int), acme::Job::run(int)::<lambda(int)> >::_M_invoke(const std::_Any_data &, int &&) (__functor=..., __args#0=@0x7ffd: 1) at /usr/include/c++/12/bits/std_function.h:290
+#2  acme::store (pk=..., v=1) at /src/lib.cc:11
+#3  0x00007f9 in acme::outer(int volatile*) () from /tmp/b/libnames.so
+#4  0x00007f9 in take (s="a (b)", p=0x0) at /src/lib.cc:3
+@@cp-end@@
+OUT
+want=$'acme::(anonymous namespace)::Poker::poke\tlib.cc:7
+std::_Function_handler<void(int), acme::Job::run(int)::<lambda(int)> >::_M_invoke(const std::_Any_data &, int &&)\tstd_function.h:290
+acme::store\tlib.cc:11
+acme::outer(int volatile*)\t
+take\tlib.cc:3'
+[[ $(bt_gdb_frames "$CP_WORK/cxx") == "$want" ]] ||
+	cp_fail_later "bt_gdb_frames: C++ names are [$(bt_gdb_frames "$CP_WORK/cxx")]"
+cat >"$CP_WORK/report" <<'OUT'
+thread 7 (crashing):
+#0  0x00007f9 acme::(anonymous namespace)::Poker::poke+0x15 (libjob.so) /src/lib.cc:7
+#1  0x00007f9 std::_Function_handler<void(int), acme::Job::run(int)::<lambda(int)> >::_M_invoke(const std::_Any_data &, int &&)+0x37 (libjob.so) /usr/include/c++/12/bits/std_function.h:290
+#2  0x00007f9 acme::store (libjob.so) /src/lib.cc:11 [inlined]
+#3  0x00007f9 acme::outer(int volatile*)+0x18 (libnames.so, mismatch: not symbolized)
+#4  0x00007f9 take (libjob.so) /src/lib.cc:3
+
+libnames.so: no line information: no debug information (no separate debug file)
+OUT
+[[ $(bt_frames "$CP_WORK/report") == "$want" ]] ||
+	cp_fail_later "bt_frames: C++ names are [$(bt_frames "$CP_WORK/report")]"
 cp_finish

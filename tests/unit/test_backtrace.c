@@ -22,7 +22,8 @@
 
 static struct cp_frame frames_a[3] = {
     {.pc = 0x1000,
-     .function = "inner",
+     .function = "acme::inner",
+     .mangled = "_ZN4acme5innerEv",
      .offset = 4,
      .has_offset = 1,
      .module = "/lib/liba.so",
@@ -48,7 +49,16 @@ static struct cp_thread_trace threads[2] = {
     {.tid = 77, .crashing = 1, .frames = frames_a, .n_frames = 3, .frames_cut = 1, .why = NULL},
     {.tid = -5, .crashing = 0, .frames = frames_b, .n_frames = 1, .why = "stopped: because"},
 };
-static struct cp_backtrace sample = {threads, 2, 1, "whole why"};
+static struct cp_module_note notes[2] = {
+    {.module = "/lib/liba.so", .why = "no debug information (no separate debug file)"},
+    {.module = "[vdso]", .why = ""},
+};
+static struct cp_backtrace sample = {.threads = threads,
+                                     .n_threads = 2,
+                                     .threads_cut = 1,
+                                     .why = "whole why",
+                                     .notes = notes,
+                                     .n_notes = 2};
 
 static void assert_same_str(const char *a, const char *b)
 {
@@ -70,6 +80,7 @@ static void assert_same_frame(const struct cp_frame *a, const struct cp_frame *b
 	assert_same_str(a->function, b->function);
 	assert_same_str(a->module, b->module);
 	assert_same_str(a->file, b->file);
+	assert_same_str(a->mangled, b->mangled);
 }
 
 static void encode_sample(uint8_t **buf, size_t *len)
@@ -98,6 +109,11 @@ static void test_round_trip(void **state)
 		assert_int_equal(bt->threads[i].n_frames, threads[i].n_frames);
 		for (size_t k = 0; k < threads[i].n_frames; k++)
 			assert_same_frame(&bt->threads[i].frames[k], &threads[i].frames[k]);
+	}
+	assert_int_equal(bt->n_notes, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(bt->notes[i].module, notes[i].module);
+		assert_string_equal(bt->notes[i].why, notes[i].why);
 	}
 	cp_backtrace_free(bt);
 	free(buf);
@@ -154,13 +170,13 @@ static void test_flipped_and_random_bytes(void **state)
 	for (int round = 0; round < 2000; round++) {
 		size_t n = 5 + (size_t)(round % 300);
 		uint8_t *r = malloc(n);
-		memcpy(r, "CPBT\1", 5);
+		memcpy(r, "CPBT\2", 5);
 		for (size_t i = 5; i < n; i++) {
 			x ^= x << 13;
 			x ^= x >> 7;
 			x ^= x << 17;
 			/* mostly valid record types, to get past the first byte */
-			r[i] = (i % 7 == 5) ? "SFTEZ"[x % 5] : (uint8_t)x;
+			r[i] = (i % 7 == 5) ? "SFTENZ"[x % 6] : (uint8_t)x;
 		}
 		struct cp_backtrace *bt;
 		int complete;
@@ -198,7 +214,7 @@ static void test_caps(void **state)
 	big[CP_BACKTRACE_MAX_STRING + 99] = '\0';
 	struct cp_frame f = {.pc = 1, .function = big};
 	struct cp_thread_trace t = {.tid = 1, .frames = &f, .n_frames = 1};
-	struct cp_backtrace one = {&t, 1, 0, NULL};
+	struct cp_backtrace one = {.threads = &t, .n_threads = 1};
 	assert_int_equal(cp_backtrace_encode(&one, &buf, &len), 0);
 	assert_int_equal(cp_backtrace_decode(buf, len, 4, 4, &bt, &complete), 0);
 	assert_true(complete);
@@ -216,18 +232,20 @@ static void test_malformed(void **state)
 		const char *why;
 	} cases[] = {
 	    {"", 0, "the unwinder wrote nothing"},
-	    {"CPBT\2E\0\377\377\377\377", 11, "bad header"},
-	    {"CPBT\1Q", 6, "unknown record"},
-	    {"CPBT\1F", 6, "frame outside a thread"},
-	    {"CPBT\1T\0\377\377\377\377", 11, "thread ended twice"},
-	    {"CPBT\1S\1\0\0\0\1S", 12, "thread started twice"},
-	    {"CPBT\1S\1\0\0\0\1E\0\377\377\377\377", 17, "end inside a thread"},
-	    {"CPBT\1E\0\377\377\377\377X", 12, "bytes after the end record"},
+	    {"CPBT\1E\0\377\377\377\377", 11, "bad header"}, /* the old version */
+	    {"CPBT\2Q", 6, "unknown record"},
+	    {"CPBT\2F", 6, "frame outside a thread"},
+	    {"CPBT\2T\0\377\377\377\377", 11, "thread ended twice"},
+	    {"CPBT\2S\1\0\0\0\1S", 12, "thread started twice"},
+	    {"CPBT\2S\1\0\0\0\1E\0\377\377\377\377", 17, "end inside a thread"},
+	    {"CPBT\2E\0\377\377\377\377X", 12, "bytes after the end record"},
 	    /* a string with a NUL in it; one longer than the cap */
-	    {"CPBT\1E\0\2\0\0\0a\0", 13, "bad string"},
-	    {"CPBT\1E\0\1\20\0\0", 11, "bad string"},
+	    {"CPBT\2E\0\2\0\0\0a\0", 13, "bad string"},
+	    {"CPBT\2E\0\1\20\0\0", 11, "bad string"},
+	    /* a note without a module */
+	    {"CPBT\2N\377\377\377\377\0\0\0\0", 14, "bad string in a note record"},
 	    /* a line number above INT32_MAX */
-	    {"CPBT\1S\1\0\0\0\0F\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\200\0", 33,
+	    {"CPBT\2S\1\0\0\0\0F\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\200\0", 33,
 	     "line number out of range"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -329,7 +347,7 @@ static void test_child_garbage_or_nothing(void **state)
 static int hook_flood(int fd, void *arg)
 {
 	static uint8_t chunk[1 << 16];
-	memcpy(chunk, "CPBT\1", 5);
+	memcpy(chunk, "CPBT\2", 5);
 	for (;;)
 		write_all(fd, chunk, sizeof(chunk)); /* killed by the parent */
 	return 1;
@@ -347,7 +365,7 @@ static int hook_partial(int fd, void *arg)
 {
 	struct cp_frame f = frames_a[0];
 	struct cp_thread_trace t = {.tid = 77, .crashing = 1, .frames = &f, .n_frames = 1};
-	struct cp_backtrace one = {&t, 1, 0, NULL};
+	struct cp_backtrace one = {.threads = &t, .n_threads = 1};
 	uint8_t *buf;
 	size_t len;
 	if (cp_backtrace_encode(&one, &buf, &len) < 0)
@@ -391,7 +409,7 @@ static void test_child_exit_status(void **state)
 
 static int hook_exit7(int fd, void *arg)
 {
-	write_all(fd, "CPBT\1", 5);
+	write_all(fd, "CPBT\2", 5);
 	_exit(7);
 }
 

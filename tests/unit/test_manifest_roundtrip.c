@@ -43,6 +43,7 @@ struct fixture {
 	struct cp_bundle_file files[MAX_FILES];
 	size_t n_files;
 	struct cp_frame frames[2];
+	struct cp_module_note notes[2];
 	struct cp_thread_trace trace;
 	struct cp_backtrace bt;
 	struct cp_manifest_input in;
@@ -207,7 +208,8 @@ static struct fixture *fixture_new(void)
 	};
 
 	f->frames[0] = (struct cp_frame){.pc = 0x401234,
-	                                 .function = (char *)"crash",
+	                                 .function = (char *)"acme::crash",
+	                                 .mangled = (char *)"_ZN4acme5crashEv",
 	                                 .offset = 4,
 	                                 .has_offset = 1,
 	                                 .module = (char *)"/usr/bin/app",
@@ -215,7 +217,12 @@ static struct fixture *fixture_new(void)
 	                                 .line = 12};
 	f->frames[1] = (struct cp_frame){.pc = 0x401300, .function = (char *)"main", .inlined = 1};
 	f->trace = (struct cp_thread_trace){4243, 1, f->frames, 2, 0, NULL};
-	f->bt = (struct cp_backtrace){&f->trace, 1, 0, NULL};
+	/* the note on app is listed (main has no line), libz's is not */
+	f->notes[0] = (struct cp_module_note){(char *)"/usr/lib/libz.so.1", (char *)"no debug"};
+	f->notes[1] = (struct cp_module_note){(char *)"/usr/bin/app", (char *)"why \"app\""};
+	f->frames[1].module = (char *)"/usr/bin/app";
+	f->bt = (struct cp_backtrace){
+	    .threads = &f->trace, .n_threads = 1, .notes = f->notes, .n_notes = 2};
 
 	f->in = (struct cp_manifest_input){
 	    .core = &f->core,
@@ -366,7 +373,13 @@ static void test_every_field(void **state)
 	assert_ptr_equal(cp_manifest_executable(m), &m->objects[0]);
 
 	/* The backtrace goes out too (the reader has no use for it). */
-	assert_non_null(strstr(text, "\"function\":\"crash\""));
+	assert_non_null(strstr(text, "\"function\":\"acme::crash\""));
+	assert_non_null(strstr(text, "\"mangled\":\"_ZN4acme5crashEv\""));
+	const char *nl = strstr(text, "\"no_lines\":[");
+	assert_non_null(nl);
+	assert_non_null(strstr(nl, "\"module\":\"/usr/bin/app\""));
+	assert_non_null(strstr(nl, "\"why\":\"why \\\"app\\\"\""));
+	assert_null(strstr(text, "libz.so.1")); /* no frame there */
 	cp_manifest_free(m);
 	free(text);
 	fixture_free(f);

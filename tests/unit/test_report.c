@@ -1,8 +1,8 @@
 /*
  * Unit tests for report.c: the header (executable, command line, pid,
  * signal with si_code and fault address or sender), frames as gdb numbers
- * them, the cuts and reasons, escaping of hostile names, 32-bit cores, and
- * si_code names.
+ * them, the cuts and reasons, the notes on modules without lines, escaping
+ * of hostile names, 32-bit cores, and si_code names.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -120,6 +120,37 @@ static void test_summary(void **state)
 	         "#3  0x0000000000401300 main+0x10 (app) /src/app.c:44\n"
 	         "\n"
 	         "(2 other threads not shown)\n");
+	free(out);
+	free(f);
+}
+
+/* A module's note shows when a frame shown is in it without a line: the
+ * summary (crashing thread) and the report (all threads) differ. */
+static void test_module_notes(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct cp_module_note notes[3] = {
+	    {.module = "/usr/lib/libc.so.6",
+	     .why = "no debug information (no separate debug file)"},
+	    {.module = "/usr/bin/app", .why = "never shown: every frame has a line"},
+	    {.module = "/usr/lib/libfoo.so.1", .why = "bad \x1b[1m section"},
+	};
+	f->frames0[2].mangled = "_Z3runv";
+	f->bt.notes = notes;
+	f->bt.n_notes = 3;
+	char *out = render(f, &f->bt, 0);
+	assert_non_null(strstr(out, "(2 other threads not shown)\n"
+	                            "\n"
+	                            "libfoo.so.1: no line information: bad \\x1b[1m section\n"));
+	assert_null(strstr(out, "libc.so.6: no line"));
+	assert_null(strstr(out, "never shown"));
+	assert_null(strstr(out, "_Z3runv")); /* the mangled name is the manifest's */
+	free(out);
+	out = render(f, &f->bt, 1);
+	assert_non_null(strstr(out, "\nlibc.so.6: no line information: no debug information "
+	                            "(no separate debug file)\n"));
+	assert_non_null(strstr(out, "\nlibfoo.so.1: no line information: "));
+	assert_null(strstr(out, "never shown"));
 	free(out);
 	free(f);
 }
@@ -286,6 +317,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_module_notes),
 	    cmocka_unit_test(test_all_threads_cut),
 	    cmocka_unit_test(test_no_backtrace),
 	    cmocka_unit_test(test_escaping),
