@@ -40,6 +40,7 @@
 #define CP_BUNDLE_MANIFEST "manifest.json"
 #define CP_BUNDLE_GDB_SCRIPT "corepack.gdb"
 #define CP_BUNDLE_RUN_GDB "run-gdb.sh"
+#define CP_BUNDLE_RUN_LLDB "run-lldb.sh" /* since manifest version 2 */
 #define CP_BUNDLE_REPORT "report.txt"
 #define CP_BUNDLE_DIGESTS "digests.json"
 
@@ -56,7 +57,7 @@
 #define CP_MANIFEST_VERSION_FULL 2
 #define CP_MANIFEST_VERSION_THIN 3
 /* The oldest version still read: version 1, whose manifest came last and
- * held the digests itself. */
+ * held the digests itself, and which had no run-lldb.sh. */
 #define CP_MANIFEST_VERSION_MIN 1
 
 #define CP_BUNDLE_PRIVATE_MODE 0600

@@ -161,4 +161,10 @@ const struct cp_manifest_object *cp_manifest_executable(const struct cp_manifest
  * loads as its executable), or NULL. */
 const struct cp_manifest_object *cp_manifest_loader(const struct cp_manifest *m);
 
+/* Whether O was packed with a dwz alt file for its debug file (a debug[]
+ * entry of kind "dwz"): DWARF that lldb 14 cannot read. */
+int cp_manifest_object_uses_dwz(const struct cp_manifest_object *o);
+/* How many objects of M cp_manifest_object_uses_dwz(). */
+size_t cp_manifest_dwz_objects(const struct cp_manifest *m);
+
 #endif

@@ -7,6 +7,10 @@
  * cache file; what a server sends is as untrusted as a bundle: callers
  * check its build-id (and digest) before using it.  Library code: the
  * progress of a transfer goes to the caller's callback, never printed.
+ *
+ * A static build (COREPACK_STATIC) has no libdebuginfod to link (Debian
+ * ships no archive of it): there cp_remote_supported() is 0 and
+ * cp_remote_new() never makes a client, and the front ends say so.
  */
 #ifndef COREPACK_REMOTE_H
 #define COREPACK_REMOTE_H
@@ -30,10 +34,12 @@ typedef int (*cp_remote_progress_fn)(void *arg, const char *hex, uint64_t done, 
 
 /* Nonzero when DEBUGINFOD_URLS names at least one server. */
 int cp_remote_configured(void);
+/* Nonzero when this build has the debuginfod client (not a static one). */
+int cp_remote_supported(void);
 
 /*
  * A client for the servers of DEBUGINFOD_URLS into *OUT (cp_remote_free()),
- * or *OUT = NULL and 0 when none is configured.  Errors: -ENOMEM, -EIO
+ * or *OUT = NULL and 0 when none is configured or the build has no client.  Errors: -ENOMEM, -EIO
  * (libdebuginfod failed to start).
  */
 int cp_remote_new(struct cp_remote **out, struct cp_error *err);

@@ -34,8 +34,8 @@ static const char usage_text[] =
     "Usage: corepack [OPTION]... CORE [-o BUNDLE]\n"
     "Pack a core dump with every file gdb needs to debug it on another machine:\n"
     "the executable, every shared library (dlopened ones and the dynamic loader\n"
-    "included), their separate debug files, libthread_db, a manifest and a\n"
-    "script that starts gdb on it (run-gdb.sh).\n"
+    "included), their separate debug files, libthread_db, a manifest and\n"
+    "scripts that start gdb or lldb on it (run-gdb.sh, run-lldb.sh).\n"
     "\n"
     "CORE may be compressed with zstd, lz4, xz or gzip (systemd-coredump's\n"
     "core.*.zst), told by its content, and may be - for standard input (a pipe\n"
@@ -418,6 +418,22 @@ static void print_warnings(const struct cp_packer *p)
 		cli_warn("%s", cp_escape(s->warnings[i], a, sizeof(a)));
 }
 
+/* lldb 14 reads no DWARF that refers to a dwz alt file: say which objects
+ * run-lldb.sh will show without source lines. */
+static void warn_dwz(const struct cp_packer *p)
+{
+	const struct cp_scan *s = cp_packer_scan(p);
+	char a[SHOWN_MAX];
+	for (size_t i = 0; i < s->n_modules; i++) {
+		const struct cp_module *m = &s->modules[i];
+		if (cp_module_packable(m) && m->debug && m->debug->file && m->debug->alt)
+			cli_warn("'%s': its debug file is dwz-compressed, which lldb 14 cannot "
+			         "read: run-lldb.sh shows its frames without source lines "
+			         "(run-gdb.sh reads it)",
+			         cp_escape(m->real_path, a, sizeof(a)));
+	}
+}
+
 static int count_bad(const struct cp_scan *s)
 {
 	int bad = 0;
@@ -661,10 +677,18 @@ int main(int argc, char **argv)
 	    (rc = start_remote(&c, &remote)) != EXIT_OK)
 		goto out;
 	if (c.pack.thin && !remote) {
-		cli_fail("--thin: DEBUGINFOD_URLS names no debuginfod server; no bundle written");
+		cli_fail(
+		    cp_remote_supported()
+		        ? "--thin: DEBUGINFOD_URLS names no debuginfod server; no bundle written"
+		        : "--thin: this corepack is a static build, without the debuginfod "
+		          "client; no bundle written");
 		rc = EXIT_FAIL;
 		goto out;
 	}
+	if (!remote && !c.quiet && !c.no_debuginfod && !c.pack.no_debug && cp_remote_configured() &&
+	    !cp_remote_supported())
+		cli_warn("DEBUGINFOD_URLS is set, but this corepack is a static build, without the "
+		         "debuginfod client: no debug file is asked for");
 	c.pack.remote = remote;
 	if (remote && c.pack.bundle.progress)
 		cp_remote_set_progress(remote, remote_progress, &prog);
@@ -713,6 +737,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < s->n_modules; i++)
 			print_object(&s->modules[i], c.verbose);
 		print_total(p, &st, c.pack.output);
+		if (st.n_dwz_objects)
+			warn_dwz(p);
 	}
 out:
 	cp_packer_free(p);

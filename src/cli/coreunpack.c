@@ -26,13 +26,14 @@ static const char usage_text[] =
     "Usage: coreunpack [OPTION]... BUNDLE\n"
     "Unpack a bundle made by corepack into the current directory (without the\n"
     "bundle's top directory), check every file against its manifest, and write\n"
-    "run-gdb.sh, which starts gdb on the core with the crashed machine's files:\n"
+    "run-gdb.sh, which starts gdb on the core with the crashed machine's files\n"
+    "(run-lldb.sh does the same for lldb):\n"
     "  coreunpack crash.tar.zst && ./run-gdb.sh\n"
     "\n"
     "  -C, --directory DIR  unpack into DIR (created if missing)\n"
     "  -f, --force          replace core, sysroot/, debug/, manifest.json,\n"
-    "                       digests.json, run-gdb.sh, corepack.gdb and report.txt\n"
-    "                       if they exist\n"
+    "                       digests.json, run-gdb.sh, run-lldb.sh, corepack.gdb\n"
+    "                       and report.txt if they exist\n"
     "  -l, --list           show the crash and the objects in the bundle without\n"
     "                       unpacking (names, types and sizes are checked; file\n"
     "                       contents only when unpacking)\n"
@@ -51,9 +52,9 @@ static const char usage_text[] =
     "that would lead gdb out of the bundle) refuses the whole bundle and leaves\n"
     "nothing behind.  Entries are held to the manifest, which comes first, as\n"
     "they arrive, and the disk they need is checked first.  The bundle's own\n"
-    "run-gdb.sh and corepack.gdb are replaced by ones written here, and gdb runs\n"
-    "with auto-loading off.  A target directory every user may write to and\n"
-    "not sticky is refused.\n"
+    "run-gdb.sh, run-lldb.sh and corepack.gdb are replaced by ones written here;\n"
+    "gdb runs with auto-loading off, lldb without .lldbinit files or scripts.\n"
+    "A target directory every user may write to and not sticky is refused.\n"
     "\n"
     "A thin bundle (corepack --thin) leaves out files that debuginfod servers\n"
     "serve by build-id: with DEBUGINFOD_URLS set they are fetched, each checked\n"
@@ -254,6 +255,21 @@ static void each_warning(const struct cp_manifest *m, void (*emit)(const char *l
 	}
 }
 
+/* lldb 14 reads no DWARF that refers to a dwz alt file: say which objects
+ * run-lldb.sh will show without source lines. */
+static void warn_dwz(const struct cp_manifest *m)
+{
+	char a[1200];
+	for (size_t i = 0; i < m->n_objects; i++)
+		if (cp_manifest_object_uses_dwz(&m->objects[i]))
+			cli_warn("'%s': its debug file is dwz-compressed, which lldb 14 cannot "
+			         "read: run-lldb.sh shows its frames without source lines "
+			         "(run-gdb.sh reads it)",
+			         safe(m->objects[i].real_path ? m->objects[i].real_path
+			                                      : m->objects[i].path,
+			              a, sizeof(a)));
+}
+
 static void warn_line(const char *line)
 {
 	cli_warn("%s", line);
@@ -398,7 +414,14 @@ static void print_needed(const struct cp_manifest *m)
 		        cp_remote_kind_name(f->kind), f->build_id, safe(f->path, a, sizeof(a)),
 		        size);
 	}
-	fprintf(stderr, "%s: set DEBUGINFOD_URLS to servers that have them\n", cli_progname());
+	if (cp_remote_supported())
+		fprintf(stderr, "%s: set DEBUGINFOD_URLS to servers that have them\n",
+		        cli_progname());
+	else
+		fprintf(stderr,
+		        "%s: this coreunpack is a static build, without the debuginfod client: "
+		        "use one that is not\n",
+		        cli_progname());
 }
 
 /* A file arriving from a debuginfod server, on the progress line. */
@@ -493,6 +516,7 @@ int main(int argc, char **argv)
 		each_warning(bc->manifest, warn_line);
 		for (size_t i = 0; i < bc->n_gdb_warnings; i++)
 			cli_warn("%s", bc->gdb_warnings[i]);
+		warn_dwz(bc->manifest);
 		if (c.trust && !bc->manifest->thread_db_dir)
 			cli_warn(
 			    "--trust: the bundle has no libthread_db; gdb will use the host's");

@@ -10,10 +10,67 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <elfutils/debuginfod.h>
-
 #include "corepack/hex.h"
 #include "corepack/remote.h"
+
+int cp_remote_configured(void)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	return urls && urls[strspn(urls, " \t")] != '\0';
+}
+
+static const char *const kind_names[] = {
+    [CP_REMOTE_EXECUTABLE] = "executable",
+    [CP_REMOTE_DEBUGINFO] = "debuginfo",
+};
+
+const char *cp_remote_kind_name(enum cp_remote_kind kind)
+{
+	return (unsigned)kind < 2 ? kind_names[kind] : "?";
+}
+
+int cp_remote_kind_parse(const char *name)
+{
+	for (int i = 0; i < 2; i++)
+		if (strcmp(name, kind_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+#ifndef COREPACK_DEBUGINFOD
+/* A static build: no client (remote.h).  No struct cp_remote is ever
+ * made, so the functions that take one are never reached. */
+int cp_remote_supported(void)
+{
+	return 0;
+}
+
+int cp_remote_new(struct cp_remote **out, struct cp_error *err)
+{
+	*out = NULL;
+	return 0;
+}
+
+void cp_remote_free(struct cp_remote *r)
+{
+}
+
+void cp_remote_set_progress(struct cp_remote *r, cp_remote_progress_fn fn, void *arg)
+{
+}
+
+const char *cp_remote_last_url(const struct cp_remote *r)
+{
+	return NULL;
+}
+
+int cp_remote_fetch(struct cp_remote *r, enum cp_remote_kind kind, const uint8_t *id, size_t len,
+                    uint64_t max_size, int *fd, char **path, struct cp_error *err)
+{
+	return cp_error_set(err, ENOTSUP, "this build has no debuginfod client");
+}
+#else
+#include <elfutils/debuginfod.h>
 
 struct cp_remote {
 	debuginfod_client *client;
@@ -26,10 +83,9 @@ struct cp_remote {
 	char *url;
 };
 
-int cp_remote_configured(void)
+int cp_remote_supported(void)
 {
-	const char *urls = getenv("DEBUGINFOD_URLS");
-	return urls && urls[strspn(urls, " \t")] != '\0';
+	return 1;
 }
 
 static int progress(debuginfod_client *c, long a, long b)
@@ -79,24 +135,6 @@ void cp_remote_set_progress(struct cp_remote *r, cp_remote_progress_fn fn, void 
 	r->arg = arg;
 }
 
-static const char *const kind_names[] = {
-    [CP_REMOTE_EXECUTABLE] = "executable",
-    [CP_REMOTE_DEBUGINFO] = "debuginfo",
-};
-
-const char *cp_remote_kind_name(enum cp_remote_kind kind)
-{
-	return (unsigned)kind < 2 ? kind_names[kind] : "?";
-}
-
-int cp_remote_kind_parse(const char *name)
-{
-	for (int i = 0; i < 2; i++)
-		if (strcmp(name, kind_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 const char *cp_remote_last_url(const struct cp_remote *r)
 {
 	return r->url;
@@ -143,3 +181,4 @@ int cp_remote_fetch(struct cp_remote *r, enum cp_remote_kind kind, const uint8_t
 		free(p);
 	return 0;
 }
+#endif

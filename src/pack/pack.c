@@ -631,6 +631,16 @@ static int add_buffer(struct cp_packer *p, const char *name, char *text, unsigne
 	return 0;
 }
 
+/* Packed objects whose debug file comes with a dwz alt file (one
+ * CP_DEBUG_KIND_DWZ entry each): lldb 14 cannot read their DWARF. */
+static size_t count_dwz(const struct cp_packer *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_debug; i++)
+		n += p->debug[i].kind == CP_DEBUG_KIND_DWZ;
+	return n;
+}
+
 static int add_scripts(struct cp_packer *p, struct cp_error *err)
 {
 	const struct cp_module *exe = find_role(p, CP_ROLE_EXECUTABLE);
@@ -642,6 +652,7 @@ static int add_scripts(struct cp_packer *p, struct cp_error *err)
 	    .machine = cp_machine_name(p->core->machine),
 	    .thread_db_dir = tdb_dir,
 	    .trust = 0,
+	    .n_dwz = count_dwz(p),
 	};
 	/* `ld.so PROGRAM`: gdb loads the loader, then the program's symbols. */
 	if (exe && loader && p->objects[loader - p->scan->modules].bundle_path) {
@@ -659,6 +670,10 @@ static int add_scripts(struct cp_packer *p, struct cp_error *err)
 	if (r == 0) {
 		r = add_buffer(p, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err);
 		s.run_gdb = NULL;
+	}
+	if (r == 0) {
+		r = add_buffer(p, CP_BUNDLE_RUN_LLDB, s.run_lldb, 0755, err);
+		s.run_lldb = NULL;
 	}
 	cp_scripts_done(&s);
 	free(tdb_dir);
@@ -825,6 +840,7 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 		stats->n_remote = p->n_remote;
 		for (size_t i = 0; i < p->n_remote; i++)
 			stats->remote_bytes += p->remote[i].size;
+		stats->n_dwz_objects = count_dwz(p);
 		struct stat st;
 		stats->bundle_size = stat(p->opts.output, &st) == 0 ? (uint64_t)st.st_size : 0;
 	}

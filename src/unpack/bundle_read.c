@@ -263,8 +263,8 @@ static int take_manifest(struct reader *r)
 	if (m->n_remote && r->stage && !r->o->fetch_remote)
 		return cp_error_set(r->err, EREMOTE,
 		                    "'%s': a thin bundle: %zu file%s (%llu bytes) %s to come from "
-		                    "debuginfod servers and DEBUGINFOD_URLS names none; nothing "
-		                    "was unpacked",
+		                    "debuginfod servers, and there are none to ask; nothing was "
+		                    "unpacked",
 		                    r->shown, m->n_remote, m->n_remote == 1 ? "" : "s",
 		                    (unsigned long long)m->remote_bytes,
 		                    m->n_remote == 1 ? "is" : "are");

@@ -943,3 +943,19 @@ const struct cp_manifest_object *cp_manifest_loader(const struct cp_manifest *m)
 			return &m->objects[i];
 	return NULL;
 }
+
+int cp_manifest_object_uses_dwz(const struct cp_manifest_object *o)
+{
+	for (size_t j = 0; o->bundle_path && j < o->n_debug; j++)
+		if (o->debug[j].kind == CP_DEBUG_KIND_DWZ)
+			return 1;
+	return 0;
+}
+
+size_t cp_manifest_dwz_objects(const struct cp_manifest *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_objects; i++)
+		n += cp_manifest_object_uses_dwz(&m->objects[i]);
+	return n;
+}

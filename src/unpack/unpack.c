@@ -5,8 +5,8 @@
  * unless sticky), the staging directories killed coreunpacks left in it
  * are removed, the bundle is read into a fresh staging directory in the
  * target (stage.c, bundle_read.c), the names gdb will open from its core
- * and executable are checked (gdb_names.c), the bundle's run-gdb.sh and
- * corepack.gdb are replaced by ones rendered from the embedded templates,
+ * and executable are checked (gdb_names.c), the bundle's run-gdb.sh,
+ * corepack.gdb and run-lldb.sh are replaced by ones rendered from the embedded templates,
  * and every name is moved into place with RENAME_NOREPLACE; any failure or
  * cancellation moves back what was moved and removes the staging
  * directory, so nothing is left behind.  Everything goes through the
@@ -71,7 +71,8 @@ static int write_at(int dfd, const char *name, const char *text, mode_t mode)
 	return close(fd) == 0 ? 0 : -errno;
 }
 
-/* Our own run-gdb.sh and corepack.gdb in place of the bundle's. */
+/* Our own run-gdb.sh, corepack.gdb and run-lldb.sh in place of the
+ * bundle's (a version 1 bundle has no run-lldb.sh: it gets one too). */
 static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int sfd,
                          const struct cp_manifest *m, struct cp_error *err)
 {
@@ -93,6 +94,7 @@ static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int 
 	    .machine = m->core_machine,
 	    .thread_db_dir = tdb,
 	    .trust = o->trust,
+	    .n_dwz = cp_manifest_dwz_objects(m),
 	};
 	/* `ld.so PROGRAM`: gdb loads the loader, then the program's symbols. */
 	const struct cp_manifest_object *loader = cp_manifest_loader(m);
@@ -109,7 +111,8 @@ static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int 
 	struct cp_scripts sc = {0};
 	int r = cp_scripts_render(&in, &sc, err);
 	if (r == 0 && ((r = write_at(sfd, CP_BUNDLE_GDB_SCRIPT, sc.gdb_script, 0644)) < 0 ||
-	               (r = write_at(sfd, CP_BUNDLE_RUN_GDB, sc.run_gdb, 0755)) < 0))
+	               (r = write_at(sfd, CP_BUNDLE_RUN_GDB, sc.run_gdb, 0755)) < 0 ||
+	               (r = write_at(sfd, CP_BUNDLE_RUN_LLDB, sc.run_lldb, 0755)) < 0))
 		cp_error_set(err, -r, "cannot write the gdb scripts: %s", strerror(-r));
 	cp_scripts_done(&sc);
 	return r;

@@ -54,7 +54,7 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 NAMES = ('core', 'sysroot', 'debug', 'manifest.json', 'digests.json', 'run-gdb.sh',
-         'corepack.gdb', 'report.txt')
+         'run-lldb.sh', 'corepack.gdb', 'report.txt')
 
 def listable(rel):
     """A path a well-formed manifest can list: an attacker's manifest is
@@ -302,16 +302,19 @@ cu_unpack() {
 }
 
 # cu_check_unpacked DIR: DIR holds the documented names and nothing else
-# (no temporary directory left), run-gdb.sh is ours.
+# (no temporary directory left), run-gdb.sh and run-lldb.sh are ours.
 cu_check_unpacked() {
 	local dir=$1 n
-	cp_check "'$dir' holds the bundle's names only, and coreunpack's own run-gdb.sh"
-	for n in core manifest.json run-gdb.sh corepack.gdb; do
+	cp_check "'$dir' holds the bundle's names only, and coreunpack's own run-gdb.sh and run-lldb.sh"
+	for n in core manifest.json run-gdb.sh run-lldb.sh corepack.gdb; do
 		[[ -f $dir/$n && ! -L $dir/$n ]] || cp_fail "no regular file '$n' in $dir"
 	done
 	[[ -x $dir/run-gdb.sh ]] || cp_fail "$dir/run-gdb.sh is not executable"
+	[[ -x $dir/run-lldb.sh ]] || cp_fail "$dir/run-lldb.sh is not executable"
+	grep -q '^exec "\$lldb" --no-lldbinit' "$dir/run-lldb.sh" ||
+		cp_fail "$dir/run-lldb.sh is not coreunpack's (no 'exec \"\$lldb\" --no-lldbinit')" "$dir/run-lldb.sh"
 	[[ -d $dir/sysroot ]] || cp_fail "no sysroot/ in $dir"
-	if ls -A "$dir" | grep -v -x -E 'core|sysroot|debug|manifest.json|digests.json|run-gdb.sh|corepack.gdb|report.txt' \
+	if ls -A "$dir" | grep -v -x -E 'core|sysroot|debug|manifest.json|digests.json|run-gdb.sh|run-lldb.sh|corepack.gdb|report.txt' \
 		>"$CP_WORK/logs/extra-names"; then
 		cp_fail "unexpected names in $dir" "$CP_WORK/logs/extra-names"
 	fi

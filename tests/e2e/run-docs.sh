@@ -10,7 +10,8 @@
 #    debuginfo.h, backtrace.h, bundle_read.h, manifest_read.h) appear, with
 #    their values, in the pages' LIMITS;
 #  - the status, role and debug tokens the code uses are documented, and
-#    what the SECURITY sections say run-gdb.sh gives gdb is in its template;
+#    what the SECURITY sections say run-gdb.sh gives gdb is in its template,
+#    and what coreunpack.1 says run-lldb.sh gives lldb in its;
 #  - every key of a real manifest.json, made by packing a real core, is
 #    named in doc/bundle-format.md, and every top-level key of
 #    `corepack --list --json` in corepack.1;
@@ -231,6 +232,13 @@ for s in "-nx" "set auto-load off" "set debuginfod enabled off" "-iex" "set sysr
 	"set debug-file-directory" "gdb-multiarch"; do
 	grep -qF -- "$s" "$SRC/templates/run-gdb.sh.in" ||
 		cp_fail_later "templates/run-gdb.sh.in has no '$s', which coreunpack.1 promises"
+	grep -qF -- "$s" "$TMP/coreunpack.txt" || cp_fail_later "coreunpack.1 does not mention '$s'"
+done
+cp_check "what coreunpack.1 says run-lldb.sh gives lldb is in its template"
+for s in "--no-lldbinit" "settings set target.load-script-from-symbol-file false" \
+	"settings set symbols.enable-external-lookup false" "remote-linux" "LLDB"; do
+	grep -qF -- "$s" "$SRC/templates/run-lldb.sh.in" ||
+		cp_fail_later "templates/run-lldb.sh.in has no '$s', which coreunpack.1 promises"
 	grep -qF -- "$s" "$TMP/coreunpack.txt" || cp_fail_later "coreunpack.1 does not mention '$s'"
 done
 

@@ -595,8 +595,16 @@ static void test_unpack(void **state)
 	assert_null(strstr(sh, "PWNED"));
 	assert_non_null(strstr(sh, "file sysroot/usr/bin/app"));
 	free(sh);
+	/* The bundle (written by hand) has no
+	 * run-lldb.sh: coreunpack writes one. */
+	snprintf(p, sizeof(p), "%s/run-lldb.sh", dir);
+	sh = slurp(p);
+	assert_non_null(strstr(sh, "exe='/usr/bin/app'"));
+	assert_non_null(strstr(sh, "dwz_objects=0"));
+	assert_non_null(strstr(sh, "exec \"$lldb\" --no-lldbinit"));
+	free(sh);
 	/* No temporary directory left; digests.json in version 2. */
-	assert_int_equal(count_entries(dir), version >= 2 ? 8 : 7);
+	assert_int_equal(count_entries(dir), version >= 2 ? 9 : 8);
 
 	/* Again: every name exists, nothing is touched. */
 	assert_int_equal(unpack(b, dir, 0, 0, &c, &err), -EEXIST);
@@ -621,7 +629,7 @@ static void test_unpack(void **state)
 	assert_non_null(strstr(sh, "trust=1"));
 	assert_non_null(strstr(sh, "thread_db_dir='/usr/lib'"));
 	free(sh);
-	assert_int_equal(count_entries(dir), version >= 2 ? 7 : 6);
+	assert_int_equal(count_entries(dir), version >= 2 ? 8 : 7);
 }
 
 static void test_unpack_refused_leaves_nothing(void **state)
