@@ -2,7 +2,9 @@
 # A server is as untrusted as a bundle.  A thin bundle made against a real
 # debuginfod is unpacked against lying servers (python3's http.server):
 # one that answers every build-id with the same wrong file, one that sends
-# each right file with one byte changed (same size, same build-id note).
+# each right file with one byte changed (same size, same build-id note),
+# one that sends 64 MiB for each (cut off as it arrives: a remote file may
+# not pass the manifest's size, in the cache either).
 # coreunpack refuses each, naming a build-id of the manifest, and leaves
 # nothing behind: no file, no staging directory, not the target directory
 # it created.
@@ -66,6 +68,15 @@ expect_refused() {
 dl_start_liar /bin/true
 export DEBUGINFOD_URLS=$DL_LIAR_URL
 expect_refused wrong-file "debuginfod: .* of build-id [0-9a-f]+ (is [0-9]+ bytes, the manifest says|: larger than)"
+dl_stop_servers
+
+head -c $((64 << 20)) /dev/zero >"$CP_WORK/huge"
+dl_start_liar "$CP_WORK/huge"
+export DEBUGINFOD_URLS=$DL_LIAR_URL
+expect_refused huge "debuginfod: (executable|debuginfo) of build-id [0-9a-f]+: larger than [0-9]+ bytes"
+cp_check "the 64 MiB did not land in the client's cache"
+used=$(du -sk "$DEBUGINFOD_CACHE_PATH" | cut -f1)
+((used < 1024)) || cp_fail "the client's cache holds ${used} KiB after the huge server"
 dl_stop_servers
 
 dl_start_liar "$bad"
