@@ -671,8 +671,7 @@ int main(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	if ((rc = take_core(&c, c.pack.bundle.progress ? &prog : NULL, &in, tmpdir)) != EXIT_OK)
-		goto out;
+	/* the servers before the core: --thin without them fails at once */
 	if ((c.pack.thin || (!c.no_debuginfod && !c.pack.no_debug)) &&
 	    (rc = start_remote(&c, &remote)) != EXIT_OK)
 		goto out;
@@ -692,6 +691,8 @@ int main(int argc, char **argv)
 	c.pack.remote = remote;
 	if (remote && c.pack.bundle.progress)
 		cp_remote_set_progress(remote, remote_progress, &prog);
+	if ((rc = take_core(&c, c.pack.bundle.progress ? &prog : NULL, &in, tmpdir)) != EXIT_OK)
+		goto out;
 	if (cp_packer_open(&c.pack, &p, &err) < 0) {
 		fail_err(&err, "");
 		rc = EXIT_FAIL;

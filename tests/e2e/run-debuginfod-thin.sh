@@ -25,6 +25,20 @@ full_size=$CP_BUNDLE_SIZE
 cp_extract "$CP_BUNDLE_FILE"
 full_dir=$CP_BUNDLE_DIR
 
+cp_check "--thin without DEBUGINFOD_URLS fails before any work; with --no-debuginfod or --list it is a usage error"
+st=0
+"$COREPACK" --thin -o "$CP_WORK/none.tar.zst" "$CP_CORE" >"$CP_WORK/logs/none.out" 2>"$CP_WORK/logs/none.err" || st=$?
+((st == 1)) || cp_fail "corepack --thin exited $st, expected 1" "$CP_WORK/logs/none.err"
+grep -qx "corepack: --thin: DEBUGINFOD_URLS names no debuginfod server; no bundle written" "$CP_WORK/logs/none.err" ||
+	cp_fail "not the expected message" "$CP_WORK/logs/none.err"
+[[ ! -e $CP_WORK/none.tar.zst ]] || cp_fail "a bundle was written"
+for args in "--thin --no-debuginfod -o $CP_WORK/u.tar.zst" "--thin --list"; do
+	st=0
+	# shellcheck disable=SC2086 # the options are words
+	DEBUGINFOD_URLS=http://127.0.0.1:1 "$COREPACK" $args "$CP_CORE" >/dev/null 2>"$CP_WORK/logs/usage.err" || st=$?
+	((st == 2)) || cp_fail "corepack $args exited $st, expected 2" "$CP_WORK/logs/usage.err"
+done
+
 # The server's tree: copies of every one of them (debuginfod -F indexes ELF
 # files by build-id; copies are byte for byte the same).
 srv=$CP_WORK/srv
