@@ -8,6 +8,8 @@
 #ifndef COREPACK_SCRIPTS_H
 #define COREPACK_SCRIPTS_H
 
+#include <stddef.h>
+
 #include "corepack/error.h"
 
 struct cp_scripts_input {
@@ -16,7 +18,14 @@ struct cp_scripts_input {
 	const char *executable;
 	const char *machine;       /* cp_machine_name() of the core */
 	const char *thread_db_dir; /* origin directory of the packed libthread_db, or NULL */
-	int trust;                 /* run-gdb.sh loads the bundle's libthread_db */
+	/* Origin directories for gdb's solib-search-path (objects the loader
+	 * knew by a relative name), each passing
+	 * cp_scripts_search_dir_problem(); N_SOLIB_DIRS may be 0. */
+	const char *const *solib_dirs;
+	size_t n_solib_dirs;
+	int bundle_scripts; /* the bundle holds OBJECT-gdb.py scripts of its objects */
+	int trust;          /* run-gdb.sh loads the bundle's libthread_db and, with
+	                     * BUNDLE_SCRIPTS, auto-loads those scripts */
 };
 
 struct cp_scripts {
@@ -49,11 +58,14 @@ void cp_scripts_done(struct cp_scripts *s);
 const char *cp_scripts_executable_problem(const char *executable);
 
 /*
- * Why DIR could not be given to gdb as libthread-db-search-path and
- * auto-load safe-path (run-gdb.sh with trust), or NULL: a ':' (list
- * separator), a '$' (gdb substitutes $sdir, $pdir), a control character,
- * a trailing space or tab.
+ * Why DIR (an origin directory) could not be one entry of a gdb search
+ * path (libthread-db-search-path, auto-load safe-path, solib-search-path),
+ * or NULL: a ':' (list separator), a '$' (gdb substitutes $sdir, $pdir), a
+ * control character, a trailing space or tab.  The reason is a static
+ * phrase.
  */
+const char *cp_scripts_search_dir_problem(const char *dir);
+/* The same, for the libthread_db directory (run-gdb.sh with trust). */
 const char *cp_scripts_thread_db_dir_problem(const char *dir);
 
 #endif

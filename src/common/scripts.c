@@ -49,27 +49,70 @@ static char *file_command(const char *exe)
 	return strdup("echo the executable is not in this bundle\\n");
 }
 
+/* The solib directories joined by ':', each after PREFIX ("sysroot" for
+ * corepack.gdb, "" for run-gdb.sh, which adds the bundle's path at run
+ * time); "" for none.  NULL when out of memory. */
+static char *solib_path(const struct cp_scripts_input *in, const char *prefix)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < in->n_solib_dirs; i++)
+		len += strlen(prefix) + strlen(in->solib_dirs[i]) + 1;
+	char *s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < in->n_solib_dirs; i++) {
+		if (i)
+			strcat(s, ":");
+		strcat(strcat(s, prefix), in->solib_dirs[i]);
+	}
+	return s;
+}
+
+/* "set solib-search-path sysroot/DIR:..." for corepack.gdb (gdb reads the
+ * rest of the line as it is; the directories have no ':', control
+ * character or trailing blank), or "" for none. */
+static char *solib_command(const struct cp_scripts_input *in)
+{
+	char *cmd = NULL, *path = solib_path(in, CP_BUNDLE_SYSROOT);
+	if (path && asprintf(&cmd, "%s%s", path[0] ? "set solib-search-path " : "", path) < 0)
+		cmd = NULL;
+	free(path);
+	return cmd;
+}
+
 int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
                       struct cp_error *err)
 {
 	char *q_exe = cp_quote_sh(in->executable ? in->executable : "");
 	char *q_machine = cp_quote_sh(in->machine ? in->machine : "unknown");
 	char *q_tdb = cp_quote_sh(in->thread_db_dir ? in->thread_db_dir : "");
-	char *file_cmd = NULL, *gdb_text = NULL, *sh_text = NULL;
+	char *solib = solib_path(in, "");
+	char *q_solib = solib ? cp_quote_sh(solib) : NULL;
+	char *file_cmd = NULL, *solib_cmd = NULL, *gdb_text = NULL, *sh_text = NULL;
 	int r = -ENOMEM;
 
-	if (!q_exe || !q_machine || !q_tdb || !(file_cmd = file_command(in->executable)))
+	if (!q_exe || !q_machine || !q_tdb || !q_solib || !(solib_cmd = solib_command(in)) ||
+	    !(file_cmd = file_command(in->executable)))
 		goto out;
 	struct cp_template_var gdb_vars[] = {
 	    {"VERSION", COREPACK_VERSION},
+	    {"SOLIB_CMD", solib_cmd},
 	    {"FILE_CMD", file_cmd},
 	};
 	struct cp_template_var sh_vars[] = {
-	    {"VERSION", COREPACK_VERSION},    {"EXE", q_exe},           {"MACHINE", q_machine},
-	    {"TRUST", in->trust ? "1" : "0"}, {"THREAD_DB_DIR", q_tdb},
+	    {"VERSION", COREPACK_VERSION},
+	    {"EXE", q_exe},
+	    {"MACHINE", q_machine},
+	    {"TRUST", in->trust ? "1" : "0"},
+	    {"THREAD_DB_DIR", q_tdb},
+	    {"SOLIB_DIRS", q_solib},
+	    {"BUNDLE_SCRIPTS", in->bundle_scripts ? "1" : "0"},
 	};
-	if ((r = render(CP_BUNDLE_GDB_SCRIPT, gdb_vars, 2, &gdb_text, err)) < 0 ||
-	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 5, &sh_text, err)) < 0)
+	if ((r = render(CP_BUNDLE_GDB_SCRIPT, gdb_vars, sizeof(gdb_vars) / sizeof(gdb_vars[0]),
+	                &gdb_text, err)) < 0 ||
+	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, sizeof(sh_vars) / sizeof(sh_vars[0]), &sh_text,
+	                err)) < 0)
 		goto out;
 	out->gdb_script = gdb_text;
 	out->run_gdb = sh_text;
@@ -81,6 +124,9 @@ out:
 	free(q_exe);
 	free(q_machine);
 	free(q_tdb);
+	free(solib);
+	free(q_solib);
+	free(solib_cmd);
 	free(file_cmd);
 	free(gdb_text);
 	free(sh_text);
@@ -127,6 +173,11 @@ const char *cp_scripts_executable_problem(const char *exe)
 }
 
 const char *cp_scripts_thread_db_dir_problem(const char *dir)
+{
+	return cp_scripts_search_dir_problem(dir);
+}
+
+const char *cp_scripts_search_dir_problem(const char *dir)
 {
 	if (strchr(dir, ':'))
 		return "a ':' would split gdb's search path";

@@ -197,6 +197,19 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 		put(b, o, "bundle_path", jstr(d->bundle_path));
 		put(b, o, "size", json_object_new_int64((int64_t)d->digest.size));
 		put_digest(b, o, d->digest.sparse, d->digest.sha256);
+		if (d->unit) {
+			char id[17];
+			snprintf(id, sizeof(id), "%016llx", (unsigned long long)d->unit->dwo_id);
+			put(b, o, "dwo_id", jstr(id));
+			put(b, o, "dwo_name", jstr(d->unit->dwo_name));
+			put(b, o, "comp_dir", jstr(d->unit->comp_dir));
+		}
+		if (d->kind == CP_DEBUG_KIND_DWO || d->kind == CP_DEBUG_KIND_DWP) {
+			json_object *links = json_object_new_array();
+			for (size_t k = 0; k < d->n_links; k++)
+				append(b, links, jstr(d->links[k]));
+			put(b, o, "links", links);
+		}
 		append(b, a, o);
 	}
 	return a;
@@ -326,7 +339,23 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	put(&b, gdb, "executable", jstr(exe_packed ? exe->origin_path : NULL));
 	put(&b, gdb, "core", jstr(CP_BUNDLE_CORE));
 	put(&b, gdb, "thread_db_dir", jstr(in->thread_db_dir));
+	json_object *solib = json_object_new_array();
+	for (size_t i = 0; i < in->scan->n_solib_dirs; i++)
+		append(&b, solib, jstr(in->scan->solib_dirs[i]));
+	put(&b, gdb, "solib_search_path", solib);
 	put(&b, root, "gdb", gdb);
+
+	json_object *scripts = json_object_new_array();
+	for (size_t i = 0; in->autoload && i < in->autoload->n_files; i++) {
+		const struct cp_autoload_file *f = &in->autoload->files[i];
+		json_object *o = json_object_new_object();
+		put(&b, o, "kind", jstr(f->is_script ? "auto-load" : "python"));
+		put(&b, o, "object", jstr(in->scan->modules[f->module].real_path));
+		put(&b, o, "origin", jstr(f->host_path));
+		put(&b, o, "bundle_path", jstr(f->bundle_path));
+		append(&b, scripts, o);
+	}
+	put(&b, root, "gdb_scripts", scripts);
 
 	json_object *objs = json_object_new_array();
 	for (size_t i = 0; i < in->scan->n_modules; i++)
