@@ -20,12 +20,16 @@
 #include "corepack/linkmap.h"
 #include "corepack/resolve.h"
 #include "corepack/schema.h"
+#include "corepack/splitdwarf.h"
 
 /* The status, role and name-source values and their tokens are schema.h's
  * (cp_status_name(), cp_role_name(), cp_name_source_name()). */
 
 struct cp_name {
-	char *path; /* origin path */
+	/* Origin path; a link_map name may be relative as the loader had it
+	 * ("../lib/libx.so", "./plugin.so": gdb looks those up from its working
+	 * directory, then by base name in solib-search-path). */
+	char *path;
 	enum cp_name_source source;
 };
 
@@ -55,6 +59,7 @@ struct cp_module {
 	struct cp_link *links;      /* symlinks leading to it, from every name */
 	size_t n_links;
 	struct cp_debug_result *debug; /* NULL with --no-debug or when not packed */
+	struct cp_split_result *split; /* its split DWARF (.dwo, .dwp), or NULL for none */
 	/* What the packer makes of it (its path in the bundle, its digest) is
 	 * the packer's: struct cp_packed_object, manifest.h. */
 };
@@ -111,6 +116,11 @@ struct cp_scan {
 	 * the program's symbols at that bias. */
 	int via_loader;
 	uint64_t program_bias;
+	/* Origin directories of the objects the loader knew by a relative
+	 * name ("../lib/libx.so"), in order: gdb's solib-search-path, which it
+	 * searches by base name when the name does not resolve. */
+	char **solib_dirs;
+	size_t n_solib_dirs;
 };
 
 /*

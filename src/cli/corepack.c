@@ -378,6 +378,16 @@ static void print_object(const struct cp_module *m, int verbose)
 		printf("    debug %s\n", cp_escape(m->debug->file->host_path, a, sizeof(a)));
 	if (m->debug && m->debug->alt)
 		printf("    dwz %s\n", cp_escape(m->debug->alt->host_path, a, sizeof(a)));
+	const struct cp_split_result *sp = m->split;
+	if (sp && sp->dwp)
+		printf("    dwp %s\n", cp_escape(sp->dwp->host_path, a, sizeof(a)));
+	for (size_t i = 0; sp && !sp->dwp && i < sp->n_units; i++)
+		if (sp->units[i].file)
+			printf("    dwo %s\n",
+			       cp_escape(sp->units[i].file->host_path, a, sizeof(a)));
+	if (sp)
+		printf("    split DWARF: %zu units, %zu not found\n", sp->n_units + sp->n_skipped,
+		       sp->n_missing + sp->n_skipped);
 	if (m->status_detail)
 		printf("    %s\n", cp_escape(m->status_detail, a, sizeof(a)));
 }

@@ -36,9 +36,10 @@ static const char usage_text[] =
     "  -l, --list           show the crash and the objects in the bundle without\n"
     "                       unpacking (names, types and sizes are checked; file\n"
     "                       contents only when unpacking)\n"
-    "      --trust          let gdb load the bundle's libthread_db (native code\n"
-    "                       from the bundle) for thread debugging; by default\n"
-    "                       gdb uses the host's\n"
+    "      --trust          let gdb run code from the bundle: its libthread_db\n"
+    "                       (for thread debugging) and the gdb scripts packed\n"
+    "                       with its objects (libstdc++'s pretty printers); by\n"
+    "                       default gdb uses this machine's\n"
     "  -q, --quiet          print errors only\n"
     "  -v, --verbose        also print every file unpacked\n"
     "  -h, --help           show this help and exit\n"
@@ -169,6 +170,9 @@ static uint64_t file_size(const struct cp_manifest *m, const char *path)
 	return f ? f->size : 0;
 }
 
+/* .dwo files named per object in the listings. */
+#define DWO_SHOWN 4
+
 /* One line per object: build-id, status, size in the bundle, origin path;
  * then its debug files. */
 static void print_objects(const struct cp_manifest *m)
@@ -183,14 +187,28 @@ static void print_objects(const struct cp_manifest *m)
 			strcpy(size, "-");
 		printf("%-40s %-11s %9s %s\n", object_build_id(o), cp_status_name(o->status), size,
 		       safe(o->path, a, sizeof(a)));
+		size_t n_dwo = 0;
+		uint64_t dwo_bytes = 0;
 		for (size_t k = 0; k < o->n_debug; k++) {
 			const struct cp_manifest_debug *d = &o->debug[k];
-			cli_human_size(d->size ? d->size : file_size(m, d->bundle_path), size,
-			               sizeof(size));
-			printf("    %s %s (%s, found by %s)\n",
-			       d->kind == CP_DEBUG_KIND_DWZ ? "dwz  " : "debug",
+			uint64_t bytes = d->size ? d->size : file_size(m, d->bundle_path);
+			/* An object of many compilation units has as many .dwo
+			 * files: the first few are named, the rest counted. */
+			if (d->kind == CP_DEBUG_KIND_DWO && n_dwo++ >= DWO_SHOWN) {
+				dwo_bytes += bytes;
+				continue;
+			}
+			cli_human_size(bytes, size, sizeof(size));
+			printf("    %-5s %s (%s, found by %s)\n",
+			       d->kind == CP_DEBUG_KIND_UNKNOWN ? "debug"
+			                                        : cp_debug_kind_name(d->kind),
 			       safe(d->bundle_path, a, sizeof(a)), size,
 			       safe(d->found_by, b, sizeof(b)));
+		}
+		if (n_dwo > DWO_SHOWN) {
+			cli_human_size(dwo_bytes, size, sizeof(size));
+			printf("    dwo   %zu more split DWARF files (%s)\n", n_dwo - DWO_SHOWN,
+			       size);
 		}
 		if (!o->n_debug && o->debug_status == CP_DEBUG_STATUS_IN_OBJECT)
 			printf("    debug in the object itself\n");
@@ -372,7 +390,8 @@ static void print_summary(const struct cli *c, const struct cp_bundle_contents *
 	       "%s, every one checked against the manifest\n",
 	       s1, n_packed, n_ok, s2, n_debug, s3, bc->n_symlinks, bc->n_files, s4);
 	if (c->trust)
-		printf("trusted: gdb will load the bundle's libthread_db\n");
+		printf("trusted: gdb will load the bundle's libthread_db%s\n",
+		       bc->manifest->bundle_scripts ? " and its objects' gdb scripts" : "");
 }
 
 static void print_entry(void *ctx, const char *path, enum cp_entry_type type, uint64_t size)

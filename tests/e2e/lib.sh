@@ -770,7 +770,7 @@ cp_assert_frames() {
 # directory (not in SELFCHECK mode); each NAME (a file name such as
 # libcrash.so.1) is listed, and those marked :debug without "(*)".
 cp_assert_sharedlibs() {
-	local file=$1 line in=0 rows=() syms path want name need_debug found d1 d2
+	local file=$1 line in=0 rows=() syms path want name need_debug found d1 d2 exe
 	shift
 	while IFS= read -r line; do
 		if [[ $line =~ ^From[[:space:]]+To[[:space:]]+Syms[[:space:]]Read ]]; then
@@ -792,6 +792,12 @@ cp_assert_sharedlibs() {
 		syms=${line%%$'\t'*}
 		path=${line#*$'\t'}
 		[[ $syms != No ]] || cp_fail "gdb did not read '$path' (Syms Read: No)" "$file"
+		# A name the loader had relative ("../lib/libx.so") gdb opened from
+		# its working directory: the executable's below sysroot/.
+		if [[ $CP_SELFCHECK != 1 && $path != /* ]]; then
+			exe=$(jq -r '.gdb.executable // ""' "$d1/manifest.json" 2>/dev/null || true)
+			path=$(realpath -m -- "$d1/sysroot${exe%/*}/$path")
+		fi
 		if [[ $CP_SELFCHECK != 1 && $path != "$d1"/* && $path != "$d2"/* ]]; then
 			cp_fail "gdb loaded '$path' from outside the bundle ($d1)" "$file"
 		fi
