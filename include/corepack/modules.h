@@ -33,14 +33,14 @@ struct cp_module {
 	char *origin_path; /* the NT_FILE name less " (deleted)" */
 	int deleted;
 	enum cp_module_role role;
-	uint64_t start, end; /* lowest and highest address mapped; 0 when unknown */
+	uint64_t start, end;     /* lowest and highest address mapped; 0 when unknown */
 	uint64_t map_lo, map_hi; /* one NT_FILE mapping of it (its first page when
 	                          * mapped): a live process's map_files entry;
 	                          * 0, 0 without NT_FILE */
 	int via_map_files;       /* read through that entry (cp_scan_opts.map_files) */
-	int code;            /* it may hold code: a mapping of it is executable
-	                      * (PF_X), or that is unknown (no NT_FILE) */
-	uint64_t header;     /* address of its ELF header (file offset 0), when have_header */
+	int code;                /* it may hold code: a mapping of it is executable
+	                          * (PF_X), or that is unknown (no NT_FILE) */
+	uint64_t header;         /* address of its ELF header (file offset 0), when have_header */
 	int have_header;
 	struct cp_name *names;
 	size_t n_names;

@@ -258,9 +258,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			break;
 		case OPT_MAX_CORE:
 		case OPT_KEEP_FREE:
-			if (handler_parse_size(optarg, opt == OPT_MAX_CORE ? &c->handler.max_core
-			                                                   : &c->handler.keep_free) <
-			    0)
+			if (handler_parse_size(optarg, opt == OPT_MAX_CORE
+			                                   ? &c->handler.max_core
+			                                   : &c->handler.keep_free) < 0)
 				return cli_usage("invalid size '%s' (a number of bytes, or with K, "
 				                 "M, G or T)",
 				                 optarg);
@@ -317,9 +317,10 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	if (modes) {
 		if (optind < argc)
 			return cli_usage("'%s': no core file goes with %s", argv[optind],
-			                 c->pid ? "--pid" : c->handler_pid ? "--handler"
-			                        : c->install ? "--install-handler"
-			                                     : "--uninstall-handler");
+			                 c->pid           ? "--pid"
+			                 : c->handler_pid ? "--handler"
+			                 : c->install     ? "--install-handler"
+			                                  : "--uninstall-handler");
 		return EXIT_OK;
 	}
 	if (optind >= argc)
@@ -677,10 +678,11 @@ static int take_live_core(struct cli *c, const char *tmpdir)
 	c->pack.use_core_fd = 1;
 	c->pack.core_fd = fd;
 	if (!c->quiet)
-		fprintf(stderr,
-		        "%s: process %ld ('%s'): core written by gdb's gcore in %.2f s (the process "
-		        "was stopped at most that long and keeps running)\n",
-		        cli_progname(), c->pid, cp_escape(c->live.comm, a, sizeof(a)), secs);
+		fprintf(
+		    stderr,
+		    "%s: process %ld ('%s'): core written by gdb's gcore in %.2f s (the process "
+		    "was stopped at most that long and keeps running)\n",
+		    cli_progname(), c->pid, cp_escape(c->live.comm, a, sizeof(a)), secs);
 	return EXIT_OK;
 }
 
@@ -711,12 +713,13 @@ static void say_live_route(const struct cli *c, const struct cp_packer *p)
 		fprintf(stderr, "%s: %zu objects read through '%s' (the very files mapped)\n",
 		        cli_progname(), via, c->live.map_files);
 	else
-		fprintf(stderr,
-		        "%s: %zu objects read through '%s', %zu by their paths under '%s' (%s): a "
-		        "file replaced on disk since it was mapped is then a mismatch\n",
-		        cli_progname(), via, c->live.map_files, by_path, c->live.root,
-		        via ? "their map_files entries are gone"
-		            : "map_files needs CAP_SYS_ADMIN: run as root to read the mapped files");
+		fprintf(
+		    stderr,
+		    "%s: %zu objects read through '%s', %zu by their paths under '%s' (%s): a "
+		    "file replaced on disk since it was mapped is then a mismatch\n",
+		    cli_progname(), via, c->live.map_files, by_path, c->live.root,
+		    via ? "their map_files entries are gone"
+		        : "map_files needs CAP_SYS_ADMIN: run as root to read the mapped files");
 }
 
 /* Unwind the threads (in a child process: see backtrace.h) and print the
@@ -784,8 +787,8 @@ static int handler_start(struct cli *c)
 	snprintf(ctx, sizeof(ctx), "process %ld ('%s', uid %u)", c->handler_pid,
 	         cp_escape(c->live.comm, a, sizeof(a)), (unsigned)c->live.uid);
 	handler_set_context(ctx);
-	int rc = handler_prepare(&c->handler, &c->live, &c->default_output, &c->max_core,
-	                         &c->max_data);
+	int rc =
+	    handler_prepare(&c->handler, &c->live, &c->default_output, &c->max_core, &c->max_data);
 	if (rc != EXIT_OK)
 		return rc;
 	c->pack.output = c->default_output;
@@ -804,8 +807,8 @@ static double now_s(void)
 /* The handler's one line for a crash packed; then the process is let go
  * (standard input closed: the kernel waits for that) and the spool kept
  * within its limits. */
-static void handler_finish(struct cli *c, const struct cp_packer *p,
-                           const struct cp_pack_stats *st, double t0)
+static void handler_finish(struct cli *c, const struct cp_packer *p, const struct cp_pack_stats *st,
+                           double t0)
 {
 	const struct cp_scan *s = cp_packer_scan(p);
 	const struct cp_notes *n = &cp_packer_core(p)->notes;

@@ -123,11 +123,12 @@ static int spool_check(const char *dir, int make)
 	struct stat st;
 	char a[4 * 4096 + 8];
 	if (dir[0] != '/')
-		return cli_fail("spool '%s': not an absolute path", cp_escape(dir, a, sizeof(a))), 1;
+		return cli_fail("spool '%s': not an absolute path", cp_escape(dir, a, sizeof(a))),
+		       1;
 	if (lstat(dir, &st) < 0 && errno == ENOENT && make) {
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return cli_fail("cannot make the spool '%s': %s", cp_escape(dir, a, sizeof(a)),
-			                strerror(errno)),
+			return cli_fail("cannot make the spool '%s': %s",
+			                cp_escape(dir, a, sizeof(a)), strerror(errno)),
 			       1;
 	}
 	if (lstat(dir, &st) < 0)
@@ -450,9 +451,10 @@ int handler_install(const struct handler_opts *h, int force, int quiet)
 	char pattern[PATTERN_MAX + 1];
 	if (snprintf(pattern, sizeof(pattern), "|%s --handler %%P --spool %s", exe, spool) >=
 	    PATTERN_MAX) {
-		cli_fail("the pattern '|%s --handler %%P --spool %s' is longer than the kernel's %d "
-		         "bytes; choose a shorter --spool",
-		         exe, spool, PATTERN_MAX - 1);
+		cli_fail(
+		    "the pattern '|%s --handler %%P --spool %s' is longer than the kernel's %d "
+		    "bytes; choose a shorter --spool",
+		    exe, spool, PATTERN_MAX - 1);
 		goto out;
 	}
 	long limit = atol(old_limit);
@@ -466,11 +468,12 @@ int handler_install(const struct handler_opts *h, int force, int quiet)
 			cli_fail("cannot make '%s': %s", p.state_dir, strerror(errno));
 			goto out;
 		}
-		if (asprintf(&text,
-		             "# kernel.core_pattern and kernel.core_pipe_limit before corepack "
-		             "--install-handler\nkernel.core_pattern = %s\nkernel.core_pipe_limit = "
-		             "%s\n",
-		             old, old_limit) < 0) {
+		if (asprintf(
+		        &text,
+		        "# kernel.core_pattern and kernel.core_pipe_limit before corepack "
+		        "--install-handler\nkernel.core_pattern = %s\nkernel.core_pipe_limit = "
+		        "%s\n",
+		        old, old_limit) < 0) {
 			text = NULL;
 			cli_fail("out of memory");
 			goto out;
@@ -510,17 +513,17 @@ int handler_install(const struct handler_opts *h, int force, int quiet)
 	if (quiet)
 		goto out;
 	printf("kernel.core_pattern was '%s' (%s), kernel.core_pipe_limit %s%s%s%s\n",
-	       cp_escape(old, a, sizeof(a)),
-	       !who ? "core files written by the kernel" : who, old_limit,
-	       who && strcmp(who, "corepack") == 0 ? "" : "; saved in '",
+	       cp_escape(old, a, sizeof(a)), !who ? "core files written by the kernel" : who,
+	       old_limit, who && strcmp(who, "corepack") == 0 ? "" : "; saved in '",
 	       who && strcmp(who, "corepack") == 0 ? "" : p.state_file,
 	       who && strcmp(who, "corepack") == 0 ? "" : "'");
 	printf("kernel.core_pattern is now '%s', kernel.core_pipe_limit %ld; also at boot "
 	       "('%s')\n",
 	       pattern, limit, p.sysctl_file);
 	if (who && strcmp(who, "apport") == 0)
-		cli_warn("apport sets kernel.core_pattern again when its service starts: disable it "
-		         "(systemctl disable apport) to keep corepack");
+		cli_warn(
+		    "apport sets kernel.core_pattern again when its service starts: disable it "
+		    "(systemctl disable apport) to keep corepack");
 out:
 	free(old);
 	free(old_limit);
@@ -588,8 +591,9 @@ int handler_uninstall(int quiet)
 	if (ours && pattern) {
 		if ((r = write_text(p.pattern, pattern, 0)) < 0 ||
 		    (r = write_text(p.pipe_limit, limit, 0)) < 0) {
-			cli_fail("cannot restore kernel.core_pattern and kernel.core_pipe_limit: %s",
-			         strerror(-r));
+			cli_fail(
+			    "cannot restore kernel.core_pattern and kernel.core_pipe_limit: %s",
+			    strerror(-r));
 			goto out;
 		}
 	}

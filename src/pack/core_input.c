@@ -207,10 +207,11 @@ static int sparse_flush(struct sparse_out *o, struct cp_error *err)
 			continue;
 		}
 		if (o->max_data && run_len > o->max_data - o->data)
-			return cp_error_set(err, ENOSPC,
-			                    "no space left in '%s' for the core from '%s' (%llu bytes "
-			                    "of data written): the space to keep free is reached",
-			                    o->dir, o->name, (unsigned long long)o->data);
+			return cp_error_set(
+			    err, ENOSPC,
+			    "no space left in '%s' for the core from '%s' (%llu bytes "
+			    "of data written): the space to keep free is reached",
+			    o->dir, o->name, (unsigned long long)o->data);
 		for (size_t done = 0; done < run_len;) {
 			ssize_t w = pwrite(o->fd, o->buf + run + done, run_len - done,
 			                   (off_t)(o->base + run + done));
@@ -464,11 +465,8 @@ int cp_core_input_load(struct cp_core_input *in, const struct cp_core_input_opts
 	if (in->expected_size > max)
 		return too_big(in->name, max, err);
 	const char *dir = in->tmpdir ? in->tmpdir : ".";
-	struct sparse_out out = {.fd = -1,
-	                         .dir = dir,
-	                         .name = in->name,
-	                         .max = max,
-	                         .max_data = o ? o->max_data : 0};
+	struct sparse_out out = {
+	    .fd = -1, .dir = dir, .name = in->name, .max = max, .max_data = o ? o->max_data : 0};
 	struct source src = {.in = in, .o = o};
 	int r;
 	out.buf = malloc(CHUNK);

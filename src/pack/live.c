@@ -252,7 +252,8 @@ int cp_live_gcore(const struct cp_live_proc *p, const char *tmpdir,
 		cp_error_set(err, EINTR, "interrupted while gdb wrote the core of process %ld",
 		             (long)p->pid);
 	else if (r == -ETIMEDOUT)
-		cp_error_set(err, ETIMEDOUT, "gdb took more than %u s to write the core of process %ld",
+		cp_error_set(err, ETIMEDOUT,
+		             "gdb took more than %u s to write the core of process %ld",
 		             o->timeout_s, (long)p->pid);
 	else if (r < 0)
 		cp_error_set(err, -r, "cannot run gdb: %s", strerror(-r));
