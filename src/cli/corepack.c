@@ -640,6 +640,13 @@ static int take_core(struct cli *c, struct cli_progress *prog, struct cp_core_in
 		cli_fail("%s%s", err.msg, r == -EINTR ? "; no bundle written" : "");
 		return EXIT_FAIL;
 	}
+	struct stat st;
+	if (c->max_core && !in->needs_copy && in->fd >= 0 && fstat(in->fd, &st) == 0 &&
+	    (uint64_t)st.st_size > c->max_core) {
+		cli_fail("'%s': the core is more than %llu bytes (the limit, --max-core)",
+		         cp_escape(in->name, a, sizeof(a)), (unsigned long long)c->max_core);
+		return EXIT_FAIL;
+	}
 	if (in->fd >= 0) {
 		c->pack.use_core_fd = 1;
 		c->pack.core_fd = in->fd;
@@ -826,8 +833,9 @@ static void handler_finish(struct cli *c, const struct cp_packer *p, const struc
 	handler_log(LOG_INFO,
 	            "signal %d (%s): '%s' written (%s): %zu objects packed (%zu through map_files; "
 	            "%zu ok, %zu mismatch, %zu missing); the process waited %.2f s%s",
-	            sig, cp_signal_name(sig), cp_escape(c->pack.output, a, sizeof(a)), size,
-	            st->n_objects, via, by_status[CP_STATUS_OK], by_status[CP_STATUS_MISMATCH],
+	            sig, cp_signal_name(sig) ? cp_signal_name(sig) : "unknown",
+	            cp_escape(c->pack.output, a, sizeof(a)), size, st->n_objects, via,
+	            by_status[CP_STATUS_OK], by_status[CP_STATUS_MISMATCH],
 	            by_status[CP_STATUS_MISSING], waited,
 	            removed ? "; older bundles removed from the spool" : "");
 }
