@@ -289,8 +289,17 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 		const char *why = name_problem(path);
 		int known = 0, elf = !why && have_base && has_elf_magic_core(core, base, &known);
 		if (!why && !known) {
-			char *host = cp_host_path(o->sysroot, path);
-			elf = host && path[0] == '/' && has_elf_magic_file(s, host);
+			/* a live process's mapped file first: its name may lead
+			 * nowhere now, or to another file */
+			char *host = NULL;
+			if (o->map_files &&
+			    asprintf(&host, "%s/%llx-%llx", o->map_files,
+			             (unsigned long long)map_lo, (unsigned long long)map_hi) < 0)
+				host = NULL;
+			elf = host && has_elf_magic_file(s, host);
+			free(host);
+			host = elf ? NULL : cp_host_path(o->sysroot, path);
+			elf = elf || (host && path[0] == '/' && has_elf_magic_file(s, host));
 			free(host);
 		}
 		if (why && (r = warn(s, "'%s': mapped file name %s: not packed", path, why)) < 0)
