@@ -300,7 +300,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->verbose = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			/* longer than stdout's buffer: a failed write must keep
+			 * its reason for the message at exit */
+			cli_puts_stdout(usage_text);
 			exit(EXIT_OK);
 		case 'V':
 			cli_print_version(NULL);
