@@ -21,6 +21,11 @@ libzstd-dev nettle-dev zlib1g-dev libiberty-dev"
 # rewrite a binary as users do (run-compressed-core, run-no-build-id)
 pkgs="$pkgs libcmocka-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools binutils groff-base
 dwz strace bsdutils util-linux python3 jq lz4 gzip patchelf"
+# the static build (cmake -DCOREPACK_STATIC=ON, tests/e2e/run-static*.sh):
+# the static archives libarchive needs that its -dev package does not pull
+# in; the static and Debian-package tests: file, debootstrap (older and
+# pristine roots), dpkg-dev (cpack's dpkg-shlibdeps); lldb for run-lldb.sh
+pkgs="$pkgs libacl1-dev liblz4-dev libbz2-dev file debootstrap dpkg-dev lldb"
 # CI and fuzzing: clang and its sanitizer/libFuzzer runtimes (a Recommends
 # of clang, which --no-install-recommends would skip)
 pkgs="$pkgs clang libclang-rt-14-dev"

@@ -1,10 +1,13 @@
 /*
  * Reading a bundle, which is hostile until proven otherwise:
- * cp_bundle_read() streams a bundle through the entry validator
- * (entry_check.h), extracting into an empty staging directory (or, to list
- * it, nowhere), hashing every file on the way, then checks the tree
- * against the manifest's "files" list (size and sha256 of each, none
- * missing, none extra).  Putting the result in place is unpack.h's.
+ * cp_bundle_read() streams a bundle through the tar reader (tar_read.h)
+ * and the entry validator (entry_check.h), extracting into a staging
+ * directory (stage.h; or, to list it, nowhere), hashing every file on the
+ * way, then checks the tree against the manifest's "files" list (size and
+ * digest of each, none missing, none extra).  A bundle whose manifest.json
+ * is the first entry is held to it entry by entry as it arrives; one
+ * whose manifest comes last (version 1) is held to an expansion cap.
+ * Putting the result in place is unpack.h's.
  */
 #ifndef COREPACK_BUNDLE_READ_H
 #define COREPACK_BUNDLE_READ_H
@@ -19,14 +22,22 @@
 #include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 
+#include "corepack/stage.h"
+
 /* report.txt kept for display (bytes). */
 #define CP_BUNDLE_MAX_REPORT_SHOWN (1024 * 1024)
 
+/* A bundle whose manifest.json is not its first entry cannot be held to
+ * it before the data arrives: its tar stream may be at most
+ * CP_BUNDLE_EXPANSION_RATIO times the bundle file (the bytes read so far,
+ * from a pipe) plus CP_BUNDLE_EXPANSION_BASE. */
+#define CP_BUNDLE_EXPANSION_RATIO 256
+#define CP_BUNDLE_EXPANSION_BASE (64ULL << 20)
+
 struct cp_bundle_read_opts {
-	/* The directory to extract into: must exist and be empty.  The
-	 * process's working directory is changed to it while extracting and
-	 * restored.  NULL to read and check without writing (list). */
-	const char *staging;
+	/* The staging directory to extract into (stage.h), empty, created
+	 * by the caller; NULL to read and check without writing (list). */
+	struct cp_stage *stage;
 	const volatile sig_atomic_t *cancel; /* when non-NULL and set: -EINTR */
 	/* Progress in bytes of the bundle file read; may be NULL. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -45,6 +56,10 @@ struct cp_bundle_contents {
 	size_t n_files, n_symlinks; /* regular files and symlinks in the bundle */
 	uint64_t file_bytes;        /* logical bytes of every file */
 	int verified;               /* sha256 of every file checked (not when listing) */
+	/* Set by cp_unpack(): what gdb will look for outside the bundle
+	 * (gdb_names.h), one line each, escaped. */
+	char **gdb_warnings;
+	size_t n_gdb_warnings;
 };
 
 /*
@@ -53,9 +68,11 @@ struct cp_bundle_contents {
  * checked against the manifest; when listing, names, types and sizes are.
  * Errors (message starts with "'PATH': "): -ENOENT & co. (cannot open),
  * -EINVAL (not a bundle, a refused entry, a manifest mismatch),
- * -EIO (truncated or corrupt), -E2BIG (a cap), -EINTR (cancelled),
- * -ENOMEM.  On failure the staging directory may hold partial output: the
- * caller removes it.  *OUT is owned by the caller (cp_bundle_contents_free).
+ * -EIO (truncated or corrupt), -E2BIG (a cap), -ENOSPC (the files would
+ * not fit the staging directory's file system), -ENOTSUP (a tar form not
+ * read), -EINTR (cancelled), -ENOMEM.  On failure the staging directory
+ * may hold partial output: the caller removes it.  *OUT is owned by the
+ * caller (cp_bundle_contents_free).
  */
 int cp_bundle_read(const char *path, const struct cp_bundle_read_opts *opts,
                    struct cp_bundle_contents **out, struct cp_error *err);

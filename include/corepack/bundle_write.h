@@ -123,6 +123,27 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
  * that has no name (a temporary file holding a decompressed core). */
 int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const char *label,
                      unsigned perm, struct cp_file_digest *digest, struct cp_error *err);
+
+/*
+ * What cp_bundle_add_file() would store for HOST_PATH now, without reading
+ * its data: *OUT's size, data_size and sparse (the sha256 is left zero),
+ * for a manifest written before the files.  Errors as cp_bundle_add_file()'s
+ * for opening and reading HOST_PATH.
+ */
+int cp_bundle_probe_file(const char *host_path, struct cp_file_digest *out, struct cp_error *err);
+/* The same for the regular file open as FD (not closed), LABEL naming it. */
+int cp_bundle_probe_fd(int fd, const char *label, struct cp_file_digest *out, struct cp_error *err);
+
+/* cp_bundle_add_file() of a file probed before (PROBED, from
+ * cp_bundle_probe_file()): a file whose size or holes changed since fails
+ * with -ESTALE before its entry is started (the writer stays usable). */
+int cp_bundle_add_file_probed(struct cp_bundle_writer *w, const char *name, const char *host_path,
+                              unsigned perm, const struct cp_file_digest *probed,
+                              struct cp_file_digest *digest, struct cp_error *err);
+/* cp_bundle_add_fd() of a file probed before, as cp_bundle_add_file_probed(). */
+int cp_bundle_add_fd_probed(struct cp_bundle_writer *w, const char *name, int fd, const char *label,
+                            unsigned perm, const struct cp_file_digest *probed,
+                            struct cp_file_digest *digest, struct cp_error *err);
 int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf, size_t len,
                          unsigned perm, struct cp_error *err);
 

@@ -9,7 +9,11 @@
  *   debug/          separate debug files, by build-id:
  *                   debug/.build-id/xx/rest.debug, dwz alt files included
  *                   (gdb: set debug-file-directory)
- *   manifest.json   what was packed and why (see manifest.h)
+ *   manifest.json   what was packed and why (see manifest.h): the first
+ *                   entry, so that the unpacker knows every file's name,
+ *                   size and digest kind before any data arrives
+ *   digests.json    every file's digest, known only once it was read: the
+ *                   last entry
  *   corepack.gdb    gdb command file, paths relative to the top directory
  *   run-gdb.sh      starts gdb on the bundle from wherever it was extracted
  *   report.txt      the crash summary and every thread's backtrace
@@ -36,14 +40,19 @@
 #define CP_BUNDLE_MANIFEST "manifest.json"
 #define CP_BUNDLE_GDB_SCRIPT "corepack.gdb"
 #define CP_BUNDLE_RUN_GDB "run-gdb.sh"
+#define CP_BUNDLE_RUN_LLDB "run-lldb.sh" /* since manifest version 2 */
 #define CP_BUNDLE_REPORT "report.txt"
+#define CP_BUNDLE_DIGESTS "digests.json"
 
 /* manifest.json's "manifest_version" (doc/bundle-format.md, "Versioning"):
  * a reader refuses any version it does not know and ignores fields it does
  * not know.  New fields leave it alone; it goes up only for a change an old
  * reader would misread (a field removed, renamed, retyped or redefined, a
  * new role or status, a layout, path or digest change). */
-#define CP_MANIFEST_VERSION 1
+#define CP_MANIFEST_VERSION 2
+/* The oldest version still read: version 1, whose manifest came last and
+ * held the digests itself, and which had no run-lldb.sh. */
+#define CP_MANIFEST_VERSION_MIN 1
 
 #define CP_BUNDLE_PRIVATE_MODE 0600
 

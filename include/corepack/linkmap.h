@@ -22,7 +22,11 @@
 struct cp_linkmap_entry {
 	uint64_t l_addr; /* load bias */
 	uint64_t l_ld;   /* address of the object's dynamic section */
-	char *name;      /* l_name as the loader wrote it; "" for the main program */
+	char *name;      /* l_name as the loader wrote it; "" for the main program
+	                  * (and for a name unreadable or longer than the cap) */
+	uint64_t l_name; /* where the name is in memory (0 for none) */
+	int first;       /* the first of its namespace's list (l_prev 0): the
+	                  * program, whose name gdb ignores */
 };
 
 struct cp_linkmap {
@@ -43,7 +47,9 @@ int cp_linkmap_walk(cp_mem_read_fn read, void *ctx, int is64, int big_endian,
 /*
  * The same walk from a known r_debug (the dynamic loader's `_r_debug`, for
  * a program with no usable DT_DEBUG: one started as `ld.so ./app`, whose
- * AT_PHDR is the loader's).  R_DEBUG 0 gives an empty result with WHY.
+ * AT_PHDR is the loader's; or as gdb finds it through the executable
+ * file's .dynamic section rather than AT_PHDR).  R_DEBUG 0 gives an empty
+ * result with WHY.
  */
 int cp_linkmap_walk_from(cp_mem_read_fn read, void *ctx, int is64, int big_endian, uint64_t r_debug,
                          struct cp_linkmap **out, struct cp_error *err);

@@ -1,9 +1,12 @@
 /*
  * manifest.json: what a bundle holds and why, versioned
- * (CP_MANIFEST_VERSION).  Built with json-c from the scanned core; every
- * file of the bundle (but the manifest itself) is listed in "files" with its
- * size and digest so the unpacker can verify it: "sha256" for a file without
- * holes, "sparse_sha256" (include/corepack/digest.h) for one with holes.
+ * (CP_MANIFEST_VERSION).  Built with json-c from the scanned core before
+ * any file is written (it is the bundle's first entry): every file of the
+ * bundle (but the manifest and digests.json) is listed in "files" with its
+ * size and digest kind, "sha256" for a file without holes, "sparse_sha256"
+ * (include/corepack/digest.h) for one with holes.  The digests themselves
+ * go into digests.json, the last entry, so the unpacker can verify every
+ * file.
  */
 #ifndef COREPACK_MANIFEST_H
 #define COREPACK_MANIFEST_H
@@ -18,12 +21,12 @@
 #include "corepack/modules.h"
 #include "corepack/schema.h"
 
-/* A file written to the bundle, for the "files" list. */
+/* A file of the bundle, for the "files" list and digests.json. */
 struct cp_bundle_file {
 	char *path; /* relative to the top directory */
 	uint64_t size;
-	int sparse; /* sha256 is the sparse digest: "sparse_sha256" */
-	uint8_t sha256[32];
+	int sparse;         /* stored with holes; sha256 is the sparse digest */
+	uint8_t sha256[32]; /* known once written */
 };
 
 /* What the packer did with one object of the scan (an array parallel to
@@ -58,8 +61,14 @@ struct cp_manifest_input {
 	const struct cp_backtrace *backtrace; /* for "crash": the crashing thread; may be NULL */
 };
 
-/* Render the manifest as pretty-printed JSON; *OUT malloc'd, caller frees. */
+/* Render the manifest as pretty-printed JSON; *OUT malloc'd, caller frees.
+ * Sizes and digest kinds come from IN; no digest is written. */
 int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_error *err);
+
+/* digests.json for FILES (N, in the manifest's order): {"files": [{"path":
+ * P, "sha256" or "sparse_sha256": HEX}, ...]}.  *OUT as above. */
+int cp_manifest_digests_build(const struct cp_bundle_file *files, size_t n, char **out,
+                              struct cp_error *err);
 
 /* The object table of `corepack --list --json`: the core, every object
  * (as in the manifest), the vDSO, other mappings, warnings and totals;

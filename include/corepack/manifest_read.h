@@ -17,9 +17,16 @@
 #include "corepack/error.h"
 #include "corepack/schema.h"
 
-#define CP_MANIFEST_MAX_SIZE (64 * 1024 * 1024) /* bytes of JSON */
-#define CP_MANIFEST_MAX_DEPTH 16                /* JSON nesting */
-#define CP_MANIFEST_MAX_OBJECTS 65536
+/* A real manifest takes about 2 KiB per object and json-c about 7 times
+ * its text to hold it; the caps follow from 8192 objects.  A hostile one
+ * is held to the same memory: json-c's tree is estimated before it is
+ * built (800 bytes per JSON object, 160 per array, 112 per other value or
+ * key, plus the text) and must stay within CP_MANIFEST_MAX_TREE: 16 MiB of
+ * "{}" would otherwise need 4.2 GB. */
+#define CP_MANIFEST_MAX_SIZE (16 * 1024 * 1024)  /* bytes of JSON */
+#define CP_MANIFEST_MAX_TREE (128 * 1024 * 1024) /* estimated bytes of json-c's tree */
+#define CP_MANIFEST_MAX_DEPTH 16                 /* JSON nesting */
+#define CP_MANIFEST_MAX_OBJECTS 8192
 #define CP_MANIFEST_MAX_FILES 200000 /* = CP_BUNDLE_MAX_NAMES */
 #define CP_MANIFEST_MAX_DEBUG 16     /* debug files per object */
 #define CP_MANIFEST_MAX_WARNINGS 10000
@@ -58,8 +65,11 @@ struct cp_manifest_object {
 struct cp_manifest_file {
 	char *path; /* relative to the top directory */
 	uint64_t size;
-	uint8_t sha256[32]; /* "sha256", or "sparse_sha256" (digest.h) when SPARSE */
-	int sparse;
+	enum cp_digest_kind kind; /* how it is digested, and so stored (schema.h) */
+	int sparse;               /* cp_digest_kind_sparse(kind): stored with holes */
+	int have_digest;          /* SHA256 is set: always in version 1, from
+	                           * digests.json (cp_manifest_take_digests) in 2 */
+	uint8_t sha256[32];       /* the digest, of KIND */
 };
 
 struct cp_manifest {
@@ -98,13 +108,29 @@ struct cp_manifest {
 
 /*
  * Parse and check LEN bytes of JSON at BUF (at most CP_MANIFEST_MAX_SIZE;
- * BUF need not be NUL-terminated).  Errors: -EINVAL with a message starting
- * "manifest.json: " that names the field ("objects[3].path: not an
- * absolute path"), -E2BIG for a cap, -ENOMEM.  *OUT owned by the caller
- * (cp_manifest_free(), NULL accepted).
+ * BUF need not be NUL-terminated), a manifest of version
+ * CP_MANIFEST_VERSION_MIN to CP_MANIFEST_VERSION.  Errors: -EINVAL with a
+ * message starting "manifest.json: " that names the field
+ * ("objects[3].path: not an absolute path"), -E2BIG for a cap (the tree
+ * budget included), -ENOMEM.  *OUT owned by the caller (cp_manifest_free(),
+ * NULL accepted).
  */
 int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out, struct cp_error *err);
 void cp_manifest_free(struct cp_manifest *m);
+
+/* The most bytes digests.json may have for M's files: what corepack
+ * writes for them, with room for any JSON spacing of the same values. */
+size_t cp_manifest_digests_cap(const struct cp_manifest *m);
+
+/*
+ * Read digests.json (LEN bytes at BUF; version 2): {"files": [{"path":
+ * P, KIND: HEX}, ...]} with M's files in M's order, each under the key of
+ * its digest kind, into M's files (have_digest set).  Errors: -EINVAL
+ * ("digests.json: files[2]: path 'x', the manifest says 'y'"), -E2BIG
+ * (past cp_manifest_digests_cap() or the tree budget), -ENOMEM.
+ */
+int cp_manifest_take_digests(struct cp_manifest *m, const char *buf, size_t len,
+                             struct cp_error *err);
 
 /* The files[] entry for PATH, or NULL. */
 const struct cp_manifest_file *cp_manifest_find_file(const struct cp_manifest *m, const char *path);
@@ -114,5 +140,11 @@ const struct cp_manifest_object *cp_manifest_executable(const struct cp_manifest
 /* With "program_offset", the packed interpreter (the dynamic loader gdb
  * loads as its executable), or NULL. */
 const struct cp_manifest_object *cp_manifest_loader(const struct cp_manifest *m);
+
+/* Whether O was packed with a dwz alt file for its debug file (a debug[]
+ * entry of kind "dwz"): DWARF that lldb 14 cannot read. */
+int cp_manifest_object_uses_dwz(const struct cp_manifest_object *o);
+/* How many objects of M cp_manifest_object_uses_dwz(). */
+size_t cp_manifest_dwz_objects(const struct cp_manifest *m);
 
 #endif

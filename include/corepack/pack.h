@@ -48,6 +48,7 @@ struct cp_pack_stats {
 	size_t n_objects;     /* objects packed */
 	size_t n_debug_files; /* debug files packed (dwz alts included) */
 	size_t n_links;       /* symlinks reproduced */
+	size_t n_dwz_objects; /* objects whose debug file needs a dwz alt file */
 	uint64_t input_bytes; /* logical bytes of every file packed */
 	uint64_t bundle_size; /* size of the bundle written */
 };

@@ -83,6 +83,18 @@ enum cp_debug_kind {
 	CP_DEBUG_KIND_UNKNOWN, /* reader: absent, or a token it does not know */
 };
 
+/* How a file's contents are digested: "files[].digest" (manifest version
+ * 2), and the key its digest is given under (version 1's "files[]",
+ * version 2's digests.json).  What each is: digest.h.  Each kind also says
+ * how the file is stored in the tar: a sparse digest's file as a sparse
+ * entry (with holes), the others without; a reader refuses a file stored
+ * the other way. */
+enum cp_digest_kind {
+	CP_DIGEST_SHA256,        /* SHA-256 of the contents, holes as zeros */
+	CP_DIGEST_SPARSE_SHA256, /* the sparse digest of digest.h */
+	CP_DIGEST_KIND_COUNT
+};
+
 /* Token of a value ("ok", "executable", "link_map", "build-id", "found",
  * "dwz"); "unknown" for a value outside the enumeration (and "none" for
  * CP_DEBUG_NONE). */
@@ -93,10 +105,14 @@ const char *cp_name_source_name(enum cp_name_source s);
 const char *cp_debug_how_name(enum cp_debug_how how);
 const char *cp_debug_status_name(enum cp_debug_status s);
 const char *cp_debug_kind_name(enum cp_debug_kind k);
+const char *cp_digest_kind_name(enum cp_digest_kind k);
 
 /* The value of TOKEN into *OUT; -EINVAL when TOKEN is none of them. */
 int cp_status_from_name(const char *token, enum cp_module_status *out);
 int cp_role_from_name(const char *token, enum cp_module_role *out);
+int cp_digest_kind_from_name(const char *token, enum cp_digest_kind *out);
+/* Whether a file digested as K is stored with holes (a sparse entry). */
+int cp_digest_kind_sparse(enum cp_digest_kind k);
 /* The value of TOKEN, or the _UNKNOWN value (TOKEN may be NULL). */
 enum cp_debug_status cp_debug_status_from_name(const char *token);
 enum cp_debug_kind cp_debug_kind_from_name(const char *token);

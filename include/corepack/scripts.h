@@ -1,9 +1,9 @@
 /*
- * The two scripts of a bundle, rendered from the embedded templates
+ * The three scripts of a bundle, rendered from the embedded templates
  * (template.h): corepack.gdb (gdb settings, for `gdb -nx -x corepack.gdb`
- * in the bundle's directory) and run-gdb.sh (starts gdb on the bundle from
- * wherever it is).  Shared by the packer, which puts them in the bundle,
- * and the unpacker, which writes its own in place of the bundle's.
+ * in the bundle's directory), run-gdb.sh (starts gdb on the bundle from
+ * wherever it is) and run-lldb.sh (the same for lldb).  Shared by the packer, which puts them in
+ * the bundle, and the unpacker, which writes its own in place of the bundle's.
  */
 #ifndef COREPACK_SCRIPTS_H
 #define COREPACK_SCRIPTS_H
@@ -24,16 +24,19 @@ struct cp_scripts_input {
 	 * PROGRAM_OFFSET, its load bias.  NULL otherwise. */
 	const char *program;
 	uint64_t program_offset;
-	int trust; /* run-gdb.sh loads the bundle's libthread_db */
+	int trust;    /* run-gdb.sh loads the bundle's libthread_db */
+	size_t n_dwz; /* objects whose debug file needs a dwz alt file:
+	               * run-lldb.sh warns that lldb 14 cannot read them */
 };
 
 struct cp_scripts {
 	char *gdb_script; /* corepack.gdb */
 	char *run_gdb;    /* run-gdb.sh */
+	char *run_lldb;   /* run-lldb.sh */
 };
 
 /*
- * Render both scripts; every value is quoted for sh (cp_quote_sh) and gdb
+ * Render the three scripts; every value is quoted for sh (cp_quote_sh) and gdb
  * (cp_quote_gdb_arg).  An executable no gdb quoting can carry (see
  * cp_scripts_check_executable) makes corepack.gdb print that the executable
  * is missing instead of loading it.  OUT's strings are malloc'd, owned by

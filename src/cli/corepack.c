@@ -40,8 +40,8 @@ static const char usage_text[] =
     "  or:  corepack --uninstall-handler\n"
     "Pack a core dump with every file gdb needs to debug it on another machine:\n"
     "the executable, every shared library (dlopened ones and the dynamic loader\n"
-    "included), their separate debug files, libthread_db, a manifest and a\n"
-    "script that starts gdb on it (run-gdb.sh).\n"
+    "included), their separate debug files, libthread_db, a manifest and\n"
+    "scripts that start gdb or lldb on it (run-gdb.sh, run-lldb.sh).\n"
     "\n"
     "CORE may be compressed with zstd, lz4, xz or gzip (systemd-coredump's\n"
     "core.*.zst), told by its content, and may be - for standard input (a pipe\n"
@@ -534,6 +534,22 @@ static void print_warnings(const struct cp_packer *p)
 		cli_warn("%s", cp_escape(s->warnings[i], a, sizeof(a)));
 }
 
+/* lldb 14 reads no DWARF that refers to a dwz alt file: say which objects
+ * run-lldb.sh will show without source lines. */
+static void warn_dwz(const struct cp_packer *p)
+{
+	const struct cp_scan *s = cp_packer_scan(p);
+	char a[SHOWN_MAX];
+	for (size_t i = 0; i < s->n_modules; i++) {
+		const struct cp_module *m = &s->modules[i];
+		if (cp_module_packable(m) && m->debug && m->debug->file && m->debug->alt)
+			cli_warn("'%s': its debug file is dwz-compressed, which lldb 14 cannot "
+			         "read: run-lldb.sh shows its frames without source lines "
+			         "(run-gdb.sh reads it)",
+			         cp_escape(m->real_path, a, sizeof(a)));
+	}
+}
+
 static int count_bad(const struct cp_scan *s)
 {
 	int bad = 0;
@@ -941,6 +957,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < s->n_modules; i++)
 			print_object(&s->modules[i], c.verbose);
 		print_total(p, &st, c.pack.output);
+		if (st.n_dwz_objects)
+			warn_dwz(p);
 	}
 out:
 	cp_packer_free(p);

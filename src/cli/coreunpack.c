@@ -25,12 +25,14 @@ static const char usage_text[] =
     "Usage: coreunpack [OPTION]... BUNDLE\n"
     "Unpack a bundle made by corepack into the current directory (without the\n"
     "bundle's top directory), check every file against its manifest, and write\n"
-    "run-gdb.sh, which starts gdb on the core with the crashed machine's files:\n"
+    "run-gdb.sh, which starts gdb on the core with the crashed machine's files\n"
+    "(run-lldb.sh does the same for lldb):\n"
     "  coreunpack crash.tar.zst && ./run-gdb.sh\n"
     "\n"
     "  -C, --directory DIR  unpack into DIR (created if missing)\n"
     "  -f, --force          replace core, sysroot/, debug/, manifest.json,\n"
-    "                       run-gdb.sh, corepack.gdb and report.txt if they exist\n"
+    "                       digests.json, run-gdb.sh, run-lldb.sh, corepack.gdb\n"
+    "                       and report.txt if they exist\n"
     "  -l, --list           show the crash and the objects in the bundle without\n"
     "                       unpacking (names, types and sizes are checked; file\n"
     "                       contents only when unpacking)\n"
@@ -45,14 +47,19 @@ static const char usage_text[] =
     "Bundles are untrusted.  Only regular files, directories and relative\n"
     "symlinks that stay inside the bundle are accepted, below the names above;\n"
     "anything else (absolute names, '..', hard links, devices, setuid bits,\n"
-    "a name used twice, a file not matching the manifest) refuses the whole\n"
-    "bundle and leaves nothing behind.  The bundle's own run-gdb.sh and\n"
-    "corepack.gdb are replaced by ones written here, and gdb runs with\n"
-    "auto-loading off.\n"
+    "a name used twice, a file not matching the manifest, a name in the core\n"
+    "that would lead gdb out of the bundle) refuses the whole bundle and leaves\n"
+    "nothing behind.  Entries are held to the manifest, which comes first, as\n"
+    "they arrive, and the disk they need is checked first.  The bundle's own\n"
+    "run-gdb.sh, run-lldb.sh and corepack.gdb are replaced by ones written here;\n"
+    "gdb runs with auto-loading off, lldb without .lldbinit files or scripts.\n"
+    "A target directory every user may write to and not sticky is refused.\n"
     "\n"
     "Limits: 200000 names (entries and the directories they imply), 4096-byte\n"
     "paths and symlink targets, 255-byte name components, 1 TiB of files (holes\n"
-    "included), a 64 MiB manifest with at most 65536 objects.\n"
+    "included) and no more than the disk has free, a 16 MiB manifest (its JSON\n"
+    "tree at most 128 MiB) with at most 8192 objects, sparse maps of 1048576\n"
+    "regions; a bundle whose manifest is not first expands at most 256 times.\n"
     "\n"
     "Exit status: 0 unpacked (warnings allowed), 1 failure (also when standard\n"
     "output cannot be written), 2 usage.\n";
@@ -233,6 +240,21 @@ static void each_warning(const struct cp_manifest *m, void (*emit)(const char *l
 	}
 }
 
+/* lldb 14 reads no DWARF that refers to a dwz alt file: say which objects
+ * run-lldb.sh will show without source lines. */
+static void warn_dwz(const struct cp_manifest *m)
+{
+	char a[1200];
+	for (size_t i = 0; i < m->n_objects; i++)
+		if (cp_manifest_object_uses_dwz(&m->objects[i]))
+			cli_warn("'%s': its debug file is dwz-compressed, which lldb 14 cannot "
+			         "read: run-lldb.sh shows its frames without source lines "
+			         "(run-gdb.sh reads it)",
+			         safe(m->objects[i].real_path ? m->objects[i].real_path
+			                                      : m->objects[i].path,
+			              a, sizeof(a)));
+}
+
 static void warn_line(const char *line)
 {
 	cli_warn("%s", line);
@@ -249,10 +271,13 @@ static void list_line(const char *line)
 static void print_list(const struct cli *c, const struct cp_bundle_contents *bc)
 {
 	const struct cp_manifest *m = bc->manifest;
-	char a[1200], b[1200], size[32];
+	char a[1200], b[1200], t[1200], v[300], size[32];
+	/* Every field from the manifest goes through safe(), tokens too:
+	 * "created" is free text, and reached the terminal raw once. */
 	printf("bundle:      %s (top directory '%s/', made by corepack %s on %s)\n",
 	       safe(c->bundle, a, sizeof(a)), safe(bc->top, b, sizeof(b)),
-	       m->corepack_version ? m->corepack_version : "?", m->created ? m->created : "?");
+	       m->corepack_version ? safe(m->corepack_version, v, sizeof(v)) : "?",
+	       m->created ? safe(m->created, t, sizeof(t)) : "?");
 	printf("host:        %s", safe(m->host_nodename, a, sizeof(a)));
 	if (m->host_os)
 		printf(" (%s)", safe(m->host_os, a, sizeof(a)));
@@ -267,10 +292,11 @@ static void print_list(const struct cli *c, const struct cp_bundle_contents *bc)
 	       m->threads == 1 ? "" : "s");
 	printf("signal:      %ld (%s)", m->signal, safe(m->signal_name, a, sizeof(a)));
 	if (m->fault_address)
-		printf(", fault address %s", m->fault_address);
+		printf(", fault address %s", safe(m->fault_address, a, sizeof(a)));
 	cli_human_size(file_size(m, CP_BUNDLE_CORE), size, sizeof(size));
-	printf("\ncore:        %s, %s%s%s%s\n", size, m->core_machine, m->core_class ? " " : "",
-	       m->core_class ? m->core_class : "", m->truncated ? ", truncated" : "");
+	printf("\ncore:        %s, %s%s%s%s\n", size, safe(m->core_machine, a, sizeof(a)),
+	       m->core_class ? " " : "", m->core_class ? safe(m->core_class, b, sizeof(b)) : "",
+	       m->truncated ? ", truncated" : "");
 	printf("libthread_db: %s\n",
 	       m->thread_db_dir ? safe(m->thread_db_dir, a, sizeof(a)) : "none in the bundle");
 	printf("objects:     %zu\n", m->n_objects);
@@ -417,6 +443,9 @@ int main(int argc, char **argv)
 	} else if (!c.quiet) {
 		print_summary(&c, bc);
 		each_warning(bc->manifest, warn_line);
+		for (size_t i = 0; i < bc->n_gdb_warnings; i++)
+			cli_warn("%s", bc->gdb_warnings[i]);
+		warn_dwz(bc->manifest);
 		if (c.trust && !bc->manifest->thread_db_dir)
 			cli_warn(
 			    "--trust: the bundle has no libthread_db; gdb will use the host's");

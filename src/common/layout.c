@@ -10,8 +10,11 @@
 #include "corepack/layout.h"
 
 const char *const cp_bundle_names[] = {
-    CP_BUNDLE_CORE,    CP_BUNDLE_SYSROOT,    CP_BUNDLE_DEBUG,  CP_BUNDLE_MANIFEST,
-    CP_BUNDLE_RUN_GDB, CP_BUNDLE_GDB_SCRIPT, CP_BUNDLE_REPORT, NULL,
+    CP_BUNDLE_CORE,     CP_BUNDLE_SYSROOT,
+    CP_BUNDLE_DEBUG,    CP_BUNDLE_MANIFEST,
+    CP_BUNDLE_RUN_GDB,  CP_BUNDLE_GDB_SCRIPT,
+    CP_BUNDLE_REPORT,   CP_BUNDLE_DIGESTS,
+    CP_BUNDLE_RUN_LLDB, NULL,
 };
 
 int cp_bundle_top_name(const char *name, size_t len, int *is_dir)

@@ -62,6 +62,11 @@ static const char *const debug_kinds[] = {
     [CP_DEBUG_KIND_DWZ] = "dwz",
 };
 
+static const char *const digest_kinds[] = {
+    [CP_DIGEST_SHA256] = "sha256",
+    [CP_DIGEST_SPARSE_SHA256] = "sparse_sha256",
+};
+
 #define N(tab) (sizeof(tab) / sizeof(tab[0]))
 
 static const char *name_of(const char *const *tab, size_t n, unsigned v)
@@ -113,6 +118,11 @@ const char *cp_debug_kind_name(enum cp_debug_kind k)
 	return name_of(debug_kinds, N(debug_kinds), (unsigned)k);
 }
 
+const char *cp_digest_kind_name(enum cp_digest_kind k)
+{
+	return name_of(digest_kinds, N(digest_kinds), (unsigned)k);
+}
+
 int cp_status_from_name(const char *token, enum cp_module_status *out)
 {
 	int i = index_of(module_statuses, N(module_statuses), token);
@@ -129,6 +139,20 @@ int cp_role_from_name(const char *token, enum cp_module_role *out)
 		return -EINVAL;
 	*out = (enum cp_module_role)i;
 	return 0;
+}
+
+int cp_digest_kind_from_name(const char *token, enum cp_digest_kind *out)
+{
+	int i = index_of(digest_kinds, N(digest_kinds), token);
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum cp_digest_kind)i;
+	return 0;
+}
+
+int cp_digest_kind_sparse(enum cp_digest_kind k)
+{
+	return k == CP_DIGEST_SPARSE_SHA256;
 }
 
 enum cp_debug_status cp_debug_status_from_name(const char *token)

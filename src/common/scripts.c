@@ -1,10 +1,14 @@
 /*
- * Rendering corepack.gdb and run-gdb.sh from the embedded templates, for
+ * Rendering corepack.gdb, run-gdb.sh and run-lldb.sh from the embedded
+ * templates, for
  * both the packer and the unpacker, so that a bundle's scripts and the
  * ones coreunpack writes in their place come from one function.  Values
  * reach the templates already quoted: for sh with cp_quote_sh(), for gdb's
  * `file` with cp_quote_gdb_arg().  run-gdb.sh hands the paths it builds at
- * run time to gdb as arguments, which need no gdb quoting.
+ * run time to gdb as arguments, which need no gdb quoting; run-lldb.sh does
+ * the same for lldb, and quotes for lldb's parser at run time the two
+ * paths that must go into lldb commands (the sysroot, the debug
+ * directory).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,8 +76,8 @@ int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
 	char *q_machine = cp_quote_sh(in->machine ? in->machine : "unknown");
 	char *q_tdb = cp_quote_sh(in->thread_db_dir ? in->thread_db_dir : "");
 	char *q_prog = cp_quote_sh(in->program && in->executable ? in->program : "");
-	char *file_cmd = NULL, *gdb_text = NULL, *sh_text = NULL;
-	char offset[24];
+	char *file_cmd = NULL, *gdb_text = NULL, *sh_text = NULL, *lldb_text = NULL;
+	char offset[24], n_dwz[24];
 	int r = -ENOMEM;
 
 	snprintf(offset, sizeof(offset), "0x%llx", (unsigned long long)in->program_offset);
@@ -89,12 +93,20 @@ int cp_scripts_render(const struct cp_scripts_input *in, struct cp_scripts *out,
 	    {"TRUST", in->trust ? "1" : "0"}, {"THREAD_DB_DIR", q_tdb}, {"PROGRAM", q_prog},
 	    {"PROGRAM_OFFSET", offset},
 	};
+	snprintf(n_dwz, sizeof(n_dwz), "%zu", in->n_dwz);
+	struct cp_template_var lldb_vars[] = {
+	    {"VERSION", COREPACK_VERSION},
+	    {"EXE", q_exe},
+	    {"DWZ_OBJECTS", n_dwz},
+	};
 	if ((r = render(CP_BUNDLE_GDB_SCRIPT, gdb_vars, 2, &gdb_text, err)) < 0 ||
-	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 7, &sh_text, err)) < 0)
+	    (r = render(CP_BUNDLE_RUN_GDB, sh_vars, 7, &sh_text, err)) < 0 ||
+	    (r = render(CP_BUNDLE_RUN_LLDB, lldb_vars, 3, &lldb_text, err)) < 0)
 		goto out;
 	out->gdb_script = gdb_text;
 	out->run_gdb = sh_text;
-	gdb_text = sh_text = NULL;
+	out->run_lldb = lldb_text;
+	gdb_text = sh_text = lldb_text = NULL;
 	r = 0;
 out:
 	if (r == -ENOMEM)
@@ -106,6 +118,7 @@ out:
 	free(file_cmd);
 	free(gdb_text);
 	free(sh_text);
+	free(lldb_text);
 	return r;
 }
 
@@ -115,7 +128,8 @@ void cp_scripts_done(struct cp_scripts *s)
 		return;
 	free(s->gdb_script);
 	free(s->run_gdb);
-	s->gdb_script = s->run_gdb = NULL;
+	free(s->run_lldb);
+	s->gdb_script = s->run_gdb = s->run_lldb = NULL;
 }
 
 static int ends_in_blank(const char *s)

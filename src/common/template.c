@@ -123,8 +123,10 @@ char *cp_quote_sh(const char *value)
  *    word after unquoting it (readline's tilde_expand), seen with gdb 13
  *    turning "/tmp/a ~root/t" into "/tmp/a /root/t".
  * gdb also strips trailing whitespace from a command line, escaped or not,
- * so a value ending in a space or tab gets an empty '' after it, which
- * ends the line without adding to the word.
+ * and joins a line ending in a backslash, escaped or not, with the next
+ * one (in a command file: "file x\\" then "core-file core" became one
+ * command); so a value ending in a space, a tab or a backslash gets an
+ * empty '' after it, which ends the line without adding to the word.
  */
 static int gdb_needs_escape(char c)
 {
@@ -158,7 +160,7 @@ char *cp_quote_gdb_arg(const char *value)
 			*o++ = '\\';
 		*o++ = value[i];
 	}
-	if (value[len - 1] == ' ' || value[len - 1] == '\t') {
+	if (value[len - 1] == ' ' || value[len - 1] == '\t' || value[len - 1] == '\\') {
 		*o++ = '\'';
 		*o++ = '\'';
 	}

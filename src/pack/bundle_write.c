@@ -677,49 +677,119 @@ static int feed_file(struct cp_bundle_writer *w, const char *host_path, const ch
 	}
 }
 
+/* The data regions of FD (SIZE bytes) as the entry will store them, and
+ * whether that is with holes. */
+static int file_regions(int fd, uint64_t size, struct cp_region **regions, size_t *n_regions,
+                        uint64_t *data_size, int *sparse)
+{
+	int r = cp_data_regions(fd, size, regions, n_regions);
+	if (r < 0)
+		return r;
+	/* archive_read_data() of libarchive 3.6.2 returns nothing for a
+	 * sparse entry without data (GNU tar's own such entries too). */
+	if (*n_regions == 0 && size > 0) {
+		free(*regions);
+		if (!(*regions = malloc(sizeof(**regions))))
+			return -ENOMEM;
+		(*regions)[0] = (struct cp_region){size - 1, 1};
+		*n_regions = 1;
+	}
+	*data_size = 0;
+	for (size_t i = 0; i < *n_regions; i++)
+		*data_size += (*regions)[i].len;
+	*sparse = *data_size < size;
+	return 0;
+}
+
+/* HOST_PATH opened as a regular file, or the error for it. */
+static int open_source(const char *host_path, struct stat *st, struct cp_error *err)
+{
+	/* A FIFO put where a file was must be refused, not hang in open(). */
+	int fd = cp_open_regular(host_path, 0, st);
+	if (fd == -EINVAL)
+		return cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
+	if (fd < 0)
+		return cp_error_set(err, -fd, "cannot open '%s': %s", host_path, strerror(-fd));
+	return fd;
+}
+
+/* FD's fstat(), which must be a regular file, or the error for it. */
+static int stat_source(int fd, const char *label, struct stat *st, struct cp_error *err)
+{
+	if (fstat(fd, st) < 0)
+		return cp_error_set(err, errno, "cannot read '%s': %s", label, strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		return cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", label);
+	return 0;
+}
+
+int cp_bundle_probe_fd(int fd, const char *label, struct cp_file_digest *out, struct cp_error *err)
+{
+	struct stat st;
+	struct cp_region *regions = NULL;
+	size_t n_regions = 0;
+	int r = stat_source(fd, label, &st, err);
+	if (r < 0)
+		return r;
+	struct cp_file_digest d = {.size = (uint64_t)st.st_size};
+	r = file_regions(fd, d.size, &regions, &n_regions, &d.data_size, &d.sparse);
+	free(regions);
+	if (r < 0)
+		return cp_error_set(err, -r, "cannot read '%s': %s", label, strerror(-r));
+	*out = d;
+	return 0;
+}
+
+int cp_bundle_probe_file(const char *host_path, struct cp_file_digest *out, struct cp_error *err)
+{
+	struct stat st;
+	int fd = open_source(host_path, &st, err);
+	if (fd < 0)
+		return fd;
+	int r = cp_bundle_probe_fd(fd, host_path, out, err);
+	close(fd);
+	return r;
+}
+
 /* Add the regular file open as FD (not closed here), HOST_PATH naming it
- * in messages. */
-static int add_fd(struct cp_bundle_writer *w, const char *name, int fd, const struct stat *stp,
-                  const char *host_path, unsigned perm, struct cp_file_digest *digest,
+ * in messages; with PROBED, it must still be what was probed. */
+static int add_fd(struct cp_bundle_writer *w, const char *name, int fd, const char *host_path,
+                  unsigned perm, const struct cp_file_digest *probed, struct cp_file_digest *digest,
                   struct cp_error *err)
 {
-	struct archive_entry *e;
-	int r = start_entry(w, name, AE_IFREG, perm, &e, err);
+	struct stat st;
+	int r = stat_source(fd, host_path, &st, err);
 	if (r < 0)
+		return r;
+	struct archive_entry *e;
+	if ((r = start_entry(w, name, AE_IFREG, perm, &e, err)) < 0)
 		return r;
 
 	struct cp_region *regions = NULL;
 	size_t n_regions = 0;
-	struct stat st = *stp;
 	struct cp_file_reader rd = {.fd = -1, .dfd = -1};
 	int reading = 0; /* the read pipe has the file */
-	uint64_t size = (uint64_t)st.st_size;
+	uint64_t size = (uint64_t)st.st_size, data_size;
+	int sparse;
 	/* Read once, front to back: ask for read-ahead. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if ((r = cp_data_regions(fd, size, &regions, &n_regions)) < 0) {
+	if ((r = file_regions(fd, size, &regions, &n_regions, &data_size, &sparse)) < 0) {
 		r = cp_error_set(err, -r, "cannot read '%s': %s", host_path, strerror(-r));
+		goto out;
+	}
+	/* The manifest, written first, already says what this entry is. */
+	if (probed && (probed->size != size || probed->sparse != sparse)) {
+		r = cp_error_set(err, ESTALE,
+		                 "cannot pack '%s': it changed while being packed (%llu bytes%s, "
+		                 "was %llu%s)",
+		                 host_path, (unsigned long long)size, sparse ? " with holes" : "",
+		                 (unsigned long long)probed->size,
+		                 probed->sparse ? " with holes" : "");
 		goto out;
 	}
 
 	archive_entry_set_size(e, (la_int64_t)size);
 	archive_entry_set_mtime(e, st.st_mtim.tv_sec, 0);
-
-	/* archive_read_data() of libarchive 3.6.2 returns nothing for a
-	 * sparse entry without data (GNU tar's own such entries too). */
-	if (n_regions == 0 && size > 0) {
-		if (!(regions = malloc(sizeof(*regions)))) {
-			r = cp_error_set(err, ENOMEM, "cannot read '%s': %s", host_path,
-			                 strerror(ENOMEM));
-			goto out;
-		}
-		regions[0] = (struct cp_region){size - 1, 1};
-		n_regions = 1;
-	}
-
-	uint64_t data_size = 0;
-	for (size_t i = 0; i < n_regions; i++)
-		data_size += regions[i].len;
-	int sparse = data_size < size;
 	if (sparse) {
 		/* The size must be set first: libarchive drops regions that
 		 * end beyond it. */
@@ -783,14 +853,18 @@ out:
 int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
                        unsigned perm, struct cp_file_digest *digest, struct cp_error *err)
 {
+	return cp_bundle_add_file_probed(w, name, host_path, perm, NULL, digest, err);
+}
+
+int cp_bundle_add_file_probed(struct cp_bundle_writer *w, const char *name, const char *host_path,
+                              unsigned perm, const struct cp_file_digest *probed,
+                              struct cp_file_digest *digest, struct cp_error *err)
+{
 	struct stat st;
-	/* A FIFO put where a file was must be refused, not hang in open(). */
-	int fd = cp_open_regular(host_path, 0, &st);
-	if (fd == -EINVAL)
-		return cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", host_path);
+	int fd = open_source(host_path, &st, err);
 	if (fd < 0)
-		return cp_error_set(err, -fd, "cannot open '%s': %s", host_path, strerror(-fd));
-	int r = add_fd(w, name, fd, &st, host_path, perm, digest, err);
+		return fd;
+	int r = add_fd(w, name, fd, host_path, perm, probed, digest, err);
 	close(fd);
 	return r;
 }
@@ -798,12 +872,14 @@ int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char 
 int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const char *label,
                      unsigned perm, struct cp_file_digest *digest, struct cp_error *err)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return cp_error_set(err, errno, "cannot read '%s': %s", label, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return cp_error_set(err, EINVAL, "cannot pack '%s': not a regular file", label);
-	return add_fd(w, name, fd, &st, label, perm, digest, err);
+	return add_fd(w, name, fd, label, perm, NULL, digest, err);
+}
+
+int cp_bundle_add_fd_probed(struct cp_bundle_writer *w, const char *name, int fd, const char *label,
+                            unsigned perm, const struct cp_file_digest *probed,
+                            struct cp_file_digest *digest, struct cp_error *err)
+{
+	return add_fd(w, name, fd, label, perm, probed, digest, err);
 }
 
 int cp_bundle_writer_commit(struct cp_bundle_writer *w, struct cp_error *err)

@@ -1,10 +1,13 @@
 /*
- * Writing manifest.json with json-c.  The manifest is the bundle's record
- * of the crash (process, signal, packing host) and of every object: its
- * names, addresses, build-ids, status, place in the bundle, digest and
- * debug files with how each was found.  Values are strings and numbers
- * only; addresses are "0x..." strings because JSON numbers lose 64-bit
- * precision in most readers.
+ * Writing manifest.json and digests.json with json-c.  The manifest is the
+ * bundle's record of the crash (process, signal, packing host) and of
+ * every object: its names, addresses, build-ids, status, place in the
+ * bundle, size and debug files with how each was found, and of every file:
+ * its size and how it is digested.  It is the bundle's first entry, so it
+ * holds no digest: those are known only once the files were read, and go
+ * last, in digests.json.  Values are strings and numbers only; addresses
+ * are "0x..." strings because JSON numbers lose 64-bit precision in most
+ * readers.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -80,19 +83,17 @@ static json_object *jhex(const uint8_t *b, size_t len)
 	return json_object_new_string(buf);
 }
 
-/* The digest under the key that says which digest it is. */
-static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d[32]);
+static enum cp_digest_kind digest_kind(int sparse)
+{
+	return sparse ? CP_DIGEST_SPARSE_SHA256 : CP_DIGEST_SHA256;
+}
 
-static json_object *jsha(const uint8_t d[32])
+/* The digest under the key that says which digest it is. */
+static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d[32])
 {
 	char hex[65];
 	cp_hex(d, 32, hex);
-	return json_object_new_string(hex);
-}
-
-static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d[32])
-{
-	put(b, o, sparse ? "sparse_sha256" : "sha256", jsha(d));
+	put(b, o, cp_digest_kind_name(digest_kind(sparse)), json_object_new_string(hex));
 }
 
 /* os-release is a few hundred bytes; anything past this is not one. */
@@ -157,7 +158,6 @@ static json_object *core_object(struct jb *b, const struct cp_manifest_input *in
 	put(b, o, "original_name", jstr(in->core_name));
 	put(b, o, "compression", jstr(in->core_compression));
 	put(b, o, "size", json_object_new_int64((int64_t)in->core_digest.size));
-	put_digest(b, o, in->core_digest.sparse, in->core_digest.sha256);
 	put(b, o, "class", jstr(c->is64 ? "ELF64" : "ELF32"));
 	put(b, o, "byte_order", jstr(c->big_endian ? "big" : "little"));
 	put(b, o, "machine", jstr(cp_machine_name(c->machine)));
@@ -214,7 +214,6 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 		put(b, o, "build_id", jhex(d->file->build_id, d->file->build_id_len));
 		put(b, o, "bundle_path", jstr(d->bundle_path));
 		put(b, o, "size", json_object_new_int64((int64_t)d->digest.size));
-		put_digest(b, o, d->digest.sparse, d->digest.sha256);
 		append(b, a, o);
 	}
 	return a;
@@ -259,10 +258,8 @@ static json_object *module_object(struct jb *b, const struct cp_manifest_input *
 	    jstr(m->debug && m->debug->file ? m->debug->file->host_path : NULL));
 	const struct cp_packed_object *po = in->objects ? &in->objects[i] : NULL;
 	put(b, o, "bundle_path", jstr(po ? po->bundle_path : NULL));
-	if (po && po->bundle_path) {
+	if (po && po->bundle_path)
 		put(b, o, "size", json_object_new_int64((int64_t)po->digest.size));
-		put_digest(b, o, po->digest.sparse, po->digest.sha256);
-	}
 	put(b, o, "debug_status", jstr(cp_debug_status_name(debug_status(m))));
 	put(b, o, "debuglink", jstr(m->debug ? m->debug->debuglink : NULL));
 	put(b, o, "debug", debug_array(b, in, i));
@@ -446,7 +443,7 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 		json_object *f = json_object_new_object();
 		put(&b, f, "path", jstr(in->files[i].path));
 		put(&b, f, "size", json_object_new_int64((int64_t)in->files[i].size));
-		put_digest(&b, f, in->files[i].sparse, in->files[i].sha256);
+		put(&b, f, "digest", jstr(cp_digest_kind_name(digest_kind(in->files[i].sparse))));
 		append(&b, files, f);
 	}
 	put(&b, root, "files", files);
@@ -462,6 +459,22 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 		                    len, CP_MANIFEST_MAX_SIZE >> 20);
 	}
 	return r;
+}
+
+int cp_manifest_digests_build(const struct cp_bundle_file *files, size_t n, char **out,
+                              struct cp_error *err)
+{
+	struct jb b = {0};
+	json_object *root = json_object_new_object();
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object *f = json_object_new_object();
+		put(&b, f, "path", jstr(files[i].path));
+		put_digest(&b, f, files[i].sparse, files[i].sha256);
+		append(&b, a, f);
+	}
+	put(&b, root, "files", a);
+	return finish(&b, root, out, err);
 }
 
 int cp_listing_json(const struct cp_core *core, const struct cp_scan *scan, uint64_t estimate,

@@ -1,23 +1,28 @@
 /*
  * The packer: opens the core, scans it (modules.c), then writes the
- * bundle (bundle_write.c) in the layout of layout.h: the core, every
- * packable object at its canonical origin path under sysroot/, every
- * symlink that leads to one, the debug files under debug/.build-id/, the
- * generated gdb command file and run-gdb.sh, and last the manifest, which
- * lists every other file with its digest.  The core, report.txt and the
- * manifest (memory, command line, environment) are stored mode 0600.
- * The scan says what the core holds; what the packer decides about each
- * object (its path in the bundle, its digest) is kept here, in an array
- * parallel to the scan's modules (struct cp_packed_object, manifest.h).
+ * bundle (bundle_write.c) in the layout of layout.h.  First it plans every
+ * entry: the core, every packable object at its canonical origin path
+ * under sysroot/, every symlink that leads to one, the debug files under
+ * debug/.build-id/, the generated gdb command file and run-gdb.sh, the
+ * report; each file's size and holes are probed without reading it.  Then
+ * it writes the manifest first, which lists every file with its size and
+ * digest kind (so the unpacker knows what is coming before any data), the
+ * planned entries, each file read once and digested on the way, and last
+ * digests.json.  The core, report.txt and the manifest (memory, command
+ * line, environment) are stored mode 0600.  The scan says what the core
+ * holds; what the packer decides about each object (its path in the
+ * bundle, its digest) is kept here, in an array parallel to the scan's
+ * modules (struct cp_packed_object, manifest.h).
  *
  * Every file is packed from a descriptor: the core from the one it was
- * scanned through, objects and debug files reopened under the scan's
- * access rules (access.h) and required to be the very files checked.  A
- * core may name tens of thousands of files, so what was packed is looked
- * up in trees (tsearch) by bundle path and by (device, inode), never by
- * walking everything packed so far.
+ * scanned through, objects and debug files opened under the scan's access
+ * rules (access.h) when probed and again when written, and required to be
+ * the very files checked.  A core may name tens of thousands of files, so
+ * what was planned is looked up in trees (tsearch) by bundle path and by
+ * (device, inode), never by walking everything planned so far.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,14 +41,30 @@
 #include "corepack/sha256.h"
 #include "corepack/template.h"
 
+/* One entry of the bundle, planned before anything is written. */
+struct planned {
+	enum { PLAN_FILE, PLAN_SYMLINK, PLAN_BUFFER } kind;
+	char *name;                  /* bundle path */
+	const char *host;            /* PLAN_FILE: the file read (not owned) ... */
+	const struct cp_file_id *id; /* ... as the scan checked it (not owned) */
+	int given;                   /* ... opened with our own rights (-e) */
+	int core;                    /* ... the core: read from its descriptor */
+	unsigned perm;
+	char *text;                   /* PLAN_SYMLINK: the target; PLAN_BUFFER: the contents */
+	struct cp_file_digest probed; /* PLAN_FILE: what the manifest says of it */
+	size_t file;                  /* PLAN_FILE, PLAN_BUFFER: index into files */
+};
+
 struct cp_packer {
 	struct cp_pack_opts opts;
 	struct cp_core *core;
 	struct cp_scan *scan;
-	/* Filled while writing. */
+	/* Filled while planning; the digests while writing. */
 	struct cp_packed_object *objects; /* parallel to scan->modules */
 	struct cp_bundle_file *files;
 	size_t n_files;
+	struct planned *plan;
+	size_t n_plan;
 	struct cp_packed_debug *debug;
 	size_t n_debug;
 	char **links; /* bundle paths of symlinks written */
@@ -221,50 +242,107 @@ static int record_file(struct cp_packer *p, const char *path, uint64_t size, int
 		return -ENOMEM;
 	f->size = size;
 	f->sparse = sparse;
-	memcpy(f->sha256, sha, 32);
+	if (sha)
+		memcpy(f->sha256, sha, 32);
+	else
+		memset(f->sha256, 0, 32);
 	p->n_files++;
 	return index_name(&p->files_by_name, f->path, p->n_files - 1);
 }
 
+/* A new entry at the end of the plan, NAME copied; NULL on ENOMEM. */
+static struct planned *plan_add(struct cp_packer *p, int kind, const char *name)
+{
+	if (reserve(&p->plan, p->n_plan, sizeof(*p->plan)) < 0)
+		return NULL;
+	struct planned *e = &p->plan[p->n_plan];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	if (!(e->name = strdup(name)))
+		return NULL;
+	p->n_plan++;
+	return e;
+}
+
 /*
- * Add a file once; a second request for the same bundle path reuses the
- * first digest.  The file is HOST as the scan checked it (ID): opened
- * with the given executable's own rights when GIVEN, else under the
- * scan's access rules, and refused if it is not the file checked.  PERM
- * 0 means 0755 when its mode lets anyone execute it, else 0644.
+ * Open a planned file: the core from its descriptor (duplicated), the
+ * given executable (-e) with our own rights, anything else under the
+ * scan's access rules and only if it is the file checked (ID).
  */
-static int add_file_once(struct cp_packer *p, struct cp_bundle_writer *w, const char *name,
-                         const char *host, const struct cp_file_id *id, int given, unsigned perm,
-                         struct cp_file_digest *d, struct cp_error *err)
+static int open_planned(const struct cp_packer *p, const char *host, const struct cp_file_id *id,
+                        int given, int core, struct stat *st, struct cp_error *err)
+{
+	if (core) {
+		int fd = fcntl(p->core->fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0 || fstat(fd, st) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return cp_error_set(err, e, "cannot read '%s': %s", host, strerror(e));
+		}
+		return fd;
+	}
+	int fd = given ? cp_open_regular(host, 0, st)
+	               : cp_access_open(&p->scan->access, host, id, st, err);
+	if (fd < 0 && given)
+		return cp_error_set(err, -fd, "cannot open '%s': %s", host,
+		                    fd == -EINVAL ? "not a regular file" : strerror(-fd));
+	return fd;
+}
+
+/*
+ * Plan a file once; a second request for the same bundle path reuses the
+ * first.  D receives its size and holes (what the manifest says).  The
+ * file is HOST as open_planned() opens it.  PERM 0 means 0755 when its
+ * mode lets anyone execute it, else 0644.
+ */
+static int plan_file_once(struct cp_packer *p, const char *name, const char *host,
+                          const struct cp_file_id *id, int given, int core, unsigned perm,
+                          struct cp_file_digest *d, struct cp_error *err)
 {
 	const struct cp_bundle_file *f = find_file(p, name);
 	if (f) {
 		d->size = f->size;
 		d->data_size = f->size;
 		d->sparse = f->sparse;
-		memcpy(d->sha256, f->sha256, 32);
 		return 0;
 	}
 	struct stat st;
-	int fd = given ? cp_open_regular(host, 0, &st)
-	               : cp_access_open(&p->scan->access, host, id, &st, err);
-	if (fd < 0 && given)
-		return cp_error_set(err, -fd, "cannot open '%s': %s", host,
-		                    fd == -EINVAL ? "not a regular file" : strerror(-fd));
+	int fd = open_planned(p, host, id, given, core, &st, err);
 	if (fd < 0)
 		return fd;
 	if (perm == 0)
 		perm = st.st_mode & 0111 ? 0755 : 0644;
-	int r = cp_bundle_add_fd(w, name, fd, host, perm, d, err);
+	int r = cp_bundle_probe_fd(fd, host, d, err);
 	close(fd);
-	if (r == 0 && record_file(p, name, d->size, d->sparse, d->sha256) < 0)
-		r = cp_error_set(err, ENOMEM, "out of memory");
-	return r;
+	if (r < 0)
+		return r;
+	struct planned *e = plan_add(p, PLAN_FILE, name);
+	if (!e || record_file(p, name, d->size, d->sparse, NULL) < 0)
+		return cp_error_set(err, ENOMEM, "out of memory");
+	e->host = host;
+	e->id = id;
+	e->given = given;
+	e->core = core;
+	e->perm = perm;
+	e->probed = *d;
+	e->file = p->n_files - 1;
+	return 0;
+}
+
+static int plan_symlink(struct cp_packer *p, const char *name, const char *target,
+                        struct cp_error *err)
+{
+	struct planned *e = plan_add(p, PLAN_SYMLINK, name);
+	if (!e || !(e->text = strdup(target)))
+		return cp_error_set(err, ENOMEM, "out of memory");
+	return 0;
 }
 
 /* The index of an earlier packed module that is the same file as module I
  * (a hardlink, a bind mount: the same inode under another canonical path),
- * or -1; module I is indexed as that file when it is the first. */
+ * or -1; module I is indexed as that file when it is the first.  -2: out
+ * of memory. */
 static long same_file(struct cp_packer *p, size_t i)
 {
 	const struct cp_file_id *id = &p->scan->modules[i].file_id;
@@ -298,8 +376,7 @@ static int remember_link(struct cp_packer *p, const char *name)
 
 /* Store module I as a symlink to the copy of the same file packed for
  * module K. */
-static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, size_t i, size_t k,
-                          struct cp_error *err)
+static int link_to_packed(struct cp_packer *p, size_t i, size_t k, struct cp_error *err)
 {
 	const struct cp_module *m = &p->scan->modules[i], *o = &p->scan->modules[k];
 	struct cp_packed_object *pm = &p->objects[i];
@@ -311,7 +388,7 @@ static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, size_
 	free(dir);
 	if (!target)
 		return cp_error_set(err, ENOMEM, "out of memory");
-	int r = cp_bundle_add_symlink(w, pm->bundle_path, target, err);
+	int r = plan_symlink(p, pm->bundle_path, target, err);
 	free(target);
 	if (r == 0 && remember_link(p, pm->bundle_path) < 0)
 		r = cp_error_set(err, ENOMEM, "out of memory");
@@ -319,7 +396,7 @@ static int link_to_packed(struct cp_packer *p, struct cp_bundle_writer *w, size_
 	return r;
 }
 
-static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+static int add_objects(struct cp_packer *p, struct cp_error *err)
 {
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
 		const struct cp_module *m = &p->scan->modules[i];
@@ -335,17 +412,17 @@ static int add_objects(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 		if (k == -2)
 			return cp_error_set(err, ENOMEM, "out of memory");
 		if (k >= 0 && strcmp(p->objects[k].bundle_path, pm->bundle_path) != 0)
-			r = link_to_packed(p, w, i, (size_t)k, err);
+			r = link_to_packed(p, i, (size_t)k, err);
 		else
-			r = add_file_once(p, w, pm->bundle_path, m->host_path, &m->file_id,
-			                  m->given, 0, &pm->digest, err);
+			r = plan_file_once(p, pm->bundle_path, m->host_path, &m->file_id, m->given,
+			                   0, 0, &pm->digest, err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int add_links(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+static int add_links(struct cp_packer *p, struct cp_error *err)
 {
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
 		const struct cp_module *m = &p->scan->modules[i];
@@ -359,7 +436,7 @@ static int add_links(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_
 				free(name);
 				continue;
 			}
-			int r = cp_bundle_add_symlink(w, name, m->links[k].target, err);
+			int r = plan_symlink(p, name, m->links[k].target, err);
 			if (r == 0 && remember_link(p, name) < 0)
 				r = cp_error_set(err, ENOMEM, "out of memory");
 			free(name);
@@ -382,9 +459,8 @@ static char *build_id_path(const uint8_t *id, size_t len)
 	return s;
 }
 
-static int add_debug_file(struct cp_packer *p, struct cp_bundle_writer *w, size_t mod,
-                          const struct cp_debug_file *f, enum cp_debug_kind kind, char *bundle_path,
-                          struct cp_error *err)
+static int add_debug_file(struct cp_packer *p, size_t mod, const struct cp_debug_file *f,
+                          enum cp_debug_kind kind, char *bundle_path, struct cp_error *err)
 {
 	if (reserve(&p->debug, p->n_debug, sizeof(*p->debug)) < 0) {
 		free(bundle_path);
@@ -392,11 +468,11 @@ static int add_debug_file(struct cp_packer *p, struct cp_bundle_writer *w, size_
 	}
 	struct cp_packed_debug *d = &p->debug[p->n_debug++];
 	*d = (struct cp_packed_debug){mod, f, kind, bundle_path, {0}};
-	return add_file_once(p, w, bundle_path, f->host_path, &f->file_id, 0, 0644, &d->digest,
-	                     err);
+	return plan_file_once(p, bundle_path, f->host_path, &f->file_id, 0, 0, 0644, &d->digest,
+	                      err);
 }
 
-static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+static int add_debug(struct cp_packer *p, struct cp_error *err)
 {
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
 		const struct cp_module *m = &p->scan->modules[i];
@@ -417,12 +493,12 @@ static int add_debug(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_
 		}
 		if (!path)
 			continue;
-		int r = add_debug_file(p, w, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path, err);
+		int r = add_debug_file(p, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path, err);
 		if (r == 0 && m->debug->alt) {
 			const struct cp_debug_file *alt = m->debug->alt;
 			char *ap = build_id_path(alt->build_id, alt->build_id_len);
 			if (ap)
-				r = add_debug_file(p, w, i, alt, CP_DEBUG_KIND_DWZ, ap, err);
+				r = add_debug_file(p, i, alt, CP_DEBUG_KIND_DWZ, ap, err);
 		}
 		if (r < 0)
 			return r;
@@ -447,8 +523,9 @@ static char *dir_of(const char *path)
 	return d;
 }
 
-static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const char *name,
-                      const char *text, unsigned perm, struct cp_error *err)
+/* Plan TEXT as the file NAME (TEXT is taken over). */
+static int add_buffer(struct cp_packer *p, const char *name, char *text, unsigned perm,
+                      struct cp_error *err)
 {
 	struct cp_sha256 s;
 	uint8_t digest[32];
@@ -456,13 +533,28 @@ static int add_buffer(struct cp_packer *p, struct cp_bundle_writer *w, const cha
 	cp_sha256_init(&s);
 	cp_sha256_update(&s, text, len);
 	cp_sha256_final(&s, digest);
-	int r = cp_bundle_add_buffer(w, name, text, len, perm, err);
-	if (r == 0 && record_file(p, name, len, 0, digest) < 0)
-		r = cp_error_set(err, ENOMEM, "out of memory");
-	return r;
+	struct planned *e = plan_add(p, PLAN_BUFFER, name);
+	if (!e || record_file(p, name, len, 0, digest) < 0) {
+		free(text);
+		return cp_error_set(err, ENOMEM, "out of memory");
+	}
+	e->text = text;
+	e->perm = perm;
+	e->file = p->n_files - 1;
+	return 0;
 }
 
-static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+/* Packed objects whose debug file comes with a dwz alt file (one
+ * CP_DEBUG_KIND_DWZ entry each): lldb 14 cannot read their DWARF. */
+static size_t count_dwz(const struct cp_packer *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_debug; i++)
+		n += p->debug[i].kind == CP_DEBUG_KIND_DWZ;
+	return n;
+}
+
+static int add_scripts(struct cp_packer *p, struct cp_error *err)
 {
 	const struct cp_module *exe = find_role(p, CP_ROLE_EXECUTABLE);
 	const struct cp_module *tdb = find_role(p, CP_ROLE_THREAD_DB);
@@ -473,6 +565,7 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	    .machine = cp_machine_name(p->core->machine),
 	    .thread_db_dir = tdb_dir,
 	    .trust = 0,
+	    .n_dwz = count_dwz(p),
 	};
 	/* `ld.so PROGRAM`: gdb loads the loader, then the program's symbols. */
 	if (exe && loader && p->objects[loader - p->scan->modules].bundle_path) {
@@ -483,28 +576,37 @@ static int add_scripts(struct cp_packer *p, struct cp_bundle_writer *w, struct c
 	struct cp_scripts s = {0};
 	int r = tdb && !tdb_dir ? cp_error_set(err, ENOMEM, "out of memory")
 	                        : cp_scripts_render(&in, &s, err);
-	if (r == 0 && (r = add_buffer(p, w, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0644, err)) == 0)
-		r = add_buffer(p, w, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err);
+	if (r == 0) {
+		r = add_buffer(p, CP_BUNDLE_GDB_SCRIPT, s.gdb_script, 0644, err);
+		s.gdb_script = NULL;
+	}
+	if (r == 0) {
+		r = add_buffer(p, CP_BUNDLE_RUN_GDB, s.run_gdb, 0755, err);
+		s.run_gdb = NULL;
+	}
+	if (r == 0) {
+		r = add_buffer(p, CP_BUNDLE_RUN_LLDB, s.run_lldb, 0755, err);
+		s.run_lldb = NULL;
+	}
 	cp_scripts_done(&s);
 	free(tdb_dir);
 	return r;
 }
 
 /* report.txt: the crash summary and every thread's backtrace. */
-static int add_report(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+static int add_report(struct cp_packer *p, struct cp_error *err)
 {
 	char *text = NULL;
 	if (!p->bt)
 		return 0;
 	int r = cp_report_render(p->core, p->scan, p->bt, 1, &text, err);
 	if (r == 0)
-		r = add_buffer(p, w, CP_BUNDLE_REPORT, text, CP_BUNDLE_PRIVATE_MODE, err);
-	free(text);
+		r = add_buffer(p, CP_BUNDLE_REPORT, text, CP_BUNDLE_PRIVATE_MODE, err);
 	return r;
 }
 
-static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
-                        const struct cp_file_digest *core_digest, struct cp_error *err)
+static int write_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
+                          const struct cp_file_digest *core_digest, struct cp_error *err)
 {
 	const struct cp_module *tdb = find_role(p, CP_ROLE_THREAD_DB);
 	char *tdb_dir = tdb ? dir_of(tdb->real_path) : NULL;
@@ -535,17 +637,81 @@ static int add_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
 	return r;
 }
 
+/* The planned file E, opened again as it was probed. */
+static int add_planned_file(const struct cp_packer *p, struct cp_bundle_writer *w,
+                            const struct planned *e, struct cp_file_digest *d, struct cp_error *err)
+{
+	struct stat st;
+	int fd = open_planned(p, e->host, e->id, e->given, e->core, &st, err);
+	if (fd < 0)
+		return fd;
+	int r = cp_bundle_add_fd_probed(w, e->name, fd, e->host, e->perm, &e->probed, d, err);
+	close(fd);
+	return r;
+}
+
+/* Every planned entry, in order; the files' digests into p->files. */
+static int write_planned(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+{
+	for (size_t i = 0; i < p->n_plan; i++) {
+		struct planned *e = &p->plan[i];
+		struct cp_file_digest d;
+		int r = 0;
+		switch (e->kind) {
+		case PLAN_FILE:
+			r = add_planned_file(p, w, e, &d, err);
+			if (r == 0)
+				memcpy(p->files[e->file].sha256, d.sha256, 32);
+			break;
+		case PLAN_SYMLINK:
+			r = cp_bundle_add_symlink(w, e->name, e->text, err);
+			break;
+		case PLAN_BUFFER:
+			r = cp_bundle_add_buffer(w, e->name, e->text, strlen(e->text), e->perm,
+			                         err);
+			break;
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int write_digests(struct cp_packer *p, struct cp_bundle_writer *w, struct cp_error *err)
+{
+	char *text = NULL;
+	int r = cp_manifest_digests_build(p->files, p->n_files, &text, err);
+	if (r == 0)
+		r = cp_bundle_add_buffer(w, CP_BUNDLE_DIGESTS, text, strlen(text), 0644, err);
+	free(text);
+	return r;
+}
+
 int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_error *err)
 {
 	struct cp_bundle_writer *w = NULL;
 	struct cp_file_digest core_digest = {0};
+	int r;
+	if (!p->objects && !(p->objects = calloc(p->scan->n_modules + 1, sizeof(*p->objects))))
+		return cp_error_set(err, ENOMEM, "out of memory");
+	/* The plan, then the manifest from it, then the entries. */
+	/* The core from the descriptor it was scanned through: the name may
+	 * point elsewhere by now. */
+	if (!p->plan && ((r = plan_file_once(p, CP_BUNDLE_CORE, p->opts.core_path, NULL, 0, 1,
+	                                     CP_BUNDLE_PRIVATE_MODE, &core_digest, err)) < 0 ||
+	                 (r = add_objects(p, err)) < 0 || (r = add_links(p, err)) < 0 ||
+	                 (r = add_debug(p, err)) < 0 || (r = add_scripts(p, err)) < 0 ||
+	                 (r = add_report(p, err)) < 0)) {
+		if (r == -ENOMEM)
+			cp_error_set(err, ENOMEM, "out of memory");
+		return r;
+	}
+	core_digest.size = p->files[0].size;
+	core_digest.sparse = p->files[0].sparse;
+
 	char *top = cp_bundle_top_from_name(p->opts.output);
 	if (!top)
 		return cp_error_set(err, ENOMEM, "out of memory");
-	if (!p->objects && !(p->objects = calloc(p->scan->n_modules + 1, sizeof(*p->objects)))) {
-		free(top);
-		return cp_error_set(err, ENOMEM, "out of memory");
-	}
 	struct cp_bundle_opts bo = p->opts.bundle;
 	bo.progress_total = cp_packer_total_bytes(p);
 	/* coreunpack refuses a bundle past this (layout.h): none is written. */
@@ -556,19 +722,12 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 		                    "more than a bundle holds (1 TiB)",
 		                    p->core->path, (unsigned long long)bo.progress_total);
 	}
-	int r = cp_bundle_writer_open(p->opts.output, top, &bo, &w, err);
+	r = cp_bundle_writer_open(p->opts.output, top, &bo, &w, err);
 	free(top);
 	if (r < 0)
 		return r;
-	/* The core from the descriptor it was scanned through: the name may
-	 * point elsewhere by now. */
-	if ((r = cp_bundle_add_fd(w, CP_BUNDLE_CORE, p->core->fd, p->opts.core_path,
-	                          CP_BUNDLE_PRIVATE_MODE, &core_digest, err)) < 0 ||
-	    (r = record_file(p, CP_BUNDLE_CORE, core_digest.size, core_digest.sparse,
-	                     core_digest.sha256)) < 0 ||
-	    (r = add_objects(p, w, err)) < 0 || (r = add_links(p, w, err)) < 0 ||
-	    (r = add_debug(p, w, err)) < 0 || (r = add_scripts(p, w, err)) < 0 ||
-	    (r = add_report(p, w, err)) < 0 || (r = add_manifest(p, w, &core_digest, err)) < 0) {
+	if ((r = write_manifest(p, w, &core_digest, err)) < 0 ||
+	    (r = write_planned(p, w, err)) < 0 || (r = write_digests(p, w, err)) < 0) {
 		if (r == -ENOMEM)
 			cp_error_set(err, ENOMEM, "out of memory");
 		cp_bundle_writer_abort(w);
@@ -586,6 +745,7 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 			                                strlen(CP_BUNDLE_DEBUG) + 1) == 0;
 		}
 		stats->n_links = p->n_links;
+		stats->n_dwz_objects = count_dwz(p);
 		struct stat st;
 		stats->bundle_size = stat(p->opts.output, &st) == 0 ? (uint64_t)st.st_size : 0;
 	}
@@ -611,6 +771,11 @@ void cp_packer_free(struct cp_packer *p)
 	for (size_t i = 0; i < p->n_links; i++)
 		free(p->links[i]);
 	free(p->links);
+	for (size_t i = 0; i < p->n_plan; i++) {
+		free(p->plan[i].name);
+		free(p->plan[i].text);
+	}
+	free(p->plan);
 	tdestroy(p->files_by_name, free);
 	tdestroy(p->links_by_name, free);
 	tdestroy(p->objects_by_id, free);

@@ -1,25 +1,36 @@
 /*
  * Reading a bundle from a stranger; see include/corepack/bundle_read.h:
- * the stream through libarchive, the staging directory it is extracted
- * into, and the checks against the manifest.
+ * the stream (libarchive decompresses, tar_read.c frames), the staging
+ * directory it is extracted into (stage.h), and the checks against the
+ * manifest.
  *
- * Defence in layers, because libarchive's ARCHIVE_EXTRACT_SECURE_* flags
- * alone have been bypassed before (CVE-2021-23177, issues 743-745) and do
- * not look at a symlink's target at all:
- *  1. only the tar format and the filters a bundle can use are compiled
- *     into the reader;
- *  2. every header goes through the entry validator (entry_check.c) before
- *     anything is written: names, types, modes, sizes, symlink targets, and
- *     every name's place relative to the names before it;
- *  3. what is written is a fresh archive_entry holding only what the
- *     validator accepted (no owner, no xattrs, no ACLs, masked modes), into
- *     an empty directory, through archive_write_disk with the secure flags;
- *  4. after the last entry, every name written is lstat'ed again and must
- *     be the inode it was when written (a case-insensitive or normalising
- *     file system can make two names one), and every file is checked
- *     against the manifest's list: size, digest (sha256, or the sparse
- *     digest of digest.h for a file with holes), none missing, none extra;
- *  5. only then is anything moved into the target directory (unpack.c).
+ * Defence in layers:
+ *  1. only the zstd, xz and gzip filters and plain tar are read, and the
+ *     tar framing is ours (tar_read.c), within budgets fixed before any
+ *     memory is taken (pax headers, long names, sparse maps);
+ *  2. every header goes through the entry validator (entry_check.c)
+ *     before anything is written: names, types, modes, sizes, symlink
+ *     targets, and every name's place relative to the names before it;
+ *  3. a bundle whose manifest.json is its first entry (corepack writes it
+ *     so) is held to it as it arrives: a file it does not list, of
+ *     another size, or stored with holes when its digest is not the sparse
+ *     one (or the reverse), is refused at its header, before its data; the
+ *     space all the files need is checked against the file system first.
+ *     A bundle whose manifest comes last (manifest version 1) may expand
+ *     at most CP_BUNDLE_EXPANSION_RATIO times its size plus
+ *     CP_BUNDLE_EXPANSION_BASE, and each file must fit the free space;
+ *  4. what is written is what the validator accepted, created with
+ *     openat()/mkdirat()/symlinkat() below the staging directory's
+ *     descriptor, O_EXCL and O_NOFOLLOW (no owner, no xattrs, masked
+ *     modes);
+ *  5. after the last entry, every name written is looked at again and
+ *     must be the inode it was when written (a case-insensitive or
+ *     normalising file system can make two names one), and every file is
+ *     checked against the manifest's list: size, digest (sha256, or the
+ *     sparse digest of digest.h for a file with holes), none missing, none
+ *     extra; the digests of a version 2 manifest come from digests.json,
+ *     the last entry;
+ *  6. only then is anything moved into the target directory (unpack.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -35,9 +47,8 @@
 
 #include "corepack/bundle_read.h"
 #include "corepack/digest.h"
-#include "corepack/io.h"
 #include "corepack/layout.h"
-#include "corepack/sha256.h"
+#include "corepack/tar_read.h"
 
 #define READ_BLOCK (1024 * 1024)
 
@@ -57,17 +68,23 @@ struct reader {
 	char shown[300]; /* PATH for messages */
 	const struct cp_bundle_read_opts *o;
 	struct cp_error *err;
+	struct cp_stage *stage; /* NULL when listing */
 	int fd;
 	uint8_t *buf;
-	uint64_t file_size, consumed;
-	struct archive *a, *disk;
+	uint64_t file_size, consumed; /* of the (compressed) bundle file */
+	uint64_t expanded;            /* tar bytes out of the decompressor */
+	struct archive *a;
+	struct cp_tar_reader *tar;
 	struct cp_entry_validator *v;
 	struct rec *recs; /* by node id */
 	size_t n_recs;
 	struct cp_any_digest *dg; /* the entry's digest */
-	char *manifest;
-	size_t manifest_len;
-	int have_manifest;
+	char *manifest, *digests;
+	size_t manifest_len, digests_len;
+	int have_manifest, have_digests;
+	int decided;         /* the first entry that is not a directory was seen */
+	int held;            /* it was the manifest, parsed: entries are held to it */
+	uint64_t dense_left; /* held: disk the files stored without holes still need */
 	struct cp_bundle_contents *c;
 	char entry[300]; /* the entry being read, for messages */
 };
@@ -89,20 +106,27 @@ static int fail(struct reader *r, int code, const char *fmt, ...)
 	return cp_error_set(r->err, code, "'%s': %s", r->shown, msg);
 }
 
-/* An error of libarchive's reader: not a tar at all, truncated or corrupt,
- * or interrupted.  WHERE is "in" or "after" the entry being read. */
-static int fail_archive(struct reader *r, const char *where)
+/* The message the tar reader or the decompressor left in r->err, put in
+ * context: WHERE is "in" or "after" the entry being read. */
+static int stream_failed(struct reader *r, int rc, const char *where)
 {
-	if (cancelled(r) || archive_errno(r->a) == EINTR)
-		return cp_error_set(r->err, EINTR, "interrupted");
-	const char *msg = archive_error_string(r->a);
-	if (!msg)
-		msg = "unexpected end of data";
-	if (archive_format(r->a) == 0)
-		return fail(r, EINVAL, "not a bundle: %s", msg);
-	if (!r->entry[0])
-		return fail(r, EIO, "truncated or corrupt: %s", msg);
-	return fail(r, EIO, "truncated or corrupt (%s entry '%s'): %s", where, r->entry, msg);
+	if (rc == -EINTR || cancelled(r))
+		return cp_error_reset(r->err, EINTR, "interrupted");
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc == -EINVAL && !r->entry[0])
+		cp_error_prefix(r->err, "'%s': not a bundle: ", r->shown);
+	else if (rc == -EIO && !r->entry[0])
+		cp_error_prefix(r->err, "'%s': truncated or corrupt: ", r->shown);
+	else if (rc == -EIO || rc == -EINVAL)
+		cp_error_prefix(r->err, "'%s': truncated or corrupt (%s entry '%s'): ", r->shown,
+		                where, r->entry);
+	else if (r->entry[0])
+		cp_error_prefix(r->err, "'%s': refused (%s entry '%s'): ", r->shown, where,
+		                r->entry);
+	else
+		cp_error_prefix(r->err, "'%s': refused: ", r->shown);
+	return rc;
 }
 
 static la_ssize_t read_cb(struct archive *a, void *ctx, const void **buf)
@@ -128,39 +152,46 @@ static la_ssize_t read_cb(struct archive *a, void *ctx, const void **buf)
 	}
 }
 
-/* Skipping without reading, for an uncompressed bundle in a regular file
- * (libarchive asks the client only when no filter is in the way). */
-static la_int64_t skip_cb(struct archive *a, void *ctx, la_int64_t request)
+/* What a bundle whose manifest is not first may expand to: in proportion
+ * to its size (read so far, when it is a pipe). */
+static uint64_t expansion_cap(const struct reader *r)
 {
-	struct reader *r = ctx;
-	(void)a;
-	if (!r->file_size || request <= 0 || lseek(r->fd, request, SEEK_CUR) < 0)
-		return 0;
-	r->consumed += (uint64_t)request;
-	return request;
+	uint64_t base = r->file_size ? r->file_size : r->consumed;
+	if (base > CP_BUNDLE_MAX_TOTAL / CP_BUNDLE_EXPANSION_RATIO)
+		return CP_BUNDLE_MAX_TOTAL;
+	return CP_BUNDLE_EXPANSION_BASE + base * CP_BUNDLE_EXPANSION_RATIO;
 }
 
-static enum cp_entry_type entry_type(struct archive_entry *ae)
+/* The tar reader's source: the decompressed bundle. */
+static int tar_source(void *ctx, const void **buf, size_t *len, struct cp_error *err)
 {
-	if (archive_entry_hardlink(ae))
-		return CP_ENTRY_HARDLINK;
-	switch (archive_entry_filetype(ae)) {
-	case AE_IFREG:
-		return CP_ENTRY_FILE;
-	case AE_IFDIR:
-		return CP_ENTRY_DIR;
-	case AE_IFLNK:
-		return CP_ENTRY_SYMLINK;
-	case AE_IFCHR:
-		return CP_ENTRY_CHARDEV;
-	case AE_IFBLK:
-		return CP_ENTRY_BLOCKDEV;
-	case AE_IFIFO:
-		return CP_ENTRY_FIFO;
-	case AE_IFSOCK:
-		return CP_ENTRY_SOCKET;
-	default:
-		return CP_ENTRY_UNKNOWN;
+	struct reader *r = ctx;
+	for (;;) {
+		la_int64_t off;
+		int ar = archive_read_data_block(r->a, buf, len, &off);
+		if (ar == ARCHIVE_EOF) {
+			*len = 0;
+			return 0;
+		}
+		if (ar < ARCHIVE_WARN) {
+			if (cancelled(r) || archive_errno(r->a) == EINTR)
+				return -EINTR;
+			const char *msg = archive_error_string(r->a);
+			return cp_error_set(err, EIO, "%s", msg ? msg : "unexpected end of data");
+		}
+		if (*len == 0)
+			continue;
+		r->expanded += *len;
+		if (!r->held && r->expanded > expansion_cap(r))
+			return cp_error_set(
+			    err, E2BIG,
+			    "more than %llu bytes of tar before a manifest: a bundle whose "
+			    "manifest "
+			    "is not its first entry may expand at most %d times its size plus %llu "
+			    "MiB",
+			    (unsigned long long)expansion_cap(r), CP_BUNDLE_EXPANSION_RATIO,
+			    (unsigned long long)(CP_BUNDLE_EXPANSION_BASE >> 20));
+		return 0;
 	}
 }
 
@@ -180,83 +211,175 @@ static struct rec *rec_for(struct reader *r, size_t node)
 	return &r->recs[node];
 }
 
+static uint64_t round_up(uint64_t n, uint64_t block)
+{
+	return block ? (n + block - 1) / block * block : n;
+}
+
+/* Disk for NEED more bytes of data in the staging directory's file
+ * system; WHAT says for what. */
+static int check_room(struct reader *r, uint64_t need, const char *what)
+{
+	struct statvfs sv;
+	if (!r->stage || fstatvfs(r->stage->sfd, &sv) < 0)
+		return 0; /* nowhere to write, or no way to tell */
+	uint64_t avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (need <= avail)
+		return 0;
+	return fail(r, ENOSPC, "%s %llu bytes of disk; the file system has %llu free", what,
+	            (unsigned long long)need, (unsigned long long)avail);
+}
+
+static uint64_t fs_block(const struct reader *r)
+{
+	struct statvfs sv;
+	if (!r->stage || fstatvfs(r->stage->sfd, &sv) < 0)
+		return 4096;
+	return sv.f_frsize ? sv.f_frsize : 4096;
+}
+
+/* The manifest, read as the first entry: parsed now, and from here on
+ * every entry is held to it. */
+static int take_manifest(struct reader *r)
+{
+	int rc = cp_manifest_parse(r->manifest, r->manifest_len, &r->c->manifest, r->err);
+	if (rc < 0) {
+		if (rc != -ENOMEM)
+			cp_error_prefix(r->err, "'%s': ", r->shown);
+		return rc;
+	}
+	const struct cp_manifest *m = r->c->manifest;
+	uint64_t block = fs_block(r), dense = 0, total = 0;
+	for (size_t i = 0; i < m->n_files; i++) {
+		if (m->files[i].size > CP_BUNDLE_MAX_TOTAL - total)
+			return fail(r, E2BIG, "the manifest lists more than %llu bytes of files",
+			            (unsigned long long)CP_BUNDLE_MAX_TOTAL);
+		total += m->files[i].size;
+		if (!m->files[i].sparse)
+			dense += round_up(m->files[i].size, block);
+	}
+	r->dense_left = dense;
+	r->held = 1;
+	return check_room(r, dense, "its files need");
+}
+
+/* A file entry about to be read: held to the manifest when it came
+ * first; the disk it needs checked. */
+static int admit_file(struct reader *r, const char *path, const struct cp_tar_entry *te,
+                      int is_manifest, int is_digests)
+{
+	char shown[300];
+	const struct cp_manifest *m = r->c->manifest;
+	cp_escape(path, shown, sizeof(shown));
+	if (is_manifest) {
+		if (te->size > CP_MANIFEST_MAX_SIZE)
+			return fail(r, E2BIG, "%s is %llu bytes, more than the limit of %d",
+			            CP_BUNDLE_MANIFEST, (unsigned long long)te->size,
+			            CP_MANIFEST_MAX_SIZE);
+		return 0;
+	}
+	if (!r->held)
+		return check_room(r, round_up(te->stored, fs_block(r)), "it needs");
+	if (is_digests && m->version >= 2) {
+		size_t cap = cp_manifest_digests_cap(m);
+		if (te->size > cap)
+			return fail(r, E2BIG,
+			            "%s is %llu bytes, more than the %zu its manifest allows",
+			            CP_BUNDLE_DIGESTS, (unsigned long long)te->size, cap);
+		return 0;
+	}
+	const struct cp_manifest_file *f = cp_manifest_find_file(m, path);
+	if (!f)
+		return fail(r, EINVAL, "'%s' is in the bundle but not listed in the manifest",
+		            shown);
+	if (f->size != te->size)
+		return fail(r, EINVAL, "'%s' is %llu bytes, the manifest says %llu", shown,
+		            (unsigned long long)te->size, (unsigned long long)f->size);
+	if (f->sparse != te->sparse)
+		return fail(r, EINVAL, "'%s' is stored %s holes, but the manifest digests it as %s",
+		            shown, te->sparse ? "with" : "without", cp_digest_kind_name(f->kind));
+	if (!te->sparse) {
+		uint64_t n = round_up(te->size, fs_block(r));
+		r->dense_left = n < r->dense_left ? r->dense_left - n : 0;
+		return 0;
+	}
+	uint64_t need = round_up(te->stored, fs_block(r));
+	return check_room(r, need + r->dense_left, "it and the files after it need");
+}
+
+static int write_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		buf = (const uint8_t *)buf + n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
 /*
- * Stream the current entry's data: digested (the packer's way: a file
- * stored with holes by the sparse digest, which skips them, any other by
- * SHA-256 with holes as the zeros they read as), written to disk block by
- * block at its offset so holes stay holes, and copied into CAPTURE
- * (CAPTURE_LEN bytes, zero-filled) when given.
+ * Stream the current entry's data: digested the way it is stored (a file
+ * with holes by the sparse digest, which skips them, any other by SHA-256),
+ * written at its offset to WFD when >= 0 so holes stay holes, and copied
+ * into CAPTURE (CAPTURE_LEN bytes, zero-filled) when given.
  */
-static int copy_data(struct reader *r, uint64_t size, struct rec *rec, char *capture,
-                     size_t capture_len)
+static int copy_data(struct reader *r, const struct cp_tar_entry *te, struct rec *rec, int wfd,
+                     char *capture, size_t capture_len)
 {
 	uint64_t pos = 0;
-	cp_any_digest_init(r->dg, rec->sparse);
+	cp_any_digest_init(r->dg, te->sparse);
 	for (;;) {
 		const void *buf;
 		size_t len;
-		la_int64_t off;
+		uint64_t off;
 		if (cancelled(r))
 			return cp_error_set(r->err, EINTR, "interrupted");
-		int ar = archive_read_data_block(r->a, &buf, &len, &off);
-		if (ar == ARCHIVE_EOF)
+		int rc = cp_tar_data(r->tar, &buf, &len, &off, r->err);
+		if (rc < 0)
+			return stream_failed(r, rc, "in");
+		if (rc == 0)
 			break;
-		if (ar < ARCHIVE_WARN)
-			return fail_archive(r, "in");
-		if (off < 0 || (uint64_t)off < pos || (uint64_t)off > size ||
-		    len > size - (uint64_t)off)
-			return fail(r, EIO, "corrupt: entry '%s' has data past its size", r->entry);
-		cp_any_digest_zeros(r->dg, (uint64_t)off - pos);
+		/* tar_read.c hands out increasing offsets within the size. */
+		cp_any_digest_zeros(r->dg, off - pos);
 		cp_any_digest_data(r->dg, buf, len);
-		if (capture && (uint64_t)off < capture_len)
+		if (capture && off < capture_len)
 			memcpy(capture + off, buf,
 			       len < capture_len - (size_t)off ? len : capture_len - (size_t)off);
-		if (r->disk && len &&
-		    archive_write_data_block(r->disk, buf, len, off) != ARCHIVE_OK)
-			return fail(r, EIO, "cannot write '%s': %s", r->entry,
-			            archive_error_string(r->disk));
-		pos = (uint64_t)off + len;
+		if (wfd >= 0 && (rc = write_all(wfd, buf, len, off)) < 0)
+			return fail(r, -rc, "cannot write '%s': %s", r->entry, strerror(-rc));
+		pos = off + len;
 	}
-	cp_any_digest_zeros(r->dg, size - pos);
+	cp_any_digest_zeros(r->dg, te->size - pos);
 	cp_any_digest_final(r->dg, rec->digest);
+	if (wfd >= 0 && ftruncate(wfd, (off_t)te->size) < 0)
+		return fail(r, errno, "cannot write '%s': %s", r->entry, strerror(errno));
 	return 0;
 }
 
-/* A fresh header holding only what the validator accepted. */
-static int write_entry(struct reader *r, const struct cp_entry_checked *c, const struct cp_entry *e)
+/* The directory of PATH (relative to the top) in the staging directory,
+ * created when missing; *BASE its last component. */
+static int parent_of(struct reader *r, const char *path, int *dfd, const char **base)
 {
-	struct archive_entry *de = archive_entry_new();
-	if (!de)
-		return cp_error_set(r->err, ENOMEM, "out of memory");
-	archive_entry_set_pathname(de, c->path);
-	archive_entry_set_filetype(de, c->type == CP_ENTRY_FILE  ? AE_IFREG
-	                               : c->type == CP_ENTRY_DIR ? AE_IFDIR
-	                                                         : AE_IFLNK);
-	archive_entry_set_perm(de, c->mode);
-	if (c->type == CP_ENTRY_FILE)
-		archive_entry_set_size(de, e->size);
-	if (c->type == CP_ENTRY_SYMLINK)
-		archive_entry_set_symlink(de, e->link);
-	int ar = archive_write_header(r->disk, de);
-	archive_entry_free(de);
-	if (ar != ARCHIVE_OK)
-		return fail(r, EIO, "cannot create '%s': %s", r->entry,
-		            archive_error_string(r->disk));
+	const char *slash = strrchr(path, '/');
+	*base = slash ? slash + 1 : path;
+	int rc = cp_stage_dir(r->stage, path, slash ? (size_t)(slash - path) : 0, 1, dfd);
+	if (rc < 0)
+		return fail(r, -rc, "cannot create the directory of '%s': %s", r->entry,
+		            strerror(-rc));
 	return 0;
 }
 
-static int finish_entry(struct reader *r, const struct cp_entry_checked *c, struct rec *rec)
+static int record_inode(struct reader *r, struct rec *rec, int dfd, const char *base)
 {
 	struct stat st;
-	if (archive_write_finish_entry(r->disk) != ARCHIVE_OK)
-		return fail(r, EIO, "cannot write '%s': %s", r->entry,
-		            archive_error_string(r->disk));
-	/* archive_write_disk applied the umask, which may take more than
-	 * group and other bits away. */
-	if (c->type == CP_ENTRY_FILE && c->mode == CP_BUNDLE_PRIVATE_MODE &&
-	    fchmodat(AT_FDCWD, c->path, CP_BUNDLE_PRIVATE_MODE, 0) < 0)
-		return fail(r, EIO, "cannot set the mode of '%s': %s", r->entry, strerror(errno));
-	if (lstat(c->path, &st) < 0)
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return fail(r, EIO, "cannot find '%s' after writing it: %s", r->entry,
 		            strerror(errno));
 	rec->dev = st.st_dev;
@@ -265,18 +388,143 @@ static int finish_entry(struct reader *r, const struct cp_entry_checked *c, stru
 	return 0;
 }
 
-static int read_entry(struct reader *r, struct archive_entry *ae)
+/* Create the file C->path in the staging directory: a new name, mode
+ * C->mode (0600 for the private files whatever the umask). */
+static int create_file(struct reader *r, const struct cp_entry_checked *c, int *wfd)
+{
+	int dfd;
+	const char *base;
+	int rc = parent_of(r, c->path, &dfd, &base);
+	if (rc < 0)
+		return rc;
+	int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, c->mode);
+	if (fd < 0 && errno == EEXIST)
+		return fail(r, EINVAL,
+		            "'%s' is already on disk under another name (a case-insensitive file "
+		            "system?)",
+		            r->entry);
+	if (fd < 0)
+		return fail(r, errno, "cannot create '%s': %s", r->entry, strerror(errno));
+	if (c->mode == CP_BUNDLE_PRIVATE_MODE && fchmod(fd, CP_BUNDLE_PRIVATE_MODE) < 0) {
+		int e = errno;
+		close(fd);
+		return fail(r, e, "cannot set the mode of '%s': %s", r->entry, strerror(e));
+	}
+	*wfd = fd;
+	return 0;
+}
+
+static int finish_file(struct reader *r, struct rec *rec, int fd)
+{
+	struct stat st;
+	int e = fstat(fd, &st) < 0 ? errno : 0;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (e)
+		return fail(r, e, "cannot write '%s': %s", r->entry, strerror(e));
+	rec->dev = st.st_dev;
+	rec->ino = st.st_ino;
+	rec->written = 1;
+	return 0;
+}
+
+static int write_dir(struct reader *r, const struct cp_entry_checked *c, struct rec *rec)
+{
+	int fd;
+	struct stat st;
+	int rc = cp_stage_dir(r->stage, c->path, strlen(c->path), 1, &fd);
+	if (rc < 0)
+		return fail(r, -rc, "cannot create '%s': %s", r->entry, strerror(-rc));
+	if (fstat(fd, &st) < 0)
+		return fail(r, errno, "cannot create '%s': %s", r->entry, strerror(errno));
+	rec->dev = st.st_dev;
+	rec->ino = st.st_ino;
+	rec->written = 1;
+	return 0;
+}
+
+static int write_symlink(struct reader *r, const struct cp_entry_checked *c, const char *target,
+                         struct rec *rec)
+{
+	int dfd;
+	const char *base;
+	int rc = parent_of(r, c->path, &dfd, &base);
+	if (rc < 0)
+		return rc;
+	if (symlinkat(target, dfd, base) < 0) {
+		if (errno == EEXIST)
+			return fail(
+			    r, EINVAL,
+			    "'%s' is already on disk under another name (a case-insensitive "
+			    "file system?)",
+			    r->entry);
+		return fail(r, errno, "cannot create '%s': %s", r->entry, strerror(errno));
+	}
+	return record_inode(r, rec, dfd, base);
+}
+
+static int read_file(struct reader *r, const struct cp_entry_checked *c,
+                     const struct cp_tar_entry *te, struct rec *rec)
+{
+	int is_manifest = strcmp(c->path, CP_BUNDLE_MANIFEST) == 0;
+	int is_digests = strcmp(c->path, CP_BUNDLE_DIGESTS) == 0;
+	int is_report = strcmp(c->path, CP_BUNDLE_REPORT) == 0;
+	int first = !r->decided;
+	r->decided = 1;
+	int rc = admit_file(r, c->path, te, is_manifest, is_digests);
+	if (rc < 0)
+		return rc;
+
+	char *capture = NULL;
+	size_t capture_len = 0;
+	if (is_manifest || is_digests) {
+		capture_len = (size_t)te->size;
+		if (!(capture = calloc(1, capture_len + 1)))
+			return cp_error_set(r->err, ENOMEM, "out of memory");
+		*(is_manifest ? &r->manifest : &r->digests) = capture;
+		*(is_manifest ? &r->manifest_len : &r->digests_len) = capture_len;
+		*(is_manifest ? &r->have_manifest : &r->have_digests) = 1;
+	} else if (is_report) {
+		capture_len = te->size < CP_BUNDLE_MAX_REPORT_SHOWN ? (size_t)te->size
+		                                                    : CP_BUNDLE_MAX_REPORT_SHOWN;
+		if (!(capture = r->c->report = calloc(1, capture_len + 1)))
+			return cp_error_set(r->err, ENOMEM, "out of memory");
+		r->c->report_size = te->size;
+	}
+
+	rec->size = te->size;
+	rec->is_file = 1;
+	rec->sparse = (uint8_t)te->sparse;
+	int wfd = -1;
+	if (r->stage && (rc = create_file(r, c, &wfd)) < 0)
+		return rc;
+	if (r->stage || capture)
+		rc = copy_data(r, te, rec, wfd, capture, capture_len);
+	if (wfd >= 0) {
+		if (rc == 0)
+			rc = finish_file(r, rec, wfd);
+		else
+			close(wfd);
+	}
+	if (rc < 0)
+		return rc;
+	r->c->n_files++;
+	r->c->file_bytes += te->size;
+	if (is_manifest && first)
+		return take_manifest(r);
+	return 0;
+}
+
+static int read_entry(struct reader *r, const struct cp_tar_entry *te)
 {
 	struct cp_entry e = {
-	    .name = archive_entry_pathname(ae),
-	    .type = entry_type(ae),
-	    .mode = (unsigned)archive_entry_perm(ae) & 07777,
-	    .size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0,
+	    .name = te->name,
+	    .type = te->type,
+	    .mode = te->mode,
+	    .size = (int64_t)te->size,
+	    .link = te->link,
 	};
-	e.link = e.type == CP_ENTRY_HARDLINK  ? archive_entry_hardlink(ae)
-	         : e.type == CP_ENTRY_SYMLINK ? archive_entry_symlink(ae)
-	                                      : NULL;
-	cp_escape(e.name ? e.name : "", r->entry, sizeof(r->entry));
+	cp_escape(e.name, r->entry, sizeof(r->entry));
 
 	struct cp_entry_checked c;
 	int rc = cp_entry_check(r->v, &e, &c, r->err);
@@ -291,48 +539,20 @@ static int read_entry(struct reader *r, struct archive_entry *ae)
 	if (!rec)
 		return cp_error_set(r->err, ENOMEM, "out of memory");
 
-	char *capture = NULL;
-	size_t capture_len = 0;
-	int is_manifest = strcmp(c.path, CP_BUNDLE_MANIFEST) == 0;
-	int is_report = strcmp(c.path, CP_BUNDLE_REPORT) == 0;
-	if (is_manifest) {
-		if (e.size > CP_MANIFEST_MAX_SIZE)
-			return fail(r, E2BIG, "%s is %lld bytes, more than the limit of %d",
-			            CP_BUNDLE_MANIFEST, (long long)e.size, CP_MANIFEST_MAX_SIZE);
-		capture_len = (size_t)e.size;
-		if (!(capture = r->manifest = calloc(1, capture_len + 1)))
-			return cp_error_set(r->err, ENOMEM, "out of memory");
-		r->manifest_len = capture_len;
-		r->have_manifest = 1;
-	} else if (is_report) {
-		capture_len = e.size < CP_BUNDLE_MAX_REPORT_SHOWN ? (size_t)e.size
-		                                                  : CP_BUNDLE_MAX_REPORT_SHOWN;
-		if (!(capture = r->c->report = calloc(1, capture_len + 1)))
-			return cp_error_set(r->err, ENOMEM, "out of memory");
-		r->c->report_size = (uint64_t)e.size;
-	}
-
-	if (r->disk && (rc = write_entry(r, &c, &e)) < 0)
-		return rc;
 	if (c.type == CP_ENTRY_FILE) {
-		rec->size = (uint64_t)e.size;
-		rec->is_file = 1;
-		rec->sparse = archive_entry_sparse_count(ae) > 0;
-		if (r->disk || capture) {
-			if ((rc = copy_data(r, (uint64_t)e.size, rec, capture, capture_len)) < 0)
-				return rc;
-		} else if (archive_read_data_skip(r->a) < ARCHIVE_WARN) {
-			return fail_archive(r, "in");
-		}
-		r->c->n_files++;
-		r->c->file_bytes += (uint64_t)e.size;
+		rc = read_file(r, &c, te, rec);
 	} else if (c.type == CP_ENTRY_SYMLINK) {
+		r->decided = 1;
 		r->c->n_symlinks++;
+		if (r->stage)
+			rc = write_symlink(r, &c, te->link, rec);
+	} else if (r->stage) {
+		rc = write_dir(r, &c, rec);
 	}
-	if (r->disk && (rc = finish_entry(r, &c, rec)) < 0)
+	if (rc < 0)
 		return rc;
 	if (r->o->on_entry)
-		r->o->on_entry(r->o->entry_ctx, c.path, c.type, (uint64_t)e.size);
+		r->o->on_entry(r->o->entry_ctx, c.path, c.type, te->size);
 	return 0;
 }
 
@@ -355,8 +575,12 @@ static int check_disk(struct reader *r)
 		int rc = path_of(r, i, path, sizeof(path));
 		if (rc < 0)
 			return rc;
-		if (lstat(path, &st) < 0 || st.st_ino != r->recs[i].ino ||
-		    st.st_dev != r->recs[i].dev)
+		const char *slash = strrchr(path, '/');
+		const char *base = slash ? slash + 1 : path;
+		int dfd;
+		if (cp_stage_dir(r->stage, path, slash ? (size_t)(slash - path) : 0, 0, &dfd) < 0 ||
+		    fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_ino != r->recs[i].ino || st.st_dev != r->recs[i].dev)
 			return fail(r, EINVAL,
 			            "'%s' was replaced by a later entry with another name (a "
 			            "case-insensitive file system?)",
@@ -365,43 +589,11 @@ static int check_disk(struct reader *r)
 	return 0;
 }
 
-/* Digest the extracted file PATH the other way (SPARSE or plain) than it
- * was digested while streaming: for a file stored with holes but listed
- * with a plain sha256, or the reverse.  Interruptible: the holes of a big
- * file can take a while as zeros. */
-static int digest_again(struct reader *r, const char *path, int sparse, uint8_t out[32])
+/* Every file is listed in the manifest with its size, stored the way its
+ * digest says, and every file listed is there. */
+static int check_files(struct reader *r, const struct cp_manifest *m)
 {
-	int fd = cp_open_regular(path, O_NOFOLLOW, NULL), rc = 0;
-	if (fd < 0)
-		return fd;
-	cp_any_digest_init(r->dg, sparse);
-	for (;;) {
-		if (cancelled(r)) {
-			rc = -EINTR;
-			break;
-		}
-		ssize_t n = read(fd, r->buf, READ_BLOCK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : 0;
-			break;
-		}
-		cp_any_digest_data(r->dg, r->buf, (size_t)n);
-	}
-	close(fd);
-	if (rc == 0)
-		cp_any_digest_final(r->dg, out);
-	return rc;
-}
-
-/* Every file is listed in the manifest with its size and digest, and every
- * file listed is there.  A file digested the other way than the manifest
- * says (stored dense but listed sparse, or the reverse) is digested again
- * from the disk. */
-static int check_files(struct reader *r, const struct cp_manifest *m, int verify)
-{
-	char shown[300], hex[65], want[65], path[CP_BUNDLE_MAX_PATH + 1];
+	char shown[300], path[CP_BUNDLE_MAX_PATH + 1];
 	for (size_t i = 0; i < m->n_files; i++) {
 		const struct cp_manifest_file *f = &m->files[i];
 		enum cp_entry_type type;
@@ -414,32 +606,48 @@ static int check_files(struct reader *r, const struct cp_manifest *m, int verify
 		if (rec->size != f->size)
 			return fail(r, EINVAL, "'%s' is %llu bytes, the manifest says %llu", shown,
 			            (unsigned long long)rec->size, (unsigned long long)f->size);
+		/* Never digested again the other way: the holes of a file
+		 * stored sparse but listed with a plain sha256 can be a
+		 * terabyte of zeros. */
+		if (rec->sparse != f->sparse)
+			return fail(
+			    r, EINVAL, "'%s' is stored %s holes, but the manifest digests it as %s",
+			    shown, rec->sparse ? "with" : "without", cp_digest_kind_name(f->kind));
 		rec->listed = 1;
-		if (!verify)
-			continue;
-		int rc;
-		if (rec->sparse != f->sparse &&
-		    (rc = digest_again(r, f->path, f->sparse, rec->digest)) < 0)
-			return rc == -EINTR
-			           ? cp_error_set(r->err, EINTR, "interrupted")
-			           : fail(r, -rc, "cannot check '%s': %s", shown, strerror(-rc));
-		if (memcmp(rec->digest, f->sha256, 32) != 0) {
-			cp_hex(rec->digest, 32, hex);
-			cp_hex(f->sha256, 32, want);
-			return fail(r, EINVAL,
-			            "'%s' does not match the manifest: %s %s, expected %s", shown,
-			            f->sparse ? "sparse_sha256" : "sha256", hex, want);
-		}
 	}
 	long mnode = cp_entry_lookup(r->v, CP_BUNDLE_MANIFEST, NULL);
+	long dnode = m->version >= 2 ? cp_entry_lookup(r->v, CP_BUNDLE_DIGESTS, NULL) : -1;
 	for (size_t i = 0; i < r->n_recs; i++) {
-		if (!r->recs[i].is_file || r->recs[i].listed || (long)i == mnode)
+		if (!r->recs[i].is_file || r->recs[i].listed || (long)i == mnode ||
+		    (long)i == dnode)
 			continue;
 		int rc = path_of(r, i, path, sizeof(path));
 		if (rc < 0)
 			return rc;
 		return fail(r, EINVAL, "'%s' is in the bundle but not listed in the manifest",
 		            cp_escape(path, shown, sizeof(shown)));
+	}
+	return 0;
+}
+
+/* Every file's digest, computed as it was extracted, is the manifest's
+ * (check_files() first). */
+static int check_digests(struct reader *r, const struct cp_manifest *m)
+{
+	char shown[300], hex[65], want[65];
+	for (size_t i = 0; i < m->n_files; i++) {
+		const struct cp_manifest_file *f = &m->files[i];
+		const struct rec *rec = &r->recs[cp_entry_lookup(r->v, f->path, NULL)];
+		cp_escape(f->path, shown, sizeof(shown));
+		if (!f->have_digest)
+			return fail(r, EINVAL, "'%s' has no digest", shown);
+		if (memcmp(rec->digest, f->sha256, 32) != 0) {
+			cp_hex(rec->digest, 32, hex);
+			cp_hex(f->sha256, 32, want);
+			return fail(r, EINVAL,
+			            "'%s' does not match the manifest: %s %s, expected %s", shown,
+			            cp_digest_kind_name(f->kind), hex, want);
+		}
 	}
 	return 0;
 }
@@ -487,7 +695,8 @@ int cp_bundle_open(const char *path, const char *shown, int *fd, uint64_t *size,
 	return 0;
 }
 
-/* R->fd is open already when the caller opened the bundle. */
+/* R->fd is open already when the caller opened the bundle.  libarchive
+ * only decompresses: its "raw" format hands over the tar stream. */
 static int open_archive(struct reader *r)
 {
 	int rc;
@@ -497,24 +706,22 @@ static int open_archive(struct reader *r)
 	if (!(r->buf = malloc(READ_BLOCK)) || !(r->a = archive_read_new()))
 		return cp_error_set(r->err, ENOMEM, "out of memory");
 	/* Only what corepack writes: less code facing the input. */
-	if (archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
+	if (archive_read_support_format_raw(r->a) != ARCHIVE_OK ||
 	    archive_read_support_filter_zstd(r->a) < ARCHIVE_WARN ||
 	    archive_read_support_filter_xz(r->a) < ARCHIVE_WARN ||
 	    archive_read_support_filter_gzip(r->a) < ARCHIVE_WARN ||
 	    archive_read_support_filter_none(r->a) != ARCHIVE_OK)
 		return cp_error_set(r->err, ENOTSUP, "libarchive: %s", archive_error_string(r->a));
-	if (archive_read_open2(r->a, r, NULL, read_cb, skip_cb, NULL) != ARCHIVE_OK)
-		return fail_archive(r, "at");
-	if (r->o->staging) {
-		if (!(r->disk = archive_write_disk_new()))
-			return cp_error_set(r->err, ENOMEM, "out of memory");
-		/* No _OWNER, _PERM, _XATTR, _ACL, _FFLAGS, _TIME: none of it
-		 * would be taken from the bundle anyway (write_entry builds a
-		 * clean header), but say so. */
-		archive_write_disk_set_options(r->disk, ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-		                                            ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-		                                            ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	struct archive_entry *ae;
+	if (archive_read_open2(r->a, r, NULL, read_cb, NULL, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(r->a, &ae) != ARCHIVE_OK) {
+		if (cancelled(r) || archive_errno(r->a) == EINTR)
+			return cp_error_set(r->err, EINTR, "interrupted");
+		const char *msg = archive_error_string(r->a);
+		return fail(r, EINVAL, "not a bundle: %s", msg ? msg : "empty file");
 	}
+	if (cp_tar_reader_new(tar_source, r, &r->tar) < 0)
+		return cp_error_set(r->err, ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -522,35 +729,53 @@ static int read_entries(struct reader *r)
 {
 	int rc;
 	for (;;) {
-		struct archive_entry *ae;
-		int ar = archive_read_next_header(r->a, &ae);
-		if (ar == ARCHIVE_EOF)
+		struct cp_tar_entry te;
+		rc = cp_tar_next(r->tar, &te, r->err);
+		if (rc < 0)
+			return stream_failed(r, rc, "after");
+		if (rc == 0)
 			break;
-		if (ar < ARCHIVE_WARN)
-			return fail_archive(r, "after");
-		if ((rc = read_entry(r, ae)) < 0)
+		if ((rc = read_entry(r, &te)) < 0)
 			return rc;
 		if (cancelled(r))
 			return cp_error_set(r->err, EINTR, "interrupted");
 	}
-	if (r->disk && archive_write_close(r->disk) != ARCHIVE_OK)
-		return fail(r, EIO, "cannot finish extracting: %s", archive_error_string(r->disk));
 	if (!cp_entry_validator_top(r->v))
 		return fail(r, EINVAL, "not a bundle: no entries");
 	if (!r->have_manifest)
 		return fail(r, EINVAL, "not a corepack bundle: no %s", CP_BUNDLE_MANIFEST);
-
-	rc = cp_manifest_parse(r->manifest, r->manifest_len, &r->c->manifest, r->err);
-	if (rc < 0) {
-		if (rc != -ENOMEM)
-			cp_error_prefix(r->err, "'%s': ", r->shown);
-		return rc;
+	if (!r->held) {
+		rc = cp_manifest_parse(r->manifest, r->manifest_len, &r->c->manifest, r->err);
+		if (rc < 0) {
+			if (rc != -ENOMEM)
+				cp_error_prefix(r->err, "'%s': ", r->shown);
+			return rc;
+		}
+		if (r->c->manifest->version >= 2)
+			return fail(
+			    r, EINVAL,
+			    "%s: version %d must be the bundle's first entry (it came after "
+			    "others)",
+			    CP_BUNDLE_MANIFEST, r->c->manifest->version);
 	}
-	if ((r->disk && (rc = check_disk(r)) < 0) ||
-	    (rc = check_files(r, r->c->manifest, r->disk != NULL)) < 0 ||
-	    (rc = check_objects(r, r->c->manifest)) < 0)
+	struct cp_manifest *m = r->c->manifest;
+	if ((r->stage && (rc = check_disk(r)) < 0) || (rc = check_files(r, m)) < 0 ||
+	    (rc = check_objects(r, m)) < 0)
 		return rc;
-	r->c->verified = r->disk != NULL;
+	if (m->version >= 2) {
+		if (!r->have_digests)
+			return fail(r, EINVAL, "not a corepack bundle: no %s, the files' digests",
+			            CP_BUNDLE_DIGESTS);
+		rc = cp_manifest_take_digests(m, r->digests, r->digests_len, r->err);
+		if (rc < 0) {
+			if (rc != -ENOMEM)
+				cp_error_prefix(r->err, "'%s': ", r->shown);
+			return rc;
+		}
+	}
+	if (r->stage && (rc = check_digests(r, m)) < 0)
+		return rc;
+	r->c->verified = r->stage != NULL;
 	return 0;
 }
 
@@ -558,8 +783,13 @@ int cp_bundle_read_fd(const char *path, int fd, uint64_t file_size,
                       const struct cp_bundle_read_opts *opts, struct cp_bundle_contents **out,
                       struct cp_error *err)
 {
-	struct reader r = {.path = path, .o = opts, .err = err, .fd = fd, .file_size = file_size};
-	int cwd = -1, rc;
+	struct reader r = {.path = path,
+	                   .o = opts,
+	                   .err = err,
+	                   .fd = fd,
+	                   .file_size = file_size,
+	                   .stage = opts->stage};
+	int rc;
 	cp_escape(path, r.shown, sizeof(r.shown));
 	if (!(r.c = calloc(1, sizeof(*r.c))) || !(r.dg = malloc(sizeof(*r.dg))) ||
 	    cp_entry_validator_new(&r.v) < 0) {
@@ -568,28 +798,9 @@ int cp_bundle_read_fd(const char *path, int fd, uint64_t file_size,
 	}
 	if ((rc = open_archive(&r)) < 0)
 		goto out;
-	if (opts->staging) {
-		/* archive_write_disk takes names relative to the working
-		 * directory and, with _SECURE_NOABSOLUTEPATHS, only those. */
-		cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (cwd < 0)
-			cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (cwd < 0 || chdir(opts->staging) < 0) {
-			rc = cp_error_set(err, errno, "cannot enter '%s': %s", opts->staging,
-			                  strerror(errno));
-			goto out;
-		}
-	}
 	rc = read_entries(&r);
 out:
-	if (cwd >= 0) {
-		if (fchdir(cwd) < 0 && rc == 0)
-			rc = cp_error_set(err, errno, "cannot return to the working directory: %s",
-			                  strerror(errno));
-		close(cwd);
-	}
-	if (r.disk)
-		archive_write_free(r.disk);
+	cp_tar_reader_free(r.tar);
 	if (r.a)
 		archive_read_free(r.a);
 	if (r.fd >= 0)
@@ -600,6 +811,7 @@ out:
 	free(r.dg);
 	free(r.recs);
 	free(r.manifest);
+	free(r.digests);
 	cp_entry_validator_free(r.v);
 	if (rc < 0) {
 		cp_bundle_contents_free(r.c);
@@ -622,5 +834,8 @@ void cp_bundle_contents_free(struct cp_bundle_contents *c)
 	free(c->top);
 	cp_manifest_free(c->manifest);
 	free(c->report);
+	for (size_t i = 0; i < c->n_gdb_warnings; i++)
+		free(c->gdb_warnings[i]);
+	free(c->gdb_warnings);
 	free(c);
 }

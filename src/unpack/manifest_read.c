@@ -11,6 +11,15 @@
  *
  * Messages name the field the way jq would reach it:
  * "manifest.json: objects[3].bundle_path: has a '..' component".
+ *
+ * Memory: json-c's tree costs up to 260 times the text (784 bytes for
+ * each "{}"), so the text is first counted by a small scanner that only
+ * tells strings from structure, and refused when the tree would pass
+ * CP_MANIFEST_MAX_TREE; only then is it parsed.
+ *
+ * Version 2 manifests give each file's digest kind, not its digest: the
+ * digests come last in the bundle, in digests.json
+ * (cp_manifest_take_digests()).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -38,6 +47,8 @@ enum { OPTIONAL = 0, REQUIRED = 1 };
 
 struct parser {
 	struct cp_error *err;
+	const char *doc; /* "manifest.json" or "digests.json" */
+	int version;     /* the manifest's */
 	char where[160]; /* the object being read: "objects[3].debug[0]" */
 };
 
@@ -52,9 +63,9 @@ static int fail(struct parser *p, int code, const char *key, const char *fmt, ..
 	va_end(ap);
 	const char *dot = *p->where && key ? "." : "";
 	if (!*p->where && !key)
-		return cp_error_set(p->err, code, "manifest.json: %s", why);
-	return cp_error_set(p->err, code, "manifest.json: %s%s%s: %s", p->where, dot,
-	                    key ? key : "", why);
+		return cp_error_set(p->err, code, "%s: %s", p->doc, why);
+	return cp_error_set(p->err, code, "%s: %s%s%s: %s", p->doc, p->where, dot, key ? key : "",
+	                    why);
 }
 
 static int is_token(const char *s, size_t len)
@@ -280,6 +291,11 @@ static int status_from_name(const char *token, void *out)
 	return cp_status_from_name(token, out);
 }
 
+static int digest_kind_from_name(const char *token, void *out)
+{
+	return cp_digest_kind_from_name(token, out);
+}
+
 static int parse_object(struct parser *p, json_object *o, size_t i, struct cp_manifest_object *m)
 {
 	int64_t size = 0;
@@ -329,34 +345,54 @@ static int parse_object(struct parser *p, json_object *o, size_t i, struct cp_ma
 	return 0;
 }
 
+/* A digest's key (KIND's token) in O, its value into F. */
+static int get_digest(struct parser *p, json_object *o, struct cp_manifest_file *f)
+{
+	char *sha = NULL;
+	const char *key = cp_digest_kind_name(f->kind);
+	int r = get_str(p, o, key, K_SHA, REQUIRED, &sha);
+	if (r == 0) {
+		cp_unhex(sha, 64, f->sha256); /* checked as K_SHA */
+		f->have_digest = 1;
+	}
+	free(sha);
+	return r;
+}
+
 static int parse_file(struct parser *p, json_object *o, size_t i, struct cp_manifest_file *f)
 {
-	char *sha = NULL, *sparse = NULL;
 	int64_t size = 0;
 	int r;
 	set_where(p, "files[%zu]", i);
 	if (!is_object(o))
 		return fail(p, EINVAL, NULL, "not an object");
 	if ((r = get_str(p, o, "path", K_REL, REQUIRED, &f->path)) < 0 ||
-	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, REQUIRED, &size)) < 0 ||
-	    (r = get_str(p, o, "sha256", K_SHA, OPTIONAL, &sha)) < 0 ||
-	    (r = get_str(p, o, "sparse_sha256", K_SHA, OPTIONAL, &sparse)) < 0) {
-		free(sha);
+	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, REQUIRED, &size)) < 0)
 		return r;
-	}
-	if (!sha == !sparse) {
-		free(sha);
-		free(sparse);
-		return fail(p, EINVAL, NULL, "needs one of sha256 and sparse_sha256");
-	}
 	f->size = (uint64_t)size;
-	f->sparse = sparse != NULL;
-	if (sparse)
-		sha = sparse;
-	cp_unhex(sha, 64, f->sha256); /* checked as K_SHA */
-	free(sha);
-	if (strcmp(f->path, CP_BUNDLE_MANIFEST) == 0)
-		return fail(p, EINVAL, "path", "the manifest cannot list itself");
+	if (p->version >= 2) {
+		/* The kind here, the digest in digests.json. */
+		if ((r = get_enum(p, o, "digest", "digest kind", digest_kind_from_name, &f->kind)) <
+		    0)
+			return r;
+	} else {
+		/* Version 1: exactly one of the keys, with the digest. */
+		json_object *v;
+		int n = 0;
+		for (int k = 0; k < CP_DIGEST_KIND_COUNT; k++) {
+			if (json_object_object_get_ex(o, cp_digest_kind_name(k), &v) && v) {
+				f->kind = (enum cp_digest_kind)k;
+				n++;
+			}
+		}
+		if (n != 1)
+			return fail(p, EINVAL, NULL, "needs one of sha256 and sparse_sha256");
+		if ((r = get_digest(p, o, f)) < 0)
+			return r;
+	}
+	f->sparse = cp_digest_kind_sparse(f->kind);
+	if (strcmp(f->path, CP_BUNDLE_MANIFEST) == 0 || strcmp(f->path, CP_BUNDLE_DIGESTS) == 0)
+		return fail(p, EINVAL, "path", "the manifest cannot list %s", f->path);
 	return 0;
 }
 
@@ -539,11 +575,12 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 		return cp_error_set(p->err, EINVAL, "manifest.json: not a JSON object");
 	if ((r = get_int(p, root, "manifest_version", 0, INT32_MAX, REQUIRED, &version)) < 0)
 		return r;
-	if (version != CP_MANIFEST_VERSION)
-		return fail(p, EINVAL, "manifest_version",
-		            "version %lld is not supported (this coreunpack reads version %d)",
-		            (long long)version, CP_MANIFEST_VERSION);
-	m->version = (int)version;
+	if (version < CP_MANIFEST_VERSION_MIN || version > CP_MANIFEST_VERSION)
+		return fail(
+		    p, EINVAL, "manifest_version",
+		    "version %lld is not supported (this coreunpack reads versions %d to %d)",
+		    (long long)version, CP_MANIFEST_VERSION_MIN, CP_MANIFEST_VERSION);
+	m->version = p->version = (int)version;
 	if ((r = get_str(p, root, "corepack_version", K_TOKEN, OPTIONAL, &m->corepack_version)) <
 	        0 ||
 	    (r = get_str(p, root, "created", K_TEXT, OPTIONAL, &m->created)) < 0 ||
@@ -590,41 +627,92 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 	return check_references(p, m);
 }
 
-int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out, struct cp_error *err)
+/* What json-c's tree for the LEN bytes at BUF would cost, by the weights
+ * of manifest_read.h, counted without building it: containers and the
+ * other values (strings, numbers, literals) outside strings.  Malformed
+ * text is json-c's to refuse; this only has to stay in bounds. */
+static uint64_t tree_estimate(const char *buf, size_t len)
 {
-	struct parser p = {.err = err};
-	if (len > CP_MANIFEST_MAX_SIZE)
-		return cp_error_set(err, E2BIG,
-		                    "manifest.json: %zu bytes, more than the limit of %d", len,
-		                    CP_MANIFEST_MAX_SIZE);
+	uint64_t cost = len;
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+			continue;
+		}
+		if (c == '{') {
+			cost += 800;
+		} else if (c == '[') {
+			cost += 160;
+		} else if (c == '"') {
+			in_string = 1;
+			cost += 112;
+		} else if ((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n') {
+			/* One value: skip the rest of the token. */
+			cost += 112;
+			while (i + 1 < len && buf[i + 1] != ',' && buf[i + 1] != ']' &&
+			       buf[i + 1] != '}' && buf[i + 1] != ' ' && buf[i + 1] != '\n' &&
+			       buf[i + 1] != '"')
+				i++;
+		}
+	}
+	return cost;
+}
+
+/* The LEN bytes at BUF as one JSON value, within the budgets, into *ROOT. */
+static int parse_json(struct parser *p, const char *buf, size_t len, size_t max, json_object **root)
+{
+	if (len > max)
+		return cp_error_set(p->err, E2BIG, "%s: %zu bytes, more than the limit of %zu",
+		                    p->doc, len, max);
+	uint64_t tree = tree_estimate(buf, len);
+	if (tree > CP_MANIFEST_MAX_TREE)
+		return cp_error_set(p->err, E2BIG,
+		                    "%s: %zu bytes of JSON that would take about %llu MiB to hold, "
+		                    "more than the limit of %d MiB",
+		                    p->doc, len, (unsigned long long)(tree >> 20),
+		                    CP_MANIFEST_MAX_TREE >> 20);
 	json_tokener *tok = json_tokener_new_ex(CP_MANIFEST_MAX_DEPTH);
 	if (!tok)
-		return cp_error_set(err, ENOMEM, "out of memory");
+		return cp_error_set(p->err, ENOMEM, "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
+	json_object *o = json_tokener_parse_ex(tok, buf, (int)len);
 	enum json_tokener_error je = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
-	if (!root || je != json_tokener_success) {
-		json_object_put(root);
+	if (!o || je != json_tokener_success) {
+		json_object_put(o);
 		if (je == json_tokener_continue)
-			return cp_error_set(err, EINVAL,
-			                    "manifest.json: not valid JSON: ends early");
-		return cp_error_set(err, EINVAL, "manifest.json: not valid JSON: %s at byte %zu",
+			return cp_error_set(p->err, EINVAL, "%s: not valid JSON: ends early",
+			                    p->doc);
+		return cp_error_set(p->err, EINVAL, "%s: not valid JSON: %s at byte %zu", p->doc,
 		                    json_tokener_error_desc(je), end);
 	}
 	for (size_t i = end; i < len; i++) {
 		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r') {
-			json_object_put(root);
-			return cp_error_set(err, EINVAL,
-			                    "manifest.json: not valid JSON: text after the end at "
-			                    "byte %zu",
-			                    i);
+			json_object_put(o);
+			return cp_error_set(p->err, EINVAL,
+			                    "%s: not valid JSON: text after the end at byte %zu",
+			                    p->doc, i);
 		}
 	}
+	*root = o;
+	return 0;
+}
 
+int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out, struct cp_error *err)
+{
+	struct parser p = {.err = err, .doc = CP_BUNDLE_MANIFEST};
+	json_object *root = NULL;
+	int r = parse_json(&p, buf, len, CP_MANIFEST_MAX_SIZE, &root);
+	if (r < 0)
+		return r;
 	struct cp_manifest *m = calloc(1, sizeof(*m));
-	int r = m ? parse_root(&p, root, m) : cp_error_set(err, ENOMEM, "out of memory");
+	r = m ? parse_root(&p, root, m) : cp_error_set(err, ENOMEM, "out of memory");
 	json_object_put(root);
 	if (r < 0) {
 		cp_manifest_free(m);
@@ -632,6 +720,53 @@ int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out, str
 	}
 	*out = m;
 	return 0;
+}
+
+size_t cp_manifest_digests_cap(const struct cp_manifest *m)
+{
+	/* {"files": [{"path": P, "sparse_sha256": HEX}, ...]}: a path's
+	 * bytes at most doubled by escapes, 64 hex digits, and room for
+	 * indentation. */
+	size_t cap = 4096;
+	for (size_t i = 0; i < m->n_files; i++)
+		cap += 2 * strlen(m->files[i].path) + 256;
+	return cap;
+}
+
+int cp_manifest_take_digests(struct cp_manifest *m, const char *buf, size_t len,
+                             struct cp_error *err)
+{
+	struct parser p = {.err = err, .doc = CP_BUNDLE_DIGESTS, .version = m->version};
+	json_object *root = NULL, *files;
+	size_t n;
+	int r = parse_json(&p, buf, len, cp_manifest_digests_cap(m), &root);
+	if (r < 0)
+		return r;
+	if (!is_object(root))
+		r = cp_error_set(err, EINVAL, "%s: not a JSON object", p.doc);
+	else
+		r = get_array(&p, root, "files", CP_MANIFEST_MAX_FILES, REQUIRED, &files, &n);
+	if (r == 0 && n != m->n_files)
+		r = fail(&p, EINVAL, "files", "%zu files, the manifest lists %zu", n, m->n_files);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		json_object *o = json_object_array_get_idx(files, i);
+		struct cp_manifest_file *f = &m->files[i];
+		char *path = NULL;
+		set_where(&p, "files[%zu]", i);
+		if (!is_object(o))
+			r = fail(&p, EINVAL, NULL, "not an object");
+		else if ((r = get_str(&p, o, "path", K_REL, REQUIRED, &path)) == 0 &&
+		         strcmp(path, f->path) != 0) {
+			char a[160], b[160];
+			r = fail(&p, EINVAL, "path", "'%s', the manifest says '%s'",
+			         cp_escape(path, a, sizeof(a)), cp_escape(f->path, b, sizeof(b)));
+		}
+		free(path);
+		if (r == 0)
+			r = get_digest(&p, o, f);
+	}
+	json_object_put(root);
+	return r;
 }
 
 void cp_manifest_free(struct cp_manifest *m)
@@ -706,4 +841,20 @@ const struct cp_manifest_object *cp_manifest_loader(const struct cp_manifest *m)
 		if (m->objects[i].role == CP_ROLE_INTERPRETER && m->objects[i].bundle_path)
 			return &m->objects[i];
 	return NULL;
+}
+
+int cp_manifest_object_uses_dwz(const struct cp_manifest_object *o)
+{
+	for (size_t j = 0; o->bundle_path && j < o->n_debug; j++)
+		if (o->debug[j].kind == CP_DEBUG_KIND_DWZ)
+			return 1;
+	return 0;
+}
+
+size_t cp_manifest_dwz_objects(const struct cp_manifest *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_objects; i++)
+		n += cp_manifest_object_uses_dwz(&m->objects[i]);
+	return n;
 }

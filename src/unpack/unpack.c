@@ -1,41 +1,31 @@
 /*
  * Unpacking (include/corepack/unpack.h): coreunpack's whole job around the
  * reader.  The target is checked first (nothing of cp_bundle_names may be
- * replaced unless forced), the bundle is read into a fresh staging
- * directory beside the target (bundle_read.c), the bundle's run-gdb.sh and
- * corepack.gdb are replaced by ones rendered from the embedded templates,
+ * replaced unless forced; a directory every user may write to is refused
+ * unless sticky), the staging directories killed coreunpacks left in it
+ * are removed, the bundle is read into a fresh staging directory in the
+ * target (stage.c, bundle_read.c), the names gdb will open from its core
+ * and executable are checked (gdb_names.c), the bundle's run-gdb.sh,
+ * corepack.gdb and run-lldb.sh are replaced by ones rendered from the embedded templates,
  * and every name is moved into place with RENAME_NOREPLACE; any failure or
  * cancellation moves back what was moved and removes the staging
- * directory, so nothing is left behind.
+ * directory, so nothing is left behind.  Everything goes through the
+ * descriptors of the target and the staging directory, never a path
+ * through them.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "corepack/gdb_names.h"
 #include "corepack/layout.h"
 #include "corepack/scripts.h"
+#include "corepack/stage.h"
 #include "corepack/unpack.h"
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Remove the tree at PATH without following symlinks or leaving its file
- * system.  Best effort: used to clean up. */
-static void remove_tree(const char *path)
-{
-	nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
 
 static int exists_at(int dfd, const char *name)
 {
@@ -80,7 +70,8 @@ static int write_at(int dfd, const char *name, const char *text, mode_t mode)
 	return close(fd) == 0 ? 0 : -errno;
 }
 
-/* Our own run-gdb.sh and corepack.gdb in place of the bundle's. */
+/* Our own run-gdb.sh, corepack.gdb and run-lldb.sh in place of the
+ * bundle's (a version 1 bundle has no run-lldb.sh: it gets one too). */
 static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int sfd,
                          const struct cp_manifest *m, struct cp_error *err)
 {
@@ -102,6 +93,7 @@ static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int 
 	    .machine = m->core_machine,
 	    .thread_db_dir = tdb,
 	    .trust = o->trust,
+	    .n_dwz = cp_manifest_dwz_objects(m),
 	};
 	/* `ld.so PROGRAM`: gdb loads the loader, then the program's symbols. */
 	const struct cp_manifest_object *loader = cp_manifest_loader(m);
@@ -118,7 +110,8 @@ static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int 
 	struct cp_scripts sc = {0};
 	int r = cp_scripts_render(&in, &sc, err);
 	if (r == 0 && ((r = write_at(sfd, CP_BUNDLE_GDB_SCRIPT, sc.gdb_script, 0644)) < 0 ||
-	               (r = write_at(sfd, CP_BUNDLE_RUN_GDB, sc.run_gdb, 0755)) < 0))
+	               (r = write_at(sfd, CP_BUNDLE_RUN_GDB, sc.run_gdb, 0755)) < 0 ||
+	               (r = write_at(sfd, CP_BUNDLE_RUN_LLDB, sc.run_lldb, 0755)) < 0))
 		cp_error_set(err, -r, "cannot write the gdb scripts: %s", strerror(-r));
 	cp_scripts_done(&sc);
 	return r;
@@ -181,13 +174,32 @@ static int install(struct install *in, int force, struct cp_error *err)
 	return 0;
 }
 
+/* An existing directory anyone may write to, without the sticky bit:
+ * whatever is unpacked there can be renamed away and replaced by another
+ * user's file (run-gdb.sh with it) before it is used.  (One made here
+ * has the mode the user's umask gives it.) */
+static int check_target(int dfd, const char *dshown, struct cp_error *err)
+{
+	struct stat st;
+	if (fstat(dfd, &st) < 0)
+		return cp_error_set(err, errno, "cannot open directory '%s': %s", dshown,
+		                    strerror(errno));
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+		return cp_error_set(
+		    err, EPERM,
+		    "'%s' is writable by every user and not sticky: what is unpacked "
+		    "there could be replaced before you use it; unpack elsewhere",
+		    dshown);
+	return 0;
+}
+
 int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, struct cp_error *err)
 {
 	const char *dir = o->dir ? o->dir : ".";
 	char shown[300], dshown[300];
 	struct install in = {.dfd = -1, .sfd = -1, .oldfd = -1, .dir = dshown};
+	struct cp_stage st = CP_STAGE_INIT;
 	struct cp_bundle_contents *c = NULL;
-	char *staging = NULL;
 	int created = 0, r, bfd = -1;
 	uint64_t bsize = 0;
 
@@ -212,6 +224,8 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 		                 strerror(errno));
 		goto out;
 	}
+	if (!created && (r = check_target(in.dfd, dshown, err)) < 0)
+		goto out;
 	for (size_t i = 0; !o->force && cp_bundle_names[i]; i++) {
 		if (exists_at(in.dfd, cp_bundle_names[i])) {
 			r = cp_error_set(err, EEXIST, "'%s/%s' already exists; not overwriting it",
@@ -220,20 +234,15 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 		}
 	}
 
-	if (asprintf(&staging, "%s/.coreunpack-XXXXXX", dir) < 0) {
-		staging = NULL;
-		r = cp_error_set(err, ENOMEM, "out of memory");
+	/* What a coreunpack killed here left behind (its lock is free). */
+	if ((r = cp_stage_sweep(in.dfd, NULL)) < 0) {
+		r = cp_error_set(err, -r, "out of memory");
 		goto out;
 	}
-	if (!mkdtemp(staging)) {
-		r = cp_error_set(err, errno, "cannot create a directory in '%s': %s", dshown,
-		                 strerror(errno));
-		free(staging);
-		staging = NULL;
+	if ((r = cp_stage_create(in.dfd, dshown, &st, err)) < 0)
 		goto out;
-	}
 	struct cp_bundle_read_opts ro = {
-	    .staging = staging,
+	    .stage = &st,
 	    .cancel = o->cancel,
 	    .progress = o->progress,
 	    .progress_ctx = o->progress_ctx,
@@ -244,8 +253,12 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 	bfd = -1; /* closed by cp_bundle_read_fd() */
 	if (r < 0)
 		goto out;
-	if ((in.sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = cp_error_set(err, errno, "cannot open '%s': %s", staging, strerror(errno));
+	in.sfd = st.sfd;
+	/* The names gdb will open, before a script that starts it exists. */
+	if ((r = cp_gdb_names_check(&st, c->manifest, &c->gdb_warnings, &c->n_gdb_warnings, err)) <
+	    0) {
+		if (r != -ENOMEM)
+			cp_error_prefix(err, "'%s': ", shown);
 		goto out;
 	}
 	if ((r = write_scripts(o, shown, in.sfd, c->manifest, err)) < 0)
@@ -254,17 +267,20 @@ int cp_unpack(const struct cp_unpack_opts *o, struct cp_bundle_contents **out, s
 		r = cp_error_set(err, EINTR, "interrupted");
 		goto out;
 	}
+	if (!cp_stage_in_place(&st)) {
+		r = cp_error_set(err, EBUSY,
+		                 "'%s/%s' was moved or replaced while unpacking: another process "
+		                 "is changing '%s'; nothing was unpacked",
+		                 dshown, st.name, dshown);
+		goto out;
+	}
 	r = install(&in, o->force, err);
 out:
 	if (bfd >= 0)
 		close(bfd);
 	if (in.oldfd >= 0)
 		close(in.oldfd);
-	if (in.sfd >= 0)
-		close(in.sfd);
-	if (staging)
-		remove_tree(staging);
-	free(staging);
+	cp_stage_done(&st);
 	if (in.dfd >= 0)
 		close(in.dfd);
 	if (r < 0 && created)

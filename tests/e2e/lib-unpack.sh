@@ -42,13 +42,26 @@ cu_box() {
 
 # The Python side: a Bundle holds tar members (any type, any name) and a
 # manifest; write() lists every regular file it was told to list, with its
-# size and sha256, adds manifest.json last, and compresses by the suffix.
+# size and sha256, and compresses by the suffix.  As corepack does, a
+# manifest of version 2 (the default) goes first, with each file's digest
+# kind, and the digests last in digests.json; a manifest of version 1 goes
+# last, with the digests in it (manifest_first overrides where it goes).
 CU_PY_LIB=$(
 	cat <<'EOF'
 import hashlib, io, json, os, subprocess, sys, tarfile
 
 def sha(data):
     return hashlib.sha256(data).hexdigest()
+
+NAMES = ('core', 'sysroot', 'debug', 'manifest.json', 'digests.json', 'run-gdb.sh',
+         'run-lldb.sh', 'corepack.gdb', 'report.txt')
+
+def listable(rel):
+    """A path a well-formed manifest can list: an attacker's manifest is
+    valid, only the entries are not."""
+    parts = rel.split('/')
+    return (parts[0] in NAMES and all(p not in ('', '.', '..') for p in parts)
+            and not any(ord(c) < 0x20 or c == '\x7f' for c in rel))
 
 def read_compressed(path):
     raw = open(path, 'rb').read()
@@ -61,7 +74,7 @@ class Bundle:
         self.top = top
         self.members = []      # [TarInfo, bytes or None, listed]
         self.manifest = {
-            'manifest_version': 1, 'corepack_version': '0.1.0', 'created': 'now',
+            'manifest_version': 2, 'corepack_version': '0.1.0', 'created': 'now',
             'host': {'nodename': 'origin', 'machine': 'x86_64'},
             'core': {'path': 'core', 'machine': 'x86_64', 'executable': '/usr/bin/app',
                      'pid': 4242, 'signal': 11, 'signal_name': 'SIGSEGV', 'threads': 1,
@@ -75,6 +88,9 @@ class Bundle:
         }
         self.extra_files = []  # manifest "files" entries added as they are
         self.with_manifest = True
+        self.manifest_first = None  # None: as the version says
+        self.digests = {}  # path -> sha256 of the last write()
+        self.json_indent = 2  # None: the manifest's JSON on one line
 
     @classmethod
     def synthetic(cls, top='crash', core=b'not really a core\n'):
@@ -94,6 +110,8 @@ class Bundle:
             data = tar.extractfile(m).read() if m.isreg() else None
             if m.name == b.top + '/manifest.json':
                 b.manifest = json.loads(data)
+                continue
+            if m.name == b.top + '/digests.json':
                 continue
             # A fresh header: the old one may carry pax sparse keywords
             # that no longer describe the (now dense) data.
@@ -151,21 +169,41 @@ class Bundle:
         m[0].size = len(data)
 
     def write(self, path):
+        v2 = self.manifest.get('manifest_version', 2) >= 2
+        first = v2 if self.manifest_first is None else self.manifest_first
         files = []
         for ti, data, listed in self.members:
             if ti.isreg() and listed and data is not None and ti.name.startswith(self.top + '/'):
-                files.append({'path': ti.name[len(self.top) + 1:], 'size': len(data),
-                              'sha256': sha(data)})
-        self.manifest['files'] = files + self.extra_files
+                rel = ti.name[len(self.top) + 1:]
+                if not listable(rel):
+                    continue
+                self.digests[rel] = sha(data)
+                files.append({'path': rel, 'size': len(data), 'sha256': sha(data)})
+        files += [dict(f) for f in self.extra_files]
+        digests = []
+        if v2:
+            for f in files:
+                d = f.pop('sha256', None) or self.digests.get(f['path'], '0' * 64)
+                f.setdefault('digest', 'sha256')
+                digests.append({'path': f['path'], f['digest']: d})
+        self.manifest['files'] = files
+        text = json.dumps(self.manifest, indent=self.json_indent,
+                          separators=(',', ':') if self.json_indent is None else None).encode()
+        mi = self.info('manifest.json', tarfile.REGTYPE, 0o644)
+        mi.size = len(text)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as tar:
+            if self.with_manifest and first:
+                tar.addfile(mi, io.BytesIO(text))
             for ti, data, listed in self.members:
                 tar.addfile(ti, io.BytesIO(data) if data is not None else None)
-            if self.with_manifest:
-                text = json.dumps(self.manifest, indent=2).encode()
-                ti = self.info('manifest.json', tarfile.REGTYPE, 0o644)
-                ti.size = len(text)
-                tar.addfile(ti, io.BytesIO(text))
+            if self.with_manifest and not first:
+                tar.addfile(mi, io.BytesIO(text))
+            if v2:
+                dtext = json.dumps({'files': digests}, indent=2).encode()
+                di = self.info('digests.json', tarfile.REGTYPE, 0o644)
+                di.size = len(dtext)
+                tar.addfile(di, io.BytesIO(dtext))
         raw = buf.getvalue()
         if path.endswith('.zst'):
             raw = subprocess.run(['zstd', '-q', '-c'], input=raw, stdout=subprocess.PIPE,
@@ -264,16 +302,19 @@ cu_unpack() {
 }
 
 # cu_check_unpacked DIR: DIR holds the documented names and nothing else
-# (no temporary directory left), run-gdb.sh is ours.
+# (no temporary directory left), run-gdb.sh and run-lldb.sh are ours.
 cu_check_unpacked() {
 	local dir=$1 n
-	cp_check "'$dir' holds the bundle's names only, and coreunpack's own run-gdb.sh"
-	for n in core manifest.json run-gdb.sh corepack.gdb; do
+	cp_check "'$dir' holds the bundle's names only, and coreunpack's own run-gdb.sh and run-lldb.sh"
+	for n in core manifest.json run-gdb.sh run-lldb.sh corepack.gdb; do
 		[[ -f $dir/$n && ! -L $dir/$n ]] || cp_fail "no regular file '$n' in $dir"
 	done
 	[[ -x $dir/run-gdb.sh ]] || cp_fail "$dir/run-gdb.sh is not executable"
+	[[ -x $dir/run-lldb.sh ]] || cp_fail "$dir/run-lldb.sh is not executable"
+	grep -q '^exec "\$lldb" --no-lldbinit' "$dir/run-lldb.sh" ||
+		cp_fail "$dir/run-lldb.sh is not coreunpack's (no 'exec \"\$lldb\" --no-lldbinit')" "$dir/run-lldb.sh"
 	[[ -d $dir/sysroot ]] || cp_fail "no sysroot/ in $dir"
-	if ls -A "$dir" | grep -v -x -E 'core|sysroot|debug|manifest.json|run-gdb.sh|corepack.gdb|report.txt' \
+	if ls -A "$dir" | grep -v -x -E 'core|sysroot|debug|manifest.json|digests.json|run-gdb.sh|run-lldb.sh|corepack.gdb|report.txt' \
 		>"$CP_WORK/logs/extra-names"; then
 		cp_fail "unexpected names in $dir" "$CP_WORK/logs/extra-names"
 	fi

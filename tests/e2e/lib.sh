@@ -452,14 +452,16 @@ cp_check_symlinks() {
 
 # cp_check_layout ORIGINAL-CORE: the extracted bundle has the documented
 # files, the core is the original byte for byte, the manifest is JSON whose
-# objects exist in the bundle with the recorded sha256, and every symlink
-# stays inside.
+# objects exist in the bundle with the sha256 digests.json records, and
+# every symlink stays inside.
 cp_check_layout() {
 	local core=$1 x=$CP_BUNDLE_DIR f n i bp sum want
 	cp_check "bundle layout (core, sysroot/, manifest.json, corepack.gdb, run-gdb.sh)"
-	for f in core manifest.json corepack.gdb; do
+	for f in core manifest.json digests.json corepack.gdb; do
 		[[ -f $x/$f && ! -L $x/$f ]] || cp_fail "bundle has no regular file '$f'" "$CP_WORK/logs/tar-list"
 	done
+	[[ $(head -n1 "$CP_WORK/logs/tar-list") == */manifest.json ]] ||
+		cp_fail "manifest.json is not the bundle's first entry" "$CP_WORK/logs/tar-list"
 	[[ -d $x/sysroot ]] || cp_fail "bundle has no sysroot/" "$CP_WORK/logs/tar-list"
 	[[ -f $x/run-gdb.sh && -x $x/run-gdb.sh ]] ||
 		cp_fail "bundle has no executable run-gdb.sh" "$CP_WORK/logs/tar-list"
@@ -475,7 +477,13 @@ cp_check_layout() {
 		f=$x/${bp#/}
 		[[ -e $f ]] || f=$(dirname "$x")/${bp#/}
 		[[ -f $f ]] || cp_fail "manifest object $i: bundle_path '$bp' is not a file in the bundle" "$x/manifest.json"
-		want=$(cp_manifest ".objects[$i].sha256 // empty")
+		# The digest: digests.json's (manifest version 2), else the
+		# object's own (version 1); a file with holes has none to compare.
+		if [[ -f $x/digests.json ]]; then
+			want=$(jq -r --arg p "$bp" '.files[] | select(.path == $p) | .sha256 // empty' "$x/digests.json")
+		else
+			want=$(cp_manifest ".objects[$i].sha256 // empty")
+		fi
 		if [[ -n $want ]]; then
 			sum=$(sha256sum <"$f" | cut -d' ' -f1)
 			[[ $sum == "$want" ]] ||

@@ -10,7 +10,8 @@
 #    debuginfo.h, backtrace.h, bundle_read.h, manifest_read.h) appear, with
 #    their values, in the pages' LIMITS;
 #  - the status, role and debug tokens the code uses are documented, and
-#    what the SECURITY sections say run-gdb.sh gives gdb is in its template;
+#    what the SECURITY sections say run-gdb.sh gives gdb is in its template,
+#    and what coreunpack.1 says run-lldb.sh gives lldb in its;
 #  - every key of a real manifest.json, made by packing a real core, is
 #    named in doc/bundle-format.md, and every top-level key of
 #    `corepack --list --json` in corepack.1;
@@ -187,6 +188,9 @@ check_limits corepack notes.h:CP_MAX_MAPPINGS notes.h:CP_MAX_NOTES_SIZE notes.h:
 	image.h:CP_IMAGE_MAX_PHNUM image.h:CP_IMAGE_MAX_COMPARE core_input.h:CP_CORE_INPUT_MAX_SIZE
 check_limits coreunpack layout.h:CP_BUNDLE_MAX_NAMES layout.h:CP_BUNDLE_MAX_PATH \
 	layout.h:CP_BUNDLE_MAX_COMPONENT layout.h:CP_BUNDLE_MAX_TOTAL \
+	tar_read.h:CP_TAR_MAX_PAX tar_read.h:CP_TAR_MAX_LONGNAME tar_read.h:CP_TAR_MAX_REGIONS \
+	tar_read.h:CP_TAR_REGION_BYTES bundle_read.h:CP_BUNDLE_EXPANSION_RATIO \
+	bundle_read.h:CP_BUNDLE_EXPANSION_BASE manifest_read.h:CP_MANIFEST_MAX_TREE \
 	manifest_read.h:CP_MANIFEST_MAX_SIZE manifest_read.h:CP_MANIFEST_MAX_DEPTH \
 	manifest_read.h:CP_MANIFEST_MAX_OBJECTS manifest_read.h:CP_MANIFEST_MAX_FILES \
 	manifest_read.h:CP_MANIFEST_MAX_DEBUG manifest_read.h:CP_MANIFEST_MAX_WARNINGS \
@@ -234,6 +238,13 @@ for s in "-nx" "set auto-load off" "set debuginfod enabled off" "-iex" "set sysr
 		cp_fail_later "templates/run-gdb.sh.in has no '$s', which coreunpack.1 promises"
 	grep -qF -- "$s" "$TMP/coreunpack.txt" || cp_fail_later "coreunpack.1 does not mention '$s'"
 done
+cp_check "what coreunpack.1 says run-lldb.sh gives lldb is in its template"
+for s in "--no-lldbinit" "settings set target.load-script-from-symbol-file false" \
+	"settings set symbols.enable-external-lookup false" "remote-linux" "LLDB"; do
+	grep -qF -- "$s" "$SRC/templates/run-lldb.sh.in" ||
+		cp_fail_later "templates/run-lldb.sh.in has no '$s', which coreunpack.1 promises"
+	grep -qF -- "$s" "$TMP/coreunpack.txt" || cp_fail_later "coreunpack.1 does not mention '$s'"
+done
 
 # ---- a real manifest: every key is documented --------------------------
 cp_check "every key of a real manifest.json is named in bundle-format.md"
@@ -256,6 +267,13 @@ if command -v gcc >/dev/null && command -v jq >/dev/null && command -v gdb >/dev
 		while read -r k; do
 			grep -qF "\`$k\`" "$FORMAT" || cp_fail_later "manifest.json key '$k' is not in bundle-format.md"
 		done <"$TMP/keys"
+		tar -xOf "$TMP/crash.tar.zst" "$top/digests.json" >"$TMP/digests.json"
+		jq -r '[paths | map(select(type == "string")) | last | select(. != null)] | unique | .[]' \
+			"$TMP/digests.json" >"$TMP/dkeys"
+		[[ $(wc -l <"$TMP/dkeys") -ge 3 ]] || cp_fail "too few keys in digests.json" "$TMP/digests.json"
+		while read -r k; do
+			grep -qF "\`$k\`" "$FORMAT" || cp_fail_later "digests.json key '$k' is not in bundle-format.md"
+		done <"$TMP/dkeys"
 		version_doc=$(define_value layout.h CP_MANIFEST_VERSION)
 		[[ $(jq .manifest_version "$TMP/manifest.json") == "$version_doc" ]] ||
 			cp_fail_later "manifest_version is not CP_MANIFEST_VERSION"

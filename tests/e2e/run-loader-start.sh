@@ -33,8 +33,8 @@ core=$CP_CORE
 
 # The app's load bias, from the core's NT_FILE: where offset 0 of the app
 # is mapped (the app is a PIE linked at 0).
-bias=$(eu-readelf -n "$core" | awk -v app="$CP_APP" '$NF == app && $2 == "00000000" {
-	split($1, r, "-"); print "0x" r[1]; exit }')
+bias=$(eu-readelf -n "$core" | awk -v app="$CP_APP" '!done && $NF == app && $2 == "00000000" {
+	split($1, r, "-"); print "0x" r[1]; done = 1 }')
 [[ $bias =~ ^0x[0-9a-f]+$ ]] || cp_fail "no mapping of $CP_APP at offset 0 in the core's NT_FILE"
 cp_log "the kernel ran $interp; the app is mapped at $bias"
 

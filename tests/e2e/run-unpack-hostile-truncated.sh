@@ -22,10 +22,11 @@ PY
 	rm -f "$b/whole.$suffix" "$b/half.$suffix"
 done
 
-# Cut after the last file, before the manifest: every file checks out but
-# nothing says what they should be.
+# Cut after the last file, before the manifest (version 1, whose manifest
+# came last): every file checks out but nothing says what they should be.
 cu_craft "$b/whole.tar" <<'PY'
 b = Bundle.synthetic()
+b.manifest['manifest_version'] = 1
 b.write(out)
 PY
 offset=$(python3 - "$b/whole.tar" <<'PY'
@@ -42,4 +43,21 @@ cu_expect_refused "$b/no-manifest.tar" "not a corepack bundle: no manifest\.json
 # Cut inside the manifest's own header.
 head -c $((offset + 300)) "$b/whole.tar" >"$b/cut-header.tar"
 cu_expect_refused "$b/cut-header.tar" "truncated or corrupt"
+
+# Version 2: cut before digests.json, the last entry: nothing vouches for
+# the files' contents.
+cu_craft "$b/whole2.tar" <<'PY'
+b = Bundle.synthetic()
+b.write(out)
+PY
+offset=$(python3 - "$b/whole2.tar" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    for m in t.getmembers():
+        if m.name.endswith('/digests.json'):
+            print(m.offset)
+PY
+)
+head -c "$offset" "$b/whole2.tar" >"$b/no-digests.tar"
+cu_expect_refused "$b/no-digests.tar" "not a corepack bundle: no digests\.json"
 cp_finish

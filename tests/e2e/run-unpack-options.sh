@@ -23,7 +23,7 @@ done
 cu_run "$log" "$CU_BOX" --help
 [[ $CU_ST == 0 ]] && grep -q '^Usage: coreunpack \[OPTION\]... BUNDLE$' "$log.out" ||
 	cp_fail "--help" "$log.out"
-for w in --directory --force --list --trust --quiet --verbose --version "200000 names" "4096-byte" "255-byte" "1 TiB" "64 MiB"; do
+for w in --directory --force --list --trust --quiet --verbose --version "200000 names" "4096-byte" "255-byte" "1 TiB" "16 MiB" "8192 objects"; do
 	grep -q -F -- "$w" "$log.out" || cp_fail "--help does not mention '$w'" "$log.out"
 done
 cu_run "$log" "$CU_BOX" -V

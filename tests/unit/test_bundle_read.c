@@ -2,8 +2,10 @@
  * Reading hostile bundles: the reader and cp_unpack() on archives written
  * here with libarchive: the manifest check (digests, sizes, missing and
  * extra files, sparse files), truncated and foreign input, and that a
- * refused bundle leaves nothing.  (The entry validator on its own:
- * test_entry_check.c.)
+ * refused bundle leaves nothing.  Every test runs on both forms of
+ * bundle: manifest version 1 (the manifest last, with the digests) and 2
+ * (the manifest first, the digests last in digests.json).  (The entry
+ * validator on its own: test_entry_check.c.)
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -29,6 +31,10 @@
 #include "corepack/digest.h"
 #include "corepack/scripts.h"
 #include "corepack/sha256.h"
+#include "corepack/stage.h"
+
+/* The form of the bundles written: 1 (manifest last) or 2. */
+static int version = 2;
 
 /* ---- reading archives ---------------------------------------------------- */
 
@@ -107,18 +113,22 @@ static void digest_of(const struct aentry *e, uint8_t out[32])
 	}
 }
 
-/* The manifest for ENTRIES (files listed with their digests), with EXTRA
- * inserted in the root object ("\"objects\": [...]," by default none). */
-static char *make_manifest(const struct aentry *es, size_t n, const char *objects)
+/* The manifest for ENTRIES (files listed with their digests, or in
+ * version 2 their digest kinds), with OBJECTS as its "objects" (by default
+ * none); DIGESTS (version 2: digests.json) when not NULL. */
+static char *make_manifest_and_digests(const struct aentry *es, size_t n, const char *objects,
+                                       char **digests)
 {
-	size_t cap = 65536, len = 0;
-	char *m = malloc(cap);
+	size_t cap = 65536, len = 0, dlen = 0;
+	char *m = malloc(cap), *d = malloc(cap);
 	assert_non_null(m);
+	assert_non_null(d);
 	len += (size_t)snprintf(m + len, cap - len,
-	                        "{\"manifest_version\":1,\"core\":{\"machine\":\"x86_64\"},"
+	                        "{\"manifest_version\":%d,\"core\":{\"machine\":\"x86_64\"},"
 	                        "\"gdb\":{\"thread_db_dir\":\"/usr/lib\"},\"objects\":%s,"
 	                        "\"warnings\":[],\"files\":[",
-	                        objects ? objects : "[]");
+	                        version, objects ? objects : "[]");
+	dlen += (size_t)snprintf(d, cap, "{\"files\":[");
 	const char *sep = "";
 	for (size_t i = 0; i < n; i++) {
 		const struct aentry *e = &es[i];
@@ -126,24 +136,46 @@ static char *make_manifest(const struct aentry *es, size_t n, const char *object
 		if (e->type != CP_ENTRY_FILE || e->unlisted || !rel ||
 		    strcmp(rel + 1, "manifest.json") == 0)
 			continue;
-		uint8_t d[32];
+		uint8_t dg[32];
 		char hex[65];
-		digest_of(e, d);
+		digest_of(e, dg);
 		if (e->tamper)
-			d[5] ^= 1;
-		cp_hex(d, 32, hex);
-		len += (size_t)snprintf(m + len, cap - len,
-		                        "%s{\"path\":\"%s\",\"size\":%llu,\"%s\":\"%s\"}", sep,
-		                        rel + 1, (unsigned long long)(e->hole + strlen(e->data)),
-		                        listed_sparse(e) ? "sparse_sha256" : "sha256", hex);
+			dg[5] ^= 1;
+		cp_hex(dg, 32, hex);
+		const char *kind = listed_sparse(e) ? "sparse_sha256" : "sha256";
+		if (version == 1) {
+			len += (size_t)snprintf(
+			    m + len, cap - len, "%s{\"path\":\"%s\",\"size\":%llu,\"%s\":\"%s\"}",
+			    sep, rel + 1, (unsigned long long)(e->hole + strlen(e->data)), kind,
+			    hex);
+		} else {
+			len += (size_t)snprintf(
+			    m + len, cap - len,
+			    "%s{\"path\":\"%s\",\"size\":%llu,\"digest\":\"%s\"}", sep, rel + 1,
+			    (unsigned long long)(e->hole + strlen(e->data)), kind);
+			dlen += (size_t)snprintf(d + dlen, cap - dlen,
+			                         "%s{\"path\":\"%s\",\"%s\":\"%s\"}", sep, rel + 1,
+			                         kind, hex);
+		}
 		sep = ",";
 	}
 	snprintf(m + len, cap - len, "]}\n");
+	snprintf(d + dlen, cap - dlen, "]}\n");
+	if (digests && version >= 2)
+		*digests = d;
+	else
+		free(d);
 	return m;
 }
 
-/* Write a pax archive at PATH: ES, then "crash/manifest.json" (MANIFEST,
- * or generated when NULL; none when MANIFEST is ""). */
+static char *make_manifest(const struct aentry *es, size_t n, const char *objects)
+{
+	return make_manifest_and_digests(es, n, objects, NULL);
+}
+
+/* Write a pax archive at PATH: ES and "crash/manifest.json" (MANIFEST, or
+ * generated when NULL; none when MANIFEST is ""): in version 1 the
+ * manifest last, in 2 first and "crash/digests.json" last. */
 static void write_archive(const char *path, const struct aentry *es, size_t n, const char *manifest,
                           const char *objects)
 {
@@ -151,7 +183,8 @@ static void write_archive(const char *path, const struct aentry *es, size_t n, c
 	assert_non_null(a);
 	assert_int_equal(archive_write_set_format_pax(a), ARCHIVE_OK);
 	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
-	char *gen = manifest ? NULL : make_manifest(es, n, objects);
+	char *digests = NULL;
+	char *gen = make_manifest_and_digests(es, n, objects, &digests);
 	struct aentry me = {"crash/manifest.json",
 	                    CP_ENTRY_FILE,
 	                    0644,
@@ -161,10 +194,21 @@ static void write_archive(const char *path, const struct aentry *es, size_t n, c
 	                    0,
 	                    0,
 	                    0};
-	for (size_t i = 0; i <= n; i++) {
-		const struct aentry *e = i < n ? &es[i] : &me;
-		if (i == n && manifest && !*manifest)
-			break;
+	struct aentry de = {"crash/digests.json", CP_ENTRY_FILE, 0644, digests, 0, NULL, 0, 0, 0};
+	/* The entries in the archive's order. */
+	const struct aentry **order = calloc(n + 2, sizeof(*order));
+	size_t k = 0;
+	assert_non_null(order);
+	if (version >= 2 && !(manifest && !*manifest))
+		order[k++] = &me;
+	for (size_t i = 0; i < n; i++)
+		order[k++] = &es[i];
+	if (version >= 2)
+		order[k++] = &de;
+	else if (!(manifest && !*manifest))
+		order[k++] = &me;
+	for (size_t i = 0; i < k; i++) {
+		const struct aentry *e = order[i];
 		struct archive_entry *ae = archive_entry_new();
 		archive_entry_set_pathname(ae, e->name);
 		archive_entry_set_perm(ae, e->mode);
@@ -195,9 +239,9 @@ static void write_archive(const char *path, const struct aentry *es, size_t n, c
 		if (e->type == CP_ENTRY_FILE) {
 			static const char zeros[65536];
 			for (uint64_t h = e->hole; h;) {
-				size_t k = h < sizeof(zeros) ? (size_t)h : sizeof(zeros);
-				assert_int_equal(archive_write_data(a, zeros, k), (la_ssize_t)k);
-				h -= k;
+				size_t z = h < sizeof(zeros) ? (size_t)h : sizeof(zeros);
+				assert_int_equal(archive_write_data(a, zeros, z), (la_ssize_t)z);
+				h -= z;
 			}
 			size_t len = strlen(e->data);
 			if (len)
@@ -209,6 +253,8 @@ static void write_archive(const char *path, const struct aentry *es, size_t n, c
 	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
 	archive_write_free(a);
 	free(gen);
+	free(digests);
+	free(order);
 }
 
 #define AF(n, d)                                                                                   \
@@ -243,13 +289,30 @@ static const char exe_objects[] =
     "{\"path\":\"/usr/bin/app2\",\"role\":\"library\",\"status\":\"ok\","
     "\"real_path\":\"/usr/bin/app2\",\"bundle_path\":\"sysroot/usr/bin/app2\"}]";
 
+/* The staging directory the last read_bundle() extracted into. */
+static char stage_dir[600];
+
+/* Read PATH, extracting into a staging directory made in STAGING (left
+ * there, as stage_dir) when not NULL. */
 static int read_bundle(const char *path, const char *staging, struct cp_bundle_contents **c,
                        struct cp_error *err)
 {
-	struct cp_bundle_read_opts o = {.staging = staging};
+	struct cp_stage st = CP_STAGE_INIT;
+	int dfd = -1;
+	if (staging) {
+		dfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(dfd >= 0);
+		assert_int_equal(cp_stage_create(dfd, staging, &st, NULL), 0);
+		snprintf(stage_dir, sizeof(stage_dir), "%s/%s", staging, st.name);
+	}
+	struct cp_bundle_read_opts o = {.stage = staging ? &st : NULL};
 	cp_error_clear(err);
 	*c = NULL;
-	return cp_bundle_read(path, &o, c, err);
+	int r = cp_bundle_read(path, &o, c, err);
+	cp_stage_close(&st);
+	if (dfd >= 0)
+		close(dfd);
+	return r;
 }
 
 static void test_read_list_and_extract(void **state)
@@ -262,7 +325,7 @@ static void test_read_list_and_extract(void **state)
 	assert_int_equal(read_bundle(b, NULL, &c, &err), 0);
 	assert_string_equal(c->top, "crash");
 	assert_int_equal(c->verified, 0);
-	assert_int_equal(c->n_files, 7);
+	assert_int_equal(c->n_files, version >= 2 ? 8 : 7); /* digests.json */
 	assert_int_equal(c->n_symlinks, 2);
 	assert_string_equal(c->report, "a report\n");
 	assert_int_equal(c->manifest->n_objects, 2);
@@ -278,22 +341,20 @@ static void test_read_list_and_extract(void **state)
 	assert_int_equal(c->verified, 1);
 	cp_bundle_contents_free(c);
 	struct stat s;
-	char p[600];
-	snprintf(p, sizeof(p), "%s/core", st);
+	char p[700];
+	snprintf(p, sizeof(p), "%s/core", stage_dir);
 	assert_int_equal(lstat(p, &s), 0);
 	assert_int_equal(s.st_size, (3 << 20) + 4);
 	assert_true(s.st_blocks * 512 < 1 << 20); /* the hole stayed a hole */
 	assert_int_equal(s.st_mode & 07777, 0600);
-	snprintf(p, sizeof(p), "%s/sysroot/usr/bin/app", st);
+	snprintf(p, sizeof(p), "%s/sysroot/usr/bin/app", stage_dir);
 	assert_int_equal(lstat(p, &s), 0);
 	assert_int_equal(s.st_mode & 0111, 0111);
-	snprintf(p, sizeof(p), "%s/sysroot/bin", st);
+	snprintf(p, sizeof(p), "%s/sysroot/bin", stage_dir);
 	assert_int_equal(lstat(p, &s), 0);
 	assert_true(S_ISLNK(s.st_mode));
-	/* The working directory is restored. */
-	char cwd[600];
-	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	assert_null(strstr(cwd, "staging"));
+	snprintf(p, sizeof(p), "%s/digests.json", stage_dir);
+	assert_int_equal(access(p, F_OK), version >= 2 ? 0 : -1);
 }
 
 /* Reading (and, with a staging directory, extracting) the archive of ES
@@ -371,13 +432,24 @@ static void test_read_manifest_mismatch(void **state)
 static void test_read_sparse_digests(void **state)
 {
 	/* A file stored with holes but listed with a plain sha256, and the
-	 * reverse: digested again from the disk, they match. */
+	 * reverse: refused, listing too, never digested the other way (the
+	 * holes could be a terabyte of zeros). */
 	struct aentry es[N_GOOD];
 	memcpy(es, good, sizeof(es));
 	es[0].other = 1;
-	es[1].hole = 70000;
-	es[1].other = 1;
+	for (int extract = 0; extract < 2; extract++)
+		assert_read_fails(es, N_GOOD, NULL, exe_objects, extract, EINVAL,
+		                  "'core' is stored with holes, but the manifest digests it as "
+		                  "sha256");
+	memcpy(es, good, sizeof(es));
 	es[4].other = 1;
+	assert_read_fails(es, N_GOOD, NULL, exe_objects, 1, EINVAL,
+	                  "'debug/.build-id/ab/cdef.debug' is stored without holes, but the "
+	                  "manifest digests it as sparse_sha256");
+
+	/* Holes in other files are fine, digested sparse. */
+	memcpy(es, good, sizeof(es));
+	es[1].hole = 70000;
 	const char *b = tpath("mixed.tar"), *st = tpath("mixed-staging");
 	write_archive(b, es, N_GOOD, NULL, exe_objects);
 	assert_int_equal(mkdir(st, 0700), 0);
@@ -386,11 +458,9 @@ static void test_read_sparse_digests(void **state)
 	if (read_bundle(b, st, &c, &err) != 0)
 		fail_msg("%s", err.msg);
 	cp_bundle_contents_free(c);
-
-	es[4].tamper = 1;
+	es[1].tamper = 1;
 	assert_read_fails(es, N_GOOD, NULL, exe_objects, 1, EINVAL,
-	                  "'debug/.build-id/ab/cdef.debug' does not match the manifest: "
-	                  "sparse_sha256 ");
+	                  "'sysroot/usr/bin/app' does not match the manifest: sparse_sha256 ");
 }
 
 static void test_read_not_a_bundle(void **state)
@@ -525,7 +595,16 @@ static void test_unpack(void **state)
 	assert_null(strstr(sh, "PWNED"));
 	assert_non_null(strstr(sh, "file sysroot/usr/bin/app"));
 	free(sh);
-	assert_int_equal(count_entries(dir), 7); /* no temporary directory left */
+	/* The bundle (written by hand) has no
+	 * run-lldb.sh: coreunpack writes one. */
+	snprintf(p, sizeof(p), "%s/run-lldb.sh", dir);
+	sh = slurp(p);
+	assert_non_null(strstr(sh, "exe='/usr/bin/app'"));
+	assert_non_null(strstr(sh, "dwz_objects=0"));
+	assert_non_null(strstr(sh, "exec \"$lldb\" --no-lldbinit"));
+	free(sh);
+	/* No temporary directory left; digests.json in version 2. */
+	assert_int_equal(count_entries(dir), version >= 2 ? 9 : 8);
 
 	/* Again: every name exists, nothing is touched. */
 	assert_int_equal(unpack(b, dir, 0, 0, &c, &err), -EEXIST);
@@ -550,7 +629,7 @@ static void test_unpack(void **state)
 	assert_non_null(strstr(sh, "trust=1"));
 	assert_non_null(strstr(sh, "thread_db_dir='/usr/lib'"));
 	free(sh);
-	assert_int_equal(count_entries(dir), 6);
+	assert_int_equal(count_entries(dir), version >= 2 ? 8 : 7);
 }
 
 static void test_unpack_refused_leaves_nothing(void **state)
@@ -595,6 +674,7 @@ static void test_unpack_refused_leaves_nothing(void **state)
 int main(void)
 {
 	umask(022);
+	int failed = 0;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_read_list_and_extract, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_manifest_mismatch, setup, teardown),
@@ -605,5 +685,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unpack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unpack_refused_leaves_nothing, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	for (version = 1; version <= 2; version++)
+		failed += cmocka_run_group_tests_name(version == 1 ? "manifest version 1 (last)"
+		                                                   : "manifest version 2 (first)",
+		                                      tests, NULL, NULL);
+	return failed;
 }

@@ -2,7 +2,9 @@
  * The manifest parser on hostile input: a manifest shaped like corepack's
  * is accepted and read back; then one field at a time is removed, given
  * the wrong JSON type, made huge, malformed or inconsistent, and each must
- * be refused with a message naming the field.
+ * be refused with a message naming the field.  The base manifest is of
+ * version 1 (digests inside); version 2's digest kinds and digests.json,
+ * and the memory budget of the JSON tree, have tests of their own.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -16,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 
 #define SHA_A "3ba877bf16cd2995ad2eae73da02e1c2f17cc678f5da9ff21e1a134f1cf9f504"
@@ -138,6 +141,7 @@ static void assert_refused(json_object *root, int code, const char *want)
 	assert_non_null(strstr(err.msg, "manifest.json: "));
 }
 
+/* Version 2 (run-lldb.sh added) is read, and so is version 1 (test_valid). */
 static void test_valid(void **state)
 {
 	struct cp_manifest *m = NULL;
@@ -371,7 +375,7 @@ static void test_huge_values(void **state)
 		size_t n;
 		const char *want;
 	} counts[] = {
-	    {"objects", CP_MANIFEST_MAX_OBJECTS + 1, "objects: 65537 elements"},
+	    {"objects", CP_MANIFEST_MAX_OBJECTS + 1, "objects: 8193 elements"},
 	    {"files", CP_MANIFEST_MAX_FILES + 1, "files: 200001 elements"},
 	    {"warnings", CP_MANIFEST_MAX_WARNINGS + 1, "warnings: 10001 elements"},
 	};
@@ -411,7 +415,7 @@ static void test_bad_strings(void **state)
 	    {"objects.0", "bundle_path", "sysroot/tmp/up/other", "is not sysroot + real_path"},
 	    {"objects.1.debug.0", "bundle_path", "sysroot/usr/lib/x86_64-linux-gnu/libc.so.6",
 	     "not below debug/"},
-	    {"files.1", "path", "manifest.json", "the manifest cannot list itself"},
+	    {"files.1", "path", "manifest.json", "the manifest cannot list manifest.json"},
 	    {"files.1", "path", "core/x", "is below a file of the bundle"},
 	    {"files.1", "path", "sysroot", "names a directory of the bundle"},
 	    {"files.1", "path", ".gdbinit", "is not below a bundle name"},
@@ -451,8 +455,11 @@ static void test_bad_strings(void **state)
 static void test_inconsistent(void **state)
 {
 	json_object *root = base();
-	set(root, NULL, "manifest_version", json_object_new_int(2));
-	assert_refused(root, EINVAL, "version 2 is not supported");
+	set(root, NULL, "manifest_version", json_object_new_int(CP_MANIFEST_VERSION + 1));
+	assert_refused(root, EINVAL, "is not supported (this coreunpack reads versions 1 to");
+	root = base();
+	set(root, NULL, "manifest_version", json_object_new_int(0));
+	assert_refused(root, EINVAL, "version 0 is not supported");
 
 	/* A file listed twice. */
 	root = base();
@@ -490,9 +497,131 @@ static void test_inconsistent(void **state)
 	cp_manifest_free(m);
 }
 
+/* The base manifest as version 2: each file's digest kind under
+ * "digest", no digests. */
+static json_object *base_v2(void)
+{
+	json_object *root = base();
+	set(root, NULL, "manifest_version", json_object_new_int(2));
+	json_object *files = at(root, "files");
+	for (size_t i = 0; i < json_object_array_length(files); i++) {
+		json_object *f = json_object_array_get_idx(files, i);
+		const char *kind =
+		    json_object_object_get_ex(f, "sha256", NULL) ? "sha256" : "sparse_sha256";
+		json_object_object_add(f, "digest", json_object_new_string(kind));
+		json_object_object_del(f, kind);
+	}
+	return root;
+}
+
+static const char digests_json[] =
+    "{\"files\": [{\"path\": \"core\", \"sparse_sha256\": \"" SHA_A "\"},\n"
+    " {\"path\": \"sysroot/tmp/up/t\", \"sha256\": \"" SHA_B "\"},\n"
+    " {\"path\": \"sysroot/usr/lib/x86_64-linux-gnu/libc.so.6\", \"sha256\": \"" SHA_B "\"},\n"
+    " {\"path\": \"debug/.build-id/93/ac.debug\", \"sha256\": \"" SHA_C "\"},\n"
+    " {\"path\": \"run-gdb.sh\", \"sha256\": \"" SHA_C "\"},\n"
+    " {\"path\": \"corepack.gdb\", \"sha256\": \"" SHA_C "\"}]}\n";
+
+/* Version 2: kinds in the manifest, digests from digests.json, checked
+ * against the manifest's list. */
+static void test_version2(void **state)
+{
+	struct cp_manifest *m = NULL;
+	struct cp_error err;
+	assert_int_equal(parse_json(base_v2(), &m, &err), 0);
+	assert_int_equal(m->version, 2);
+	assert_int_equal(m->files[0].kind, CP_DIGEST_SPARSE_SHA256);
+	assert_true(m->files[0].sparse);
+	assert_int_equal(m->files[1].kind, CP_DIGEST_SHA256);
+	assert_false(m->files[1].have_digest);
+	assert_true(cp_manifest_digests_cap(m) >= sizeof(digests_json));
+	if (cp_manifest_take_digests(m, digests_json, strlen(digests_json), &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(m->files[0].have_digest && m->files[5].have_digest);
+	assert_int_equal(m->files[0].sha256[0], 0x3b);
+	assert_int_equal(m->files[5].sha256[0], 0xc0);
+
+	/* digests.json that does not follow the manifest. */
+	static const struct {
+		const char *from, *to, *want;
+	} bad[] = {
+	    {"\"sparse_sha256\"", "\"sha256\"", "files[0].sparse_sha256: missing"},
+	    {"\"run-gdb.sh\"", "\"corepack.gdb\"", "files[4].path: 'corepack.gdb', the manifest"},
+	    {"]}", ",{}]}", "files: 7 files, the manifest lists 6"},
+	    {"\"" SHA_C "\"}]", "\"" SHA_C "0\"}]", "files[5].sha256: '"},
+	    {"{\"files\"", "[{\"files\"", "digests.json: not valid JSON"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[4096];
+		const char *at_ = strstr(digests_json, bad[i].from);
+		assert_non_null(at_);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at_ - digests_json), digests_json,
+		         bad[i].to, at_ + strlen(bad[i].from));
+		cp_error_clear(&err);
+		int r = cp_manifest_take_digests(m, text, strlen(text), &err);
+		if (r != -EINVAL || !strstr(err.msg, bad[i].want) ||
+		    strncmp(err.msg, "digests.json: ", 14) != 0)
+			fail_msg("case %zu: got %d '%s', expected '%s'", i, r, err.msg,
+			         bad[i].want);
+	}
+	/* Longer than the manifest allows. */
+	size_t cap = cp_manifest_digests_cap(m);
+	char *big = malloc(cap + 1);
+	assert_non_null(big);
+	memset(big, ' ', cap + 1);
+	assert_int_equal(cp_manifest_take_digests(m, big, cap + 1, &err), -E2BIG);
+	free(big);
+	cp_manifest_free(m);
+
+	/* A version 2 file with no kind, or an unknown one. */
+	json_object *root = base_v2();
+	set(root, "files.2", "digest", NULL);
+	assert_refused(root, EINVAL, "files[2].digest: missing");
+	root = base_v2();
+	set(root, "files.2", "digest", json_object_new_string("md5"));
+	assert_refused(root, EINVAL, "files[2].digest: unknown digest kind 'md5'");
+	root = base_v2();
+	set(root, "files.2", "path", json_object_new_string("digests.json"));
+	assert_refused(root, EINVAL, "the manifest cannot list digests.json");
+}
+
+/* JSON that json-c would need gigabytes to hold is refused before it is
+ * parsed: a manifest of "{}" within the size cap (measured: 784 bytes of
+ * heap each, 4.2 GB for 16 MiB of them). */
+static void test_json_bomb(void **state)
+{
+	static const char *const units[] = {"{}", "[]", "0", "\"\""};
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		size_t ul = strlen(units[u]), n = (CP_MANIFEST_MAX_SIZE - 2) / (ul + 1), len = 0;
+		char *text = malloc(CP_MANIFEST_MAX_SIZE);
+		assert_non_null(text);
+		text[len++] = '[';
+		for (size_t i = 0; i < n; i++) {
+			memcpy(text + len, units[u], ul);
+			len += ul;
+			text[len++] = ',';
+		}
+		text[len - 1] = ']';
+		struct cp_manifest *m = NULL;
+		struct cp_error err;
+		int r = parse_text(text, len, &m, &err);
+		/* Numbers and strings cost less than "{}", but every unit here
+		 * is past the budget. */
+		if (r != -E2BIG || !strstr(err.msg, "MiB to hold"))
+			fail_msg("%s: got %d '%s'", units[u], r, err.msg);
+		free(text);
+	}
+	/* A real manifest is far within it. */
+	struct cp_manifest *m = NULL;
+	struct cp_error err;
+	assert_int_equal(parse_text(base_json, strlen(base_json), &m, &err), 0);
+	cp_manifest_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_version2),       cmocka_unit_test(test_json_bomb),
 	    cmocka_unit_test(test_valid),          cmocka_unit_test(test_minimal),
 	    cmocka_unit_test(test_malformed_json), cmocka_unit_test(test_too_deep),
 	    cmocka_unit_test(test_too_large),      cmocka_unit_test(test_missing_fields),

@@ -143,9 +143,9 @@ static struct fixture *fixture_new(void)
 	n->sig_code = 1;
 	n->fault_addr = 0x10;
 
-	f->lm_entries[0] = (struct cp_linkmap_entry){0, 0x3e00, (char *)""};
+	f->lm_entries[0] = (struct cp_linkmap_entry){0, 0x3e00, (char *)"", 0, 1};
 	f->lm_entries[1] =
-	    (struct cp_linkmap_entry){0x7f00000000, 0x7f00003e00, (char *)"/lib/ld.so"};
+	    (struct cp_linkmap_entry){0x7f00000000, 0x7f00003e00, (char *)"/lib/ld.so", 0, 0};
 	f->linkmap = (struct cp_linkmap){f->lm_entries, 2, 0x404040, NULL};
 
 	/* The core: sparse. */
@@ -362,8 +362,16 @@ static void test_every_field(void **state)
 	assert_str(m->warnings[0], f->warnings[0]);
 	assert_str(m->warnings[1], f->warnings[1]);
 
+	/* The digests come back through digests.json. */
+	char *digests = NULL;
+	struct cp_error derr = {0};
+	assert_int_equal(cp_manifest_digests_build(f->files, f->n_files, &digests, NULL), 0);
+	if (cp_manifest_take_digests(m, digests, strlen(digests), &derr) != 0)
+		fail_msg("%s", derr.msg);
+	free(digests);
 	assert_int_equal(m->n_files, f->n_files);
 	for (size_t i = 0; i < f->n_files; i++) {
+		assert_true(m->files[i].have_digest);
 		assert_str(m->files[i].path, f->files[i].path);
 		assert_int_equal(m->files[i].size, f->files[i].size);
 		assert_int_equal(m->files[i].sparse, f->files[i].sparse);

@@ -244,6 +244,9 @@ static void test_quote_gdb_unit(void **state)
 	assert_gdb_quote("/a~b/c:~d", "/a~b/c:~d");
 	assert_gdb_quote("/x/-y", "/x/-y");
 	assert_gdb_quote("/trailing ", "/trailing\\ ''");
+	/* A line ending in a backslash would join the next in a command
+	 * file. */
+	assert_gdb_quote("/x/app\\", "/x/app\\\\''");
 	assert_gdb_quote("/\xc3\xa9", "/\xc3\xa9");
 
 	assert_gdb_refused("");

@@ -133,7 +133,8 @@ static const char *find_r_debug(const struct mem *m, uint64_t dyn, uint64_t dyn_
 	return "no DT_DEBUG in the executable's dynamic section";
 }
 
-static int add_entry(struct cp_linkmap *lm, uint64_t l_addr, uint64_t l_ld, char *name)
+static int add_entry(struct cp_linkmap *lm, uint64_t l_addr, uint64_t l_ld, uint64_t l_name,
+                     int first, char *name)
 {
 	if ((lm->n_entries & (lm->n_entries - 1)) == 0) {
 		size_t cap = lm->n_entries ? lm->n_entries * 2 : 16;
@@ -142,7 +143,7 @@ static int add_entry(struct cp_linkmap *lm, uint64_t l_addr, uint64_t l_ld, char
 			return -ENOMEM;
 		lm->entries = e;
 	}
-	lm->entries[lm->n_entries++] = (struct cp_linkmap_entry){l_addr, l_ld, name};
+	lm->entries[lm->n_entries++] = (struct cp_linkmap_entry){l_addr, l_ld, name, l_name, first};
 	return 0;
 }
 
@@ -175,7 +176,7 @@ static int walk_list(const struct mem *m, uint64_t lmap, struct cp_linkmap *lm, 
 		                 : strdup("");
 		if (!name)
 			name = strdup(""); /* unreadable name: keep the entry */
-		if (!name || add_entry(lm, l_addr, l_ld, name) < 0) {
+		if (!name || add_entry(lm, l_addr, l_ld, l_name, prev == 0, name) < 0) {
 			free(name);
 			return -ENOMEM;
 		}
@@ -185,31 +186,29 @@ static int walk_list(const struct mem *m, uint64_t lmap, struct cp_linkmap *lm, 
 	return 0;
 }
 
-/* The lists from r_debug RD on, into LM. */
-static int walk_from(const struct mem *mp, uint64_t rd, struct cp_linkmap *lm, struct cp_error *err)
+/* Every namespace's list from R_DEBUG into LM. */
+static int walk_from(const struct mem *m, uint64_t rd, struct cp_linkmap *lm, struct cp_error *err)
 {
-	struct mem m = *mp;
-	int is64 = m.is64;
 	lm->r_debug = rd;
 	size_t budget = CP_LINKMAP_MAX_ENTRIES;
-	size_t w = m.word;
+	size_t w = m->word;
 	/* r_debug: int r_version; link_map *r_map; r_brk; int r_state;
 	 * r_ldbase; and for r_version >= 2, r_debug_extended's r_next. */
-	size_t next_off = is64 ? 40 : 20;
+	size_t next_off = m->is64 ? 40 : 20;
 	for (int ns = 0; rd != 0; ns++) {
 		uint64_t version, r_map;
 		if (ns == CP_LINKMAP_MAX_NAMESPACES) {
 			lm->why = "too many link-map namespaces; stopped";
 			break;
 		}
-		if (read_word(&m, rd, &version) < 0 || read_word(&m, rd + w, &r_map) < 0) {
+		if (read_word(m, rd, &version) < 0 || read_word(m, rd + w, &r_map) < 0) {
 			lm->why = "r_debug is not in the core";
 			break;
 		}
 		version &= 0xffffffffu; /* r_version is an int */
-		if (walk_list(&m, r_map, lm, &budget, &lm->why) < 0)
+		if (walk_list(m, r_map, lm, &budget, &lm->why) < 0)
 			return cp_error_set(err, ENOMEM, "out of memory walking link_map");
-		if (lm->why || version < 2 || read_word(&m, rd + next_off, &rd) < 0)
+		if (lm->why || version < 2 || read_word(m, rd + next_off, &rd) < 0)
 			break;
 	}
 	return 0;
