@@ -37,10 +37,14 @@ struct cp_module {
 	char *origin_path; /* the NT_FILE name less " (deleted)" */
 	int deleted;
 	enum cp_module_role role;
-	uint64_t start, end; /* lowest and highest address mapped; 0 when unknown */
-	int code;            /* it may hold code: a mapping of it is executable
-	                      * (PF_X), or that is unknown (no NT_FILE) */
-	uint64_t header;     /* address of its ELF header (file offset 0), when have_header */
+	uint64_t start, end;     /* lowest and highest address mapped; 0 when unknown */
+	uint64_t map_lo, map_hi; /* one NT_FILE mapping of it (its first page when
+	                          * mapped): a live process's map_files entry;
+	                          * 0, 0 without NT_FILE */
+	int via_map_files;       /* read through that entry (cp_scan_opts.map_files) */
+	int code;                /* it may hold code: a mapping of it is executable
+	                          * (PF_X), or that is unknown (no NT_FILE) */
+	uint64_t header;         /* address of its ELF header (file offset 0), when have_header */
 	int have_header;
 	struct cp_name *names;
 	size_t n_names;
@@ -90,6 +94,16 @@ struct cp_scan_opts {
 	const char *const *debug_roots; /* --debug-dir, on this machine */
 	size_t n_debug_roots;
 	int no_debug;
+	/* A live process (corepack --pid, or a core_pattern handler while the
+	 * kernel keeps the process): its "/proc/PID/map_files", or NULL.  Each
+	 * NT_FILE object is read through its entry there first (access.h),
+	 * the very file mapped; where that cannot be opened (not root:
+	 * -EPERM; unmapped since), by its path under the sysroot as ever. */
+	const char *map_files;
+	/* The owner the kernel names (its uid and gid) instead of the core's
+	 * NT_PRPSINFO and the core file's owner, when HAVE_OWNER. */
+	int have_owner;
+	uint32_t owner_uid, owner_gid;
 };
 
 struct cp_scan {

@@ -280,7 +280,7 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 		char *path = strndup(name, deleted ? len - strlen(deleted_suffix) : len);
 		if (!path)
 			return free(sorted), -ENOMEM;
-		uint64_t start = UINT64_MAX, end = 0, base = 0;
+		uint64_t start = UINT64_MAX, end = 0, base = 0, map_lo = 0, map_hi = 0;
 		int have_base = 0;
 		for (size_t k = i; k < j; k++) {
 			if (sorted[k]->start < start)
@@ -290,13 +290,28 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 			if (sorted[k]->file_offset == 0 && !have_base) {
 				base = sorted[k]->start;
 				have_base = 1;
+				map_lo = sorted[k]->start;
+				map_hi = sorted[k]->end;
 			}
+		}
+		if (!have_base) {
+			map_lo = sorted[i]->start;
+			map_hi = sorted[i]->end;
 		}
 		const char *why = name_problem(path);
 		int known = 0, elf = !why && have_base && has_elf_magic_core(core, base, &known);
 		if (!why && !known) {
-			char *host = cp_host_path(o->sysroot, path);
-			elf = host && path[0] == '/' && has_elf_magic_file(s, host);
+			/* a live process's mapped file first: its name may lead
+			 * nowhere now, or to another file */
+			char *host = NULL;
+			if (o->map_files &&
+			    asprintf(&host, "%s/%llx-%llx", o->map_files,
+			             (unsigned long long)map_lo, (unsigned long long)map_hi) < 0)
+				host = NULL;
+			elf = host && has_elf_magic_file(s, host);
+			free(host);
+			host = elf ? NULL : cp_host_path(o->sysroot, path);
+			elf = elf || (host && path[0] == '/' && has_elf_magic_file(s, host));
 			free(host);
 		}
 		if (why && (r = warn(s, "'%s': mapped file name %s: not packed", path, why)) < 0)
@@ -325,6 +340,8 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 		m->end = end;
 		m->header = base;
 		m->have_header = have_base;
+		m->map_lo = map_lo;
+		m->map_hi = map_hi;
 		if (have_base)
 			m->core_build_id_len = cp_mem_build_id(
 			    cp_core_mem_read, (void *)core, core->is64, core->big_endian, base,
@@ -708,6 +725,40 @@ static int check_content(const struct cp_core *core, struct cp_scan *s, struct c
 	            m->status_detail);
 }
 
+/*
+ * A live process's object through its map_files entry (access.h): the
+ * very file mapped, found under its NT_FILE name (a canonical path, the
+ * kernel's d_path) whatever is at that path now.  Returns the descriptor;
+ * -EAGAIN when there is no such route (no live process, no NT_FILE, the
+ * entry cannot be opened: not root, unmapped since), for the path to be
+ * tried as ever; -EACCES (refused: the owners may not read the file),
+ * -ENOMEM.
+ */
+static int open_mapped(const struct cp_scan_opts *o, struct cp_scan *s, struct cp_module *m,
+                       struct stat *st, struct cp_error *e)
+{
+	if (!o->map_files || !m->map_hi)
+		return -EAGAIN;
+	char *host = NULL;
+	if (asprintf(&host, "%s/%llx-%llx", o->map_files, (unsigned long long)m->map_lo,
+	             (unsigned long long)m->map_hi) < 0)
+		return -ENOMEM;
+	int fd = cp_access_open(&s->access, host, NULL, st, e);
+	if (fd < 0) {
+		free(host);
+		return fd == -ENOMEM || fd == -EACCES ? fd : -EAGAIN;
+	}
+	m->real_path = cp_path_normalize(m->origin_path);
+	if (!m->real_path) {
+		close(fd);
+		free(host);
+		return -ENOMEM;
+	}
+	m->host_path = host;
+	m->via_map_files = 1;
+	return fd;
+}
+
 /* Find the file, compare build-ids (or contents), set status. */
 static int check_module(const struct cp_core *core, const struct cp_scan_opts *o, struct cp_scan *s,
                         struct cp_module *m)
@@ -734,8 +785,14 @@ static int check_module(const struct cp_core *core, const struct cp_scan_opts *o
 				return -ENOMEM;
 			return warn(s, "%s", m->status_detail);
 		}
+	} else if ((fd = open_mapped(o, s, m, &st, &e)) != -EAGAIN) {
+		if (fd == -ENOMEM)
+			return fd;
+		if (fd < 0)
+			return module_missing(s, m, e.msg, "refused, not packed");
 	} else {
 		struct cp_resolved *res = NULL;
+		cp_error_clear(&e);
 		r = cp_resolve_as(&s->access, m->origin_path, CP_RESOLVE_OPEN, &res, &e);
 		if (r == -ENOMEM)
 			return r;
@@ -1291,6 +1348,9 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		return cp_error_set(err, errno, "cannot read '%s': %s", core->path,
 		                    strerror(errno));
 	cp_access_for_core(&s->access, o->sysroot, n, &core_st, geteuid());
+	if (o->have_owner)
+		cp_access_set_owner(&s->access, o->owner_uid, o->owner_gid, geteuid());
+	s->access.map_files = o->map_files;
 	s->access.trusted = o->debug_roots;
 	s->access.n_trusted = o->n_debug_roots;
 	int r = cp_linkmap_walk(cp_core_mem_read, (void *)core, core->is64, core->big_endian, n,

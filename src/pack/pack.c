@@ -303,6 +303,10 @@ int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, stru
 		    .debug_roots = opts->debug_roots,
 		    .n_debug_roots = opts->n_debug_roots,
 		    .no_debug = opts->no_debug,
+		    .map_files = opts->map_files,
+		    .have_owner = opts->have_owner,
+		    .owner_uid = opts->owner_uid,
+		    .owner_gid = opts->owner_gid,
 		};
 		r = cp_scan_core(p->core, &so, &p->scan, err);
 	}
