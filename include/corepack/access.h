@@ -27,7 +27,12 @@
  *    every directory), and never one an owner (not root) owns;
  *  - the sysroot's own directory ("/" without one) is where the process
  *    lived and is not judged; the debug directories given on the command
- *    line (trusted) are read with corepack's own rights.
+ *    line (trusted) are read with corepack's own rights;
+ *  - a live process's /proc/PID/map_files/START-END (the kernel's link to
+ *    the very file mapped there, even deleted or replaced since: it needs
+ *    CAP_SYS_ADMIN) is opened through that link, which the process cannot
+ *    redirect, and the file it leads to is then judged like any other: a
+ *    regular file every owner may read by its mode bits.
  */
 #ifndef COREPACK_ACCESS_H
 #define COREPACK_ACCESS_H
@@ -55,6 +60,10 @@ struct cp_access {
 	/* Whose rights to judge with; none: ours (the kernel's checks only). */
 	struct cp_owner owners[CP_ACCESS_MAX_OWNERS];
 	size_t n_owners;
+	/* A live process's "/proc/PID/map_files" (no trailing slash), or
+	 * NULL; not owned.  A host path that is an entry of it is opened as
+	 * said above. */
+	const char *map_files;
 };
 
 /* What a file was when it was checked: reopened later, it must be the same
@@ -73,6 +82,11 @@ struct cp_file_id {
  */
 void cp_access_for_core(struct cp_access *a, const char *sysroot, const struct cp_notes *notes,
                         const struct stat *core_st, uid_t euid);
+
+/* Replace the owners with the one whose identity the kernel gave (a live
+ * process's real uid and gid from /proc/PID/status, or a core_pattern
+ * handler's): left out when root or EUID, as above. */
+void cp_access_set_owner(struct cp_access *a, uint32_t uid, uint32_t gid, uid_t euid);
 
 /* Nonzero when files are judged with the owners' rights. */
 int cp_access_restricted(const struct cp_access *a);

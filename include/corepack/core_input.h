@@ -83,6 +83,10 @@ struct cp_core_input_opts {
 	 * input's size (0 when unknown: a pipe); may be NULL. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
+	/* Caps below the built-in ones (a core_pattern handler's limits), 0
+	 * for none: the logical size (-EFBIG), and the data bytes written to
+	 * the temporary file (-ENOSPC, the space to keep free). */
+	uint64_t max_size, max_data;
 };
 
 /*
@@ -103,13 +107,19 @@ int cp_core_input_open(const char *path, const char *tmpdir, struct cp_core_inpu
  * input that is a plain regular file, set FD to a duplicate of it.
  * Errors (messages name the input and, for space, the directory):
  * -ENOSPC/-EDQUOT "no space left in 'DIR' for ...", -EFBIG for more
- * than CP_CORE_INPUT_MAX_SIZE (known up front or met), -EINTR when
+ * than CP_CORE_INPUT_MAX_SIZE or MAX_SIZE (known up front or met), -EINTR when
  * cancelled, -EINVAL for data the decompressor refuses or that ends early,
  * -errno from reading or creating the temporary file, -ENOMEM.  On error
  * nothing is left on disk.
  */
 int cp_core_input_load(struct cp_core_input *in, const struct cp_core_input_opts *o,
                        struct cp_error *err);
+
+/* An anonymous temporary file in DIR, open for reading and writing, mode
+ * 0600 (O_TMPFILE, or a file unlinked as soon as it is made where the
+ * filesystem has no O_TMPFILE).  Returns the descriptor or -errno, the
+ * message naming DIR. */
+int cp_core_input_temp(const char *dir, struct cp_error *err);
 
 /* Close everything; the temporary file goes with its descriptor.  IN may
  * be NULL. */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "corepack/autoload.h"
 #include "corepack/backtrace.h"
 #include "corepack/bundle_write.h"
 #include "corepack/core.h"
@@ -56,6 +57,9 @@ struct cp_packed_debug {
 	enum cp_debug_kind kind;
 	char *bundle_path;
 	struct cp_file_digest digest;
+	const struct cp_split_unit *unit; /* kind dwo: its skeleton's unit, else NULL */
+	const char *const *links;         /* kind dwo/dwp: the symlinks gdb finds it by */
+	size_t n_links;
 	int remote; /* left out (--thin) */
 };
 
@@ -71,7 +75,8 @@ struct cp_manifest_input {
 	size_t n_debug;
 	const struct cp_bundle_file *files;
 	size_t n_files;
-	const char *thread_db_dir; /* origin directory, or NULL */
+	const char *thread_db_dir;          /* origin directory, or NULL */
+	const struct cp_autoload *autoload; /* gdb scripts packed for --trust, or NULL */
 	time_t created;
 	const struct cp_backtrace *backtrace; /* for "crash": the crashing thread; may be NULL */
 	/* Left out (--thin): with any, the manifest is of version

@@ -29,8 +29,11 @@
 #define CP_MANIFEST_MAX_TREE (128 * 1024 * 1024) /* estimated bytes of json-c's tree */
 #define CP_MANIFEST_MAX_DEPTH 16                 /* JSON nesting */
 #define CP_MANIFEST_MAX_OBJECTS 8192
-#define CP_MANIFEST_MAX_FILES 200000 /* = CP_BUNDLE_MAX_NAMES */
-#define CP_MANIFEST_MAX_DEBUG 16     /* debug files per object */
+#define CP_MANIFEST_MAX_FILES 200000       /* = CP_BUNDLE_MAX_NAMES */
+#define CP_MANIFEST_MAX_DEBUG 65536        /* debug files per object (split DWARF: one per unit) */
+#define CP_MANIFEST_MAX_DEBUG_TOTAL 200000 /* debug files of all objects */
+#define CP_MANIFEST_MAX_SEARCH_DIRS 4096   /* gdb.solib_search_path entries */
+#define CP_MANIFEST_MAX_SCRIPTS 4096       /* gdb_scripts entries */
 #define CP_MANIFEST_MAX_WARNINGS 10000
 #define CP_MANIFEST_MAX_TEXT 16384  /* bytes in a free-text string */
 #define CP_MANIFEST_MAX_SIGNAL 1024 /* core.signal */
@@ -109,6 +112,13 @@ struct cp_manifest {
 	 * symbols there). */
 	int have_program_offset;
 	uint64_t program_offset;
+	/* gdb.solib_search_path: origin directories, absolute, each fit for a
+	 * gdb search path (cp_scripts_search_dir_problem()). */
+	char **solib_dirs;
+	size_t n_solib_dirs;
+	/* gdb_scripts: the bundle holds an OBJECT-gdb.py (kind "auto-load")
+	 * below sysroot/, loaded only with --trust. */
+	int bundle_scripts;
 	struct cp_manifest_object *objects;
 	size_t n_objects;
 	char **warnings; /* text */

@@ -20,12 +20,16 @@
 #include "corepack/linkmap.h"
 #include "corepack/resolve.h"
 #include "corepack/schema.h"
+#include "corepack/splitdwarf.h"
 
 /* The status, role and name-source values and their tokens are schema.h's
  * (cp_status_name(), cp_role_name(), cp_name_source_name()). */
 
 struct cp_name {
-	char *path; /* origin path */
+	/* Origin path; a link_map name may be relative as the loader had it
+	 * ("../lib/libx.so", "./plugin.so": gdb looks those up from its working
+	 * directory, then by base name in solib-search-path). */
+	char *path;
 	enum cp_name_source source;
 };
 
@@ -33,10 +37,14 @@ struct cp_module {
 	char *origin_path; /* the NT_FILE name less " (deleted)" */
 	int deleted;
 	enum cp_module_role role;
-	uint64_t start, end; /* lowest and highest address mapped; 0 when unknown */
-	int code;            /* it may hold code: a mapping of it is executable
-	                      * (PF_X), or that is unknown (no NT_FILE) */
-	uint64_t header;     /* address of its ELF header (file offset 0), when have_header */
+	uint64_t start, end;     /* lowest and highest address mapped; 0 when unknown */
+	uint64_t map_lo, map_hi; /* one NT_FILE mapping of it (its first page when
+	                          * mapped): a live process's map_files entry;
+	                          * 0, 0 without NT_FILE */
+	int via_map_files;       /* read through that entry (cp_scan_opts.map_files) */
+	int code;                /* it may hold code: a mapping of it is executable
+	                          * (PF_X), or that is unknown (no NT_FILE) */
+	uint64_t header;         /* address of its ELF header (file offset 0), when have_header */
 	int have_header;
 	struct cp_name *names;
 	size_t n_names;
@@ -55,6 +63,7 @@ struct cp_module {
 	struct cp_link *links;      /* symlinks leading to it, from every name */
 	size_t n_links;
 	struct cp_debug_result *debug; /* NULL with --no-debug or when not packed */
+	struct cp_split_result *split; /* its split DWARF (.dwo, .dwp), or NULL for none */
 	/* What the packer makes of it (its path in the bundle, its digest) is
 	 * the packer's: struct cp_packed_object, manifest.h. */
 };
@@ -85,6 +94,16 @@ struct cp_scan_opts {
 	const char *const *debug_roots; /* --debug-dir, on this machine */
 	size_t n_debug_roots;
 	int no_debug;
+	/* A live process (corepack --pid, or a core_pattern handler while the
+	 * kernel keeps the process): its "/proc/PID/map_files", or NULL.  Each
+	 * NT_FILE object is read through its entry there first (access.h),
+	 * the very file mapped; where that cannot be opened (not root:
+	 * -EPERM; unmapped since), by its path under the sysroot as ever. */
+	const char *map_files;
+	/* The owner the kernel names (its uid and gid) instead of the core's
+	 * NT_PRPSINFO and the core file's owner, when HAVE_OWNER. */
+	int have_owner;
+	uint32_t owner_uid, owner_gid;
 	/* debuginfod servers asked for the debug files not found here, or
 	 * NULL (remote.h; not owned) */
 	struct cp_remote *remote;
@@ -114,6 +133,11 @@ struct cp_scan {
 	 * the program's symbols at that bias. */
 	int via_loader;
 	uint64_t program_bias;
+	/* Origin directories of the objects the loader knew by a relative
+	 * name ("../lib/libx.so"), in order: gdb's solib-search-path, which it
+	 * searches by base name when the name does not resolve. */
+	char **solib_dirs;
+	size_t n_solib_dirs;
 };
 
 /*

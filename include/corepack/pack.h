@@ -27,6 +27,11 @@ struct cp_pack_opts {
 	const char *const *debug_roots;
 	size_t n_debug_roots;
 	int no_debug;
+	/* A live process: modules.h's cp_scan_opts.map_files, have_owner,
+	 * owner_uid and owner_gid (the sysroot is then its /proc/PID/root). */
+	const char *map_files;
+	int have_owner;
+	uint32_t owner_uid, owner_gid;
 	/* debuginfod servers (remote.h; not owned), or NULL: asked for the
 	 * debug files not found here */
 	struct cp_remote *remote;

@@ -62,6 +62,12 @@ enum cp_debug_how {
 	CP_DEBUG_ALT_PATH,       /* dwz alt by its written path */
 	CP_DEBUG_ALT_BUILD_ID,   /* dwz alt by build-id under a root */
 	CP_DEBUG_ALT_DWZ_DIR,    /* dwz alt by ROOT + part after "/.dwz/" */
+	CP_DEBUG_DWO_PATH,       /* .dwo at its absolute DW_AT_dwo_name */
+	CP_DEBUG_DWO_COMP_DIR,   /* .dwo at DW_AT_comp_dir/DW_AT_dwo_name */
+	CP_DEBUG_DWO_OBJECT_DIR, /* .dwo in the directory of the file with the skeleton */
+	CP_DEBUG_DWO_ROOT,       /* .dwo at ROOT/DW_AT_dwo_name */
+	CP_DEBUG_DWP,            /* <object name>.dwp */
+	CP_DEBUG_DWP_ROOT,       /* ROOT/<object's base name>.dwp */
 	CP_DEBUG_DEBUGINFOD,     /* from a debuginfod server, by build-id */
 	CP_DEBUG_HOW_COUNT
 };
@@ -81,6 +87,8 @@ enum cp_debug_status {
 enum cp_debug_kind {
 	CP_DEBUG_KIND_DEBUG,   /* the separate debug file */
 	CP_DEBUG_KIND_DWZ,     /* its dwz alt file */
+	CP_DEBUG_KIND_DWO,     /* a split DWARF .dwo file */
+	CP_DEBUG_KIND_DWP,     /* a split DWARF package, .dwp */
 	CP_DEBUG_KIND_UNKNOWN, /* reader: absent, or a token it does not know */
 };
 

@@ -9,6 +9,7 @@
 #define COREPACK_SCRIPTS_H
 
 #include <stdint.h>
+#include <stddef.h>
 
 #include "corepack/error.h"
 
@@ -24,9 +25,16 @@ struct cp_scripts_input {
 	 * PROGRAM_OFFSET, its load bias.  NULL otherwise. */
 	const char *program;
 	uint64_t program_offset;
-	int trust;    /* run-gdb.sh loads the bundle's libthread_db */
-	size_t n_dwz; /* objects whose debug file needs a dwz alt file:
-	               * run-lldb.sh warns that lldb 14 cannot read them */
+	/* Origin directories for gdb's solib-search-path (objects the loader
+	 * knew by a relative name), each passing
+	 * cp_scripts_search_dir_problem(); N_SOLIB_DIRS may be 0. */
+	const char *const *solib_dirs;
+	size_t n_solib_dirs;
+	int bundle_scripts; /* the bundle holds OBJECT-gdb.py scripts of its objects */
+	int trust;          /* run-gdb.sh loads the bundle's libthread_db and, with
+	                     * BUNDLE_SCRIPTS, auto-loads those scripts */
+	size_t n_dwz;       /* objects whose debug file needs a dwz alt file:
+	                     * run-lldb.sh warns that lldb 14 cannot read them */
 };
 
 struct cp_scripts {
@@ -60,11 +68,28 @@ void cp_scripts_done(struct cp_scripts *s);
 const char *cp_scripts_executable_problem(const char *executable);
 
 /*
- * Why DIR could not be given to gdb as libthread-db-search-path and
- * auto-load safe-path (run-gdb.sh with trust), or NULL: a ':' (list
- * separator), a '$' (gdb substitutes $sdir, $pdir), a control character,
- * a trailing space or tab.
+ * Why DIR (an origin directory) could not be one entry of a gdb search
+ * path (libthread-db-search-path, auto-load safe-path, solib-search-path),
+ * or NULL: a ':' (list separator), a '$' (gdb substitutes $sdir, $pdir), a
+ * control character, a trailing space or tab.  The reason is a static
+ * phrase.
  */
+const char *cp_scripts_search_dir_problem(const char *dir);
+
+/*
+ * The directory below sysroot/ that gdb works in while it loads the core
+ * (run-gdb.sh and corepack.gdb `cd` there): the directory of EXECUTABLE
+ * (an origin path, "/opt/app/bin/app": "/opt/app/bin"), so that a library
+ * the loader knew by a relative name ("../lib/libx.so", resolved by gdb
+ * from its working directory before solib-search-path) is looked up in
+ * the bundle; "" (sysroot/ itself) for none, "/", or a directory gdb's
+ * `cd` could not be given as it is (cp_scripts_search_dir_problem(), a
+ * component starting with '.', '~', '\\' or a quote).  Malloc'd; NULL when
+ * out of memory.  coreunpack checks every relative name from there
+ * (gdb_names.c).
+ */
+char *cp_scripts_gdb_dir(const char *executable);
+/* The same, for the libthread_db directory (run-gdb.sh with trust). */
 const char *cp_scripts_thread_db_dir_problem(const char *dir);
 
 #endif

@@ -37,10 +37,25 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+static void (*fail_hook)(const char *msg);
+
+void cli_on_fail(void (*fn)(const char *msg))
+{
+	fail_hook = fn;
+}
+
 void cli_fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	if (fail_hook) {
+		char msg[2048];
+		va_list copy;
+		va_copy(copy, ap);
+		vsnprintf(msg, sizeof(msg), fmt, copy);
+		va_end(copy);
+		fail_hook(msg);
+	}
 	vmsg("", fmt, ap);
 	va_end(ap);
 }

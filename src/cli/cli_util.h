@@ -15,6 +15,9 @@ const char *cli_progname(void);
 /* "PROG: message" on stderr. */
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Also hand every cli_fail() message (without "PROG: ") to FN (the
+ * core_pattern handler's syslog); NULL for none. */
+void cli_on_fail(void (*fn)(const char *msg));
 /* Print "PROG: message" (when FMT) and the --help hint; returns 2. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_long(const char *s, long min, long max, long *out);

@@ -16,22 +16,29 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "corepack/core_input.h"
 #include "corepack/escape.h"
 #include "corepack/listing.h"
+#include "corepack/live.h"
 #include "corepack/manifest.h"
 #include "corepack/pack.h"
 #include "corepack/remote.h"
 #include "corepack/report.h"
 #include "cli_util.h"
+#include "handler.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
     "Usage: corepack [OPTION]... CORE [-o BUNDLE]\n"
+    "  or:  corepack [OPTION]... --pid PID [-o BUNDLE]\n"
+    "  or:  corepack --handler PID --spool DIR [LIMIT]...  (as kernel.core_pattern)\n"
+    "  or:  corepack --install-handler [--spool DIR] [-f]\n"
+    "  or:  corepack --uninstall-handler\n"
     "Pack a core dump with every file gdb needs to debug it on another machine:\n"
     "the executable, every shared library (dlopened ones and the dynamic loader\n"
     "included), their separate debug files, libthread_db, a manifest and\n"
@@ -42,6 +49,32 @@ static const char usage_text[] =
     "from coredumpctl dump or a core_pattern handler; -o is then required).\n"
     "Such a core is first written, holes kept, into an unnamed temporary file\n"
     "in the bundle's directory ($TMPDIR or /var/tmp with --list).\n"
+    "\n"
+    "A live process (--pid) and a crash handed over by the kernel (--handler)\n"
+    "are packed while the process exists: every object is read through\n"
+    "/proc/PID/map_files (the very file mapped, even if replaced on disk since;\n"
+    "root only, else by its path under /proc/PID/root, checked by build-id),\n"
+    "every path under the process's own root /proc/PID/root (a container's).\n"
+    "\n"
+    "      --pid PID          pack a live process, which keeps running: gdb's gcore\n"
+    "                         writes its core (default bundle: core.PID.tar.zst)\n"
+    "      --handler PID      be the kernel's core_pattern pipe handler\n"
+    "                         (|corepack --handler %P --spool DIR): read the core\n"
+    "                         of process PID from standard input, write\n"
+    "                         DIR/EXE-PID-TIME.tar.zst (mode 0600), log to syslog\n"
+    "      --spool DIR        the handler's directory (made 0700 if missing; must\n"
+    "                         be ours and writable by no one else); with\n"
+    "                         --install-handler, default /var/lib/corepack/spool\n"
+    "      --max-core SIZE    handler: refuse a core larger than SIZE (default 32G)\n"
+    "      --keep-free SIZE   handler: keep SIZE free on the spool's filesystem\n"
+    "                         (default 15% of it, at most 4G)\n"
+    "      --max-bundles N    handler: keep the newest N bundles (default 32)\n"
+    "      --install-handler  set kernel.core_pattern to the handler and\n"
+    "                         kernel.core_pipe_limit to 16, now and at boot\n"
+    "                         (/etc/sysctl.d/50-corepack.conf); the values before\n"
+    "                         are saved; another pipe handler (systemd-coredump,\n"
+    "                         apport) is replaced only with -f\n"
+    "      --uninstall-handler  restore the saved values, remove the sysctl.d file\n"
     "\n"
     "  -o, --output FILE      the bundle (default: CORE's name, less a .zst,\n"
     "                         .lz4, .xz or .gz suffix, + .tar.zst here);\n"
@@ -106,6 +139,14 @@ struct cli {
 	const char *format_opt; /* "--json" or "--format" when given */
 	enum list_format format;
 	int quiet, verbose, strict, list, nice, no_backtrace, no_debuginfod;
+	/* --pid, --handler (0 when not given) and the handler's settings */
+	long pid, handler_pid;
+	struct handler_opts handler;
+	int install, uninstall;
+	struct cp_live_proc live;
+	/* caps on a core read from standard input (the handler's) */
+	uint64_t max_core, max_data;
+	char *live_core_name;
 };
 
 static int parse_args(int argc, char **argv, struct cli *c)
@@ -123,6 +164,14 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		OPT_NO_BACKTRACE,
 		OPT_NO_DEBUGINFOD,
 		OPT_THIN,
+		OPT_PID,
+		OPT_HANDLER,
+		OPT_SPOOL,
+		OPT_MAX_CORE,
+		OPT_KEEP_FREE,
+		OPT_MAX_BUNDLES,
+		OPT_INSTALL,
+		OPT_UNINSTALL,
 	};
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},
@@ -138,6 +187,14 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"nice", no_argument, NULL, OPT_NICE},
 	    {"no-backtrace", no_argument, NULL, OPT_NO_BACKTRACE},
+	    {"pid", required_argument, NULL, OPT_PID},
+	    {"handler", required_argument, NULL, OPT_HANDLER},
+	    {"spool", required_argument, NULL, OPT_SPOOL},
+	    {"max-core", required_argument, NULL, OPT_MAX_CORE},
+	    {"keep-free", required_argument, NULL, OPT_KEEP_FREE},
+	    {"max-bundles", required_argument, NULL, OPT_MAX_BUNDLES},
+	    {"install-handler", no_argument, NULL, OPT_INSTALL},
+	    {"uninstall-handler", no_argument, NULL, OPT_UNINSTALL},
 	    {"level", required_argument, NULL, OPT_LEVEL},
 	    {"threads", required_argument, NULL, 'j'},
 	    {"force", no_argument, NULL, 'f'},
@@ -205,6 +262,38 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case OPT_NO_BACKTRACE:
 			c->no_backtrace = 1;
 			break;
+		case OPT_PID:
+		case OPT_HANDLER:
+			/* the kernel's PID_MAX_LIMIT */
+			if (cli_parse_long(optarg, 1, 4194304, &n) < 0)
+				return cli_usage("invalid process id '%s'", optarg);
+			*(opt == OPT_PID ? &c->pid : &c->handler_pid) = n;
+			break;
+		case OPT_SPOOL:
+			c->handler.spool = optarg;
+			break;
+		case OPT_MAX_CORE:
+		case OPT_KEEP_FREE:
+			if (handler_parse_size(optarg, opt == OPT_MAX_CORE
+			                                   ? &c->handler.max_core
+			                                   : &c->handler.keep_free) < 0)
+				return cli_usage("invalid size '%s' (a number of bytes, or with K, "
+				                 "M, G or T)",
+				                 optarg);
+			*(opt == OPT_MAX_CORE ? &c->handler.max_core_set
+			                      : &c->handler.keep_free_set) = 1;
+			break;
+		case OPT_MAX_BUNDLES:
+			if (cli_parse_long(optarg, 1, 100000, &n) < 0)
+				return cli_usage("invalid bundle count '%s' (1-100000)", optarg);
+			c->handler.max_bundles = n;
+			break;
+		case OPT_INSTALL:
+			c->install = 1;
+			break;
+		case OPT_UNINSTALL:
+			c->uninstall = 1;
+			break;
 		case OPT_LEVEL:
 			/* The range depends on the format: see check_usage(). */
 			if (cli_parse_long(optarg, -1000, 1000, &n) < 0)
@@ -227,7 +316,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->verbose = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			/* longer than stdout's buffer: a failed write must keep
+			 * its reason for the message at exit */
+			cli_puts_stdout(usage_text);
 			exit(EXIT_OK);
 		case 'V':
 			cli_print_version(NULL);
@@ -236,6 +327,19 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		default:
 			return cli_usage(NULL);
 		}
+	}
+	int modes = (c->pid > 0) + (c->handler_pid > 0) + c->install + c->uninstall;
+	if (modes > 1)
+		return cli_usage("--pid, --handler, --install-handler and --uninstall-handler "
+		                 "go alone");
+	if (modes) {
+		if (optind < argc)
+			return cli_usage("'%s': no core file goes with %s", argv[optind],
+			                 c->pid           ? "--pid"
+			                 : c->handler_pid ? "--handler"
+			                 : c->install     ? "--install-handler"
+			                                  : "--uninstall-handler");
+		return EXIT_OK;
 	}
 	if (optind >= argc)
 		return cli_usage("no core file given");
@@ -265,6 +369,38 @@ static int output_format(const char *output, enum cp_compression *comp)
  * level its compression cannot take: exit 2, before anything is opened. */
 static int check_usage(struct cli *c)
 {
+	int handler = c->handler_pid || c->install || c->uninstall;
+	if (c->handler.spool && !c->handler_pid && !c->install)
+		return cli_usage("--spool goes with --handler or --install-handler");
+	if ((c->handler.max_core_set || c->handler.keep_free_set || c->handler.max_bundles) &&
+	    !c->handler_pid)
+		return cli_usage("--max-core, --keep-free and --max-bundles go with --handler");
+	if (c->handler_pid && !c->handler.spool)
+		return cli_usage("--handler needs --spool DIR");
+	if (c->uninstall && c->pack.bundle.force)
+		return cli_usage("--uninstall-handler takes no -f");
+	if (handler && (c->pack.output || c->list || c->pack.sysroot || c->pack.executable))
+		return cli_usage("the handler options take no -o, --list, --sysroot or -e");
+	if (c->install || c->uninstall)
+		return EXIT_OK;
+	if ((c->pid || c->handler_pid) && c->pack.sysroot)
+		return cli_usage("%s reads the process's own root: --sysroot makes no sense",
+		                 c->pid ? "--pid" : "--handler");
+	if (c->handler_pid)
+		return EXIT_OK; /* the bundle's name is made when the core comes */
+	if (c->pid && !c->pack.output && !c->list) {
+		if (asprintf(&c->default_output, "core.%ld.tar.zst", c->pid) < 0) {
+			c->default_output = NULL;
+			return cli_fail("out of memory"), EXIT_FAIL;
+		}
+		c->pack.output = c->default_output;
+	}
+	if (c->pid && asprintf(&c->live_core_name, "core.%ld", c->pid) < 0) {
+		c->live_core_name = NULL;
+		return cli_fail("out of memory"), EXIT_FAIL;
+	}
+	if (c->pid)
+		c->pack.core_path = c->live_core_name;
 	if (c->format_opt && !c->list)
 		return cli_usage("%s goes with --list", c->format_opt);
 	if (c->list && c->pack.output)
@@ -398,6 +534,16 @@ static void print_object(const struct cp_module *m, int verbose)
 		printf("    debug %s\n", cp_escape(m->debug->file->host_path, a, sizeof(a)));
 	if (m->debug && m->debug->alt)
 		printf("    dwz %s\n", cp_escape(m->debug->alt->host_path, a, sizeof(a)));
+	const struct cp_split_result *sp = m->split;
+	if (sp && sp->dwp)
+		printf("    dwp %s\n", cp_escape(sp->dwp->host_path, a, sizeof(a)));
+	for (size_t i = 0; sp && !sp->dwp && i < sp->n_units; i++)
+		if (sp->units[i].file)
+			printf("    dwo %s\n",
+			       cp_escape(sp->units[i].file->host_path, a, sizeof(a)));
+	if (sp)
+		printf("    split DWARF: %zu units, %zu not found\n", sp->n_units + sp->n_skipped,
+		       sp->n_missing + sp->n_skipped);
 	if (m->status_detail)
 		printf("    %s\n", cp_escape(m->status_detail, a, sizeof(a)));
 }
@@ -535,7 +681,8 @@ static int take_core(struct cli *c, struct cli_progress *prog, struct cp_core_in
 		         cp_escape(in->name, a, sizeof(a)), sz, cp_escape(tmpdir, b, sizeof(b)),
 		         fr);
 	}
-	struct cp_core_input_opts o = {.cancel = cli_cancelled()};
+	struct cp_core_input_opts o = {
+	    .cancel = cli_cancelled(), .max_size = c->max_core, .max_data = c->max_data};
 	if (prog) {
 		o.progress = decompress_progress;
 		o.progress_ctx = prog;
@@ -546,6 +693,13 @@ static int take_core(struct cli *c, struct cli_progress *prog, struct cp_core_in
 		cli_progress_init(prog); /* the packing's own rate and time */
 	if (r < 0) {
 		cli_fail("%s%s", err.msg, r == -EINTR ? "; no bundle written" : "");
+		return EXIT_FAIL;
+	}
+	struct stat st;
+	if (c->max_core && !in->needs_copy && in->fd >= 0 && fstat(in->fd, &st) == 0 &&
+	    (uint64_t)st.st_size > c->max_core) {
+		cli_fail("'%s': the core is more than %llu bytes (the limit, --max-core)",
+		         cp_escape(in->name, a, sizeof(a)), (unsigned long long)c->max_core);
 		return EXIT_FAIL;
 	}
 	if (in->fd >= 0) {
@@ -583,6 +737,70 @@ static int remote_progress(void *ctx, const char *hex, uint64_t done, uint64_t t
 	if (total)
 		cli_progress_update(ctx, done, total);
 	return *cli_cancelled() != 0;
+}
+
+/* A live process: gdb's gcore writes its core into a temporary file
+ * beside the bundle, and every file is read through its /proc entries. */
+static int take_live_core(struct cli *c, const char *tmpdir)
+{
+	struct cp_error err = {0};
+	char a[SHOWN_MAX];
+	if (cp_live_open((pid_t)c->pid, &c->live, &err) < 0) {
+		fail_err(&err, "");
+		return EXIT_FAIL;
+	}
+	struct cp_live_gcore_opts o = {.cancel = cli_cancelled()};
+	double secs = 0;
+	int fd = cp_live_gcore(&c->live, tmpdir, &o, &secs, &err);
+	if (fd < 0) {
+		fail_err(&err, "");
+		return EXIT_FAIL;
+	}
+	c->pack.use_core_fd = 1;
+	c->pack.core_fd = fd;
+	if (!c->quiet)
+		fprintf(
+		    stderr,
+		    "%s: process %ld ('%s'): core written by gdb's gcore in %.2f s (the process "
+		    "was stopped at most that long and keeps running)\n",
+		    cli_progname(), c->pid, cp_escape(c->live.comm, a, sizeof(a)), secs);
+	return EXIT_OK;
+}
+
+/* The process's files: its root, its map_files, its owner (the kernel's). */
+static void live_pack_opts(struct cli *c)
+{
+	c->pack.sysroot = c->live.root;
+	c->pack.map_files = c->live.map_files;
+	c->pack.have_owner = 1;
+	c->pack.owner_uid = c->live.uid;
+	c->pack.owner_gid = c->live.gid;
+}
+
+/* Say how a live process's objects were read: through map_files (the
+ * files mapped), or, where that was refused (not root), by path. */
+static void say_live_route(const struct cli *c, const struct cp_packer *p)
+{
+	const struct cp_scan *s = cp_packer_scan(p);
+	size_t via = 0, by_path = 0;
+	for (size_t i = 0; i < s->n_modules; i++) {
+		if (s->modules[i].via_map_files)
+			via++;
+		else if (s->modules[i].host_path && !s->modules[i].given &&
+		         s->modules[i].role != CP_ROLE_THREAD_DB)
+			by_path++;
+	}
+	if (by_path == 0)
+		fprintf(stderr, "%s: %zu objects read through '%s' (the very files mapped)\n",
+		        cli_progname(), via, c->live.map_files);
+	else
+		fprintf(
+		    stderr,
+		    "%s: %zu objects read through '%s', %zu by their paths under '%s' (%s): a "
+		    "file replaced on disk since it was mapped is then a mismatch\n",
+		    cli_progname(), via, c->live.map_files, by_path, c->live.root,
+		    via ? "their map_files entries are gone"
+		        : "map_files needs CAP_SYS_ADMIN: run as root to read the mapped files");
 }
 
 /* Unwind the threads (in a child process: see backtrace.h) and print the
@@ -634,20 +852,92 @@ static int list_core(const struct cp_packer *p, enum list_format format)
 	return EXIT_OK;
 }
 
+/* The handler: who crashed (the kernel's %P), the spool and its limits,
+ * the bundle's name; the log line's context.  Returns an exit status. */
+static int handler_start(struct cli *c)
+{
+	struct cp_error err = {0};
+	char ctx[256], a[SHOWN_MAX];
+	handler_begin();
+	snprintf(ctx, sizeof(ctx), "process %ld", c->handler_pid);
+	handler_set_context(ctx);
+	if (cp_live_open((pid_t)c->handler_pid, &c->live, &err) < 0) {
+		fail_err(&err, "; no bundle written");
+		return EXIT_FAIL;
+	}
+	snprintf(ctx, sizeof(ctx), "process %ld ('%s', uid %u)", c->handler_pid,
+	         cp_escape(c->live.comm, a, sizeof(a)), (unsigned)c->live.uid);
+	handler_set_context(ctx);
+	int rc =
+	    handler_prepare(&c->handler, &c->live, &c->default_output, &c->max_core, &c->max_data);
+	if (rc != EXIT_OK)
+		return rc;
+	c->pack.output = c->default_output;
+	c->pack.core_path = "-";
+	c->quiet = 1;
+	return EXIT_OK;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The handler's one line for a crash packed; then the process is let go
+ * (standard input closed: the kernel waits for that) and the spool kept
+ * within its limits. */
+static void handler_finish(struct cli *c, const struct cp_packer *p, const struct cp_pack_stats *st,
+                           double t0)
+{
+	const struct cp_scan *s = cp_packer_scan(p);
+	const struct cp_notes *n = &cp_packer_core(p)->notes;
+	size_t by_status[CP_STATUS_COUNT] = {0}, via = 0;
+	for (size_t i = 0; i < s->n_modules; i++) {
+		by_status[s->modules[i].status]++;
+		via += s->modules[i].via_map_files;
+	}
+	close(0);
+	double waited = now_s() - t0;
+	int removed = handler_vacuum(&c->handler, c->pack.output);
+	char size[32], a[SHOWN_MAX];
+	cli_human_size(st->bundle_size, size, sizeof(size));
+	int sig = n->have_siginfo ? n->sig_signo : n->n_threads ? n->threads[0].cursig : 0;
+	handler_log(LOG_INFO,
+	            "signal %d (%s): '%s' written (%s): %zu objects packed (%zu through map_files; "
+	            "%zu ok, %zu mismatch, %zu missing); the process waited %.2f s%s",
+	            sig, cp_signal_name(sig) ? cp_signal_name(sig) : "unknown",
+	            cp_escape(c->pack.output, a, sizeof(a)), size, st->n_objects, via,
+	            by_status[CP_STATUS_OK], by_status[CP_STATUS_MISMATCH],
+	            by_status[CP_STATUS_MISSING], waited,
+	            removed ? "; older bundles removed from the spool" : "");
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
 	memset(&c, 0, sizeof(c));
+	double t0 = now_s();
 	cli_init("corepack");
 	cli_check_stdout_at_exit();
 	int rc = parse_args(argc, argv, &c);
 	if (rc == EXIT_OK)
 		rc = check_usage(&c);
+	if (rc == EXIT_OK && (c.install || c.uninstall)) {
+		rc = c.install ? handler_install(&c.handler, c.pack.bundle.force, c.quiet)
+		               : handler_uninstall(c.quiet);
+		free(c.debug_dirs);
+		return rc;
+	}
+	if (rc == EXIT_OK && c.handler_pid)
+		rc = handler_start(&c);
 	if (rc == EXIT_OK)
 		rc = check_files(&c);
 	if (rc != EXIT_OK) {
 		free(c.debug_dirs);
 		free(c.default_output);
+		free(c.live_core_name);
 		return rc;
 	}
 
@@ -691,8 +981,14 @@ int main(int argc, char **argv)
 	c.pack.remote = remote;
 	if (remote && c.pack.bundle.progress)
 		cp_remote_set_progress(remote, remote_progress, &prog);
-	if ((rc = take_core(&c, c.pack.bundle.progress ? &prog : NULL, &in, tmpdir)) != EXIT_OK)
+	if (c.pid)
+		rc = take_live_core(&c, tmpdir);
+	else
+		rc = take_core(&c, c.pack.bundle.progress ? &prog : NULL, &in, tmpdir);
+	if (rc != EXIT_OK)
 		goto out;
+	if (c.pid || c.handler_pid)
+		live_pack_opts(&c);
 	if (cp_packer_open(&c.pack, &p, &err) < 0) {
 		fail_err(&err, "");
 		rc = EXIT_FAIL;
@@ -704,6 +1000,8 @@ int main(int argc, char **argv)
 	}
 	if (!c.quiet)
 		print_warnings(p);
+	if (!c.quiet && c.pid)
+		say_live_route(&c, p);
 	if (c.list) {
 		rc = list_core(p, c.format);
 		goto out;
@@ -711,7 +1009,7 @@ int main(int argc, char **argv)
 	const struct cp_scan *s = cp_packer_scan(p);
 	int bad = count_bad(s);
 	if (c.strict && bad) {
-		if (c.quiet)
+		if (c.quiet && !c.handler_pid)
 			print_warnings(p);
 		cli_fail("--strict: %d object%s missing or mismatched; no bundle written", bad,
 		         bad == 1 ? "" : "s");
@@ -734,6 +1032,8 @@ int main(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
+	if (c.handler_pid)
+		handler_finish(&c, p, &st, t0);
 	if (!c.quiet) {
 		for (size_t i = 0; i < s->n_modules; i++)
 			print_object(&s->modules[i], c.verbose);
@@ -745,8 +1045,11 @@ out:
 	cp_packer_free(p);
 	cp_remote_free(remote);
 	cp_core_input_free(in);
+	if (c.pid && c.pack.use_core_fd)
+		close(c.pack.core_fd);
 	free(tmpdir);
 	free(c.debug_dirs);
 	free(c.default_output);
+	free(c.live_core_name);
 	return rc;
 }

@@ -37,9 +37,10 @@ static const char usage_text[] =
     "  -l, --list           show the crash and the objects in the bundle without\n"
     "                       unpacking (names, types and sizes are checked; file\n"
     "                       contents only when unpacking)\n"
-    "      --trust          let gdb load the bundle's libthread_db (native code\n"
-    "                       from the bundle) for thread debugging; by default\n"
-    "                       gdb uses the host's\n"
+    "      --trust          let gdb run code from the bundle: its libthread_db\n"
+    "                       (for thread debugging) and the gdb scripts packed\n"
+    "                       with its objects (libstdc++'s pretty printers); by\n"
+    "                       default gdb uses this machine's\n"
     "  -q, --quiet          print errors only\n"
     "  -v, --verbose        also print every file unpacked\n"
     "  -h, --help           show this help and exit\n"
@@ -182,6 +183,9 @@ static int is_remote(const struct cp_manifest *m, const char *path)
 	return path && cp_manifest_find_remote(m, path) != NULL;
 }
 
+/* .dwo files named per object in the listings. */
+#define DWO_SHOWN 4
+
 /* One line per object: build-id, status, size in the bundle, origin path;
  * then its debug files. */
 static void print_objects(const struct cp_manifest *m)
@@ -197,15 +201,29 @@ static void print_objects(const struct cp_manifest *m)
 		printf("%-40s %-11s %9s %s%s\n", object_build_id(o), cp_status_name(o->status),
 		       size, safe(o->path, a, sizeof(a)),
 		       is_remote(m, o->bundle_path) ? " (remote)" : "");
+		size_t n_dwo = 0;
+		uint64_t dwo_bytes = 0;
 		for (size_t k = 0; k < o->n_debug; k++) {
 			const struct cp_manifest_debug *d = &o->debug[k];
-			cli_human_size(d->size ? d->size : file_size(m, d->bundle_path), size,
-			               sizeof(size));
-			printf("    %s %s (%s, found by %s%s)\n",
-			       d->kind == CP_DEBUG_KIND_DWZ ? "dwz  " : "debug",
+			uint64_t bytes = d->size ? d->size : file_size(m, d->bundle_path);
+			/* An object of many compilation units has as many .dwo
+			 * files: the first few are named, the rest counted. */
+			if (d->kind == CP_DEBUG_KIND_DWO && n_dwo++ >= DWO_SHOWN) {
+				dwo_bytes += bytes;
+				continue;
+			}
+			cli_human_size(bytes, size, sizeof(size));
+			printf("    %-5s %s (%s, found by %s%s)\n",
+			       d->kind == CP_DEBUG_KIND_UNKNOWN ? "debug"
+			                                        : cp_debug_kind_name(d->kind),
 			       safe(d->bundle_path, a, sizeof(a)), size,
 			       safe(d->found_by, b, sizeof(b)),
 			       is_remote(m, d->bundle_path) ? ", remote" : "");
+		}
+		if (n_dwo > DWO_SHOWN) {
+			cli_human_size(dwo_bytes, size, sizeof(size));
+			printf("    dwo   %zu more split DWARF files (%s)\n", n_dwo - DWO_SHOWN,
+			       size);
 		}
 		if (!o->n_debug && o->debug_status == CP_DEBUG_STATUS_IN_OBJECT)
 			printf("    debug in the object itself\n");
@@ -400,7 +418,8 @@ static void print_summary(const struct cli *c, const struct cp_bundle_contents *
 		       m->n_remote, s1);
 	}
 	if (c->trust)
-		printf("trusted: gdb will load the bundle's libthread_db\n");
+		printf("trusted: gdb will load the bundle's libthread_db%s\n",
+		       bc->manifest->bundle_scripts ? " and its objects' gdb scripts" : "");
 }
 
 /* A thin bundle and no server: what it needs, after the error line. */

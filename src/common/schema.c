@@ -46,6 +46,12 @@ static const char *const debug_hows[] = {
     [CP_DEBUG_ALT_PATH] = "dwz-path",
     [CP_DEBUG_ALT_BUILD_ID] = "dwz-build-id",
     [CP_DEBUG_ALT_DWZ_DIR] = "dwz-dir",
+    [CP_DEBUG_DWO_PATH] = "dwo-path",
+    [CP_DEBUG_DWO_COMP_DIR] = "dwo-comp-dir",
+    [CP_DEBUG_DWO_OBJECT_DIR] = "dwo-object-dir",
+    [CP_DEBUG_DWO_ROOT] = "dwo-debug-dir",
+    [CP_DEBUG_DWP] = "dwp",
+    [CP_DEBUG_DWP_ROOT] = "dwp-debug-dir",
     [CP_DEBUG_DEBUGINFOD] = "debuginfod",
 };
 
@@ -61,6 +67,8 @@ static const char *const debug_statuses[] = {
 static const char *const debug_kinds[] = {
     [CP_DEBUG_KIND_DEBUG] = "debug",
     [CP_DEBUG_KIND_DWZ] = "dwz",
+    [CP_DEBUG_KIND_DWO] = "dwo",
+    [CP_DEBUG_KIND_DWP] = "dwp",
 };
 
 static const char *const digest_kinds[] = {

@@ -39,6 +39,12 @@ void cp_access_for_core(struct cp_access *a, const char *sysroot, const struct c
 		          "the core file's owner", euid);
 }
 
+void cp_access_set_owner(struct cp_access *a, uint32_t uid, uint32_t gid, uid_t euid)
+{
+	a->n_owners = 0;
+	add_owner(a, uid, gid, "the process", euid);
+}
+
 int cp_access_restricted(const struct cp_access *a)
 {
 	return a && a->n_owners > 0;
@@ -148,12 +154,47 @@ static int check_id(int fd, const char *path, const struct cp_file_id *id, struc
 	return fd;
 }
 
+/* Whether HOST is an entry of A's map_files directory: "DIR/START-END". */
+static int is_map_file(const struct cp_access *a, const char *host)
+{
+	size_t n = a && a->map_files ? strlen(a->map_files) : 0;
+	if (n == 0 || strncmp(host, a->map_files, n) != 0 || host[n] != '/')
+		return 0;
+	const char *e = host + n + 1;
+	static const char hex[] = "0123456789abcdef";
+	size_t lo = strspn(e, hex), hi = lo && e[lo] == '-' ? strspn(e + lo + 1, hex) : 0;
+	return hi > 0 && e[lo + 1 + hi] == '\0';
+}
+
+/* A map_files entry: the kernel's link is followed (it leads to the file
+ * mapped, which no name on disk can redirect), then the file is judged. */
+static int open_map_file(const struct cp_access *a, const char *host_path, struct stat *st,
+                         struct cp_error *err)
+{
+	int fd = cp_open_regular(host_path, 0, st);
+	if (fd == -EINVAL)
+		return cp_error_set(err, EINVAL, "cannot open '%s': not a regular file", host_path);
+	if (fd < 0)
+		return cp_error_set(err, -fd, "cannot open '%s': %s", host_path, strerror(-fd));
+	const struct cp_owner *o = cp_access_denied(a, st, 4);
+	if (o) {
+		close(fd);
+		return cp_error_set(err, EACCES, "cannot open '%s': %s (uid %u) may not read it",
+		                    host_path, o->what, (unsigned)o->uid);
+	}
+	return fd;
+}
+
 int cp_access_open(const struct cp_access *a, const char *host_path, const struct cp_file_id *id,
                    struct stat *st, struct cp_error *err)
 {
 	struct stat own;
 	if (!st)
 		st = &own;
+	if (is_map_file(a, host_path)) {
+		int fd = open_map_file(a, host_path, st, err);
+		return fd < 0 ? fd : check_id(fd, host_path, id, st, err);
+	}
 	if (!cp_access_restricted(a)) {
 		int fd = cp_open_regular(host_path, 0, st);
 		if (fd == -EINVAL)

@@ -172,6 +172,8 @@ struct sparse_out {
 	unsigned char *buf;
 	size_t len;
 	uint64_t base, data;
+	uint64_t max;      /* logical size at most */
+	uint64_t max_data; /* data bytes at most; 0: no cap but the disk's */
 };
 
 static int all_zero(const unsigned char *p, size_t n)
@@ -204,6 +206,12 @@ static int sparse_flush(struct sparse_out *o, struct cp_error *err)
 			run_len += n;
 			continue;
 		}
+		if (o->max_data && run_len > o->max_data - o->data)
+			return cp_error_set(
+			    err, ENOSPC,
+			    "no space left in '%s' for the core from '%s' (%llu bytes "
+			    "of data written): the space to keep free is reached",
+			    o->dir, o->name, (unsigned long long)o->data);
 		for (size_t done = 0; done < run_len;) {
 			ssize_t w = pwrite(o->fd, o->buf + run + done, run_len - done,
 			                   (off_t)(o->base + run + done));
@@ -223,18 +231,22 @@ static int sparse_flush(struct sparse_out *o, struct cp_error *err)
 	return 0;
 }
 
-static int too_big(const char *name, struct cp_error *err)
+static int too_big(const char *name, uint64_t max, struct cp_error *err)
 {
+	if (max % (1ULL << 30) == 0)
+		return cp_error_set(err, EFBIG,
+		                    "'%s': the core is more than %llu GiB decompressed (the limit)",
+		                    name, (unsigned long long)(max >> 30));
 	return cp_error_set(err, EFBIG,
-	                    "'%s': the core is more than %llu GiB decompressed (the limit)", name,
-	                    CP_CORE_INPUT_MAX_SIZE >> 30);
+	                    "'%s': the core is more than %llu bytes decompressed (the limit)", name,
+	                    (unsigned long long)max);
 }
 
 static int sparse_add(struct sparse_out *o, const void *data, size_t n, struct cp_error *err)
 {
 	const unsigned char *p = data;
-	if (n > CP_CORE_INPUT_MAX_SIZE - o->base - o->len)
-		return too_big(o->name, err);
+	if (n > o->max - o->base - o->len)
+		return too_big(o->name, o->max, err);
 	while (n > 0) {
 		size_t room = CHUNK - o->len, k = n < room ? n : room;
 		memcpy(o->buf + o->len, p, k);
@@ -258,7 +270,7 @@ static int sparse_finish(struct sparse_out *o, struct cp_error *err)
 }
 
 /* An anonymous file in DIR. */
-static int make_temp(const char *dir, struct cp_error *err)
+int cp_core_input_temp(const char *dir, struct cp_error *err)
 {
 	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
@@ -447,10 +459,14 @@ int cp_core_input_load(struct cp_core_input *in, const struct cp_core_input_opts
 		}
 		return 0;
 	}
-	if (in->expected_size > CP_CORE_INPUT_MAX_SIZE)
-		return too_big(in->name, err);
+	uint64_t max = o && o->max_size && o->max_size < CP_CORE_INPUT_MAX_SIZE
+	                   ? o->max_size
+	                   : CP_CORE_INPUT_MAX_SIZE;
+	if (in->expected_size > max)
+		return too_big(in->name, max, err);
 	const char *dir = in->tmpdir ? in->tmpdir : ".";
-	struct sparse_out out = {.fd = -1, .dir = dir, .name = in->name};
+	struct sparse_out out = {
+	    .fd = -1, .dir = dir, .name = in->name, .max = max, .max_data = o ? o->max_data : 0};
 	struct source src = {.in = in, .o = o};
 	int r;
 	out.buf = malloc(CHUNK);
@@ -459,7 +475,7 @@ int cp_core_input_load(struct cp_core_input *in, const struct cp_core_input_opts
 		r = cp_error_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = make_temp(dir, err)) < 0)
+	if ((r = cp_core_input_temp(dir, err)) < 0)
 		goto out;
 	out.fd = r;
 	r = in->compression == CP_CORE_PLAIN ? copy_plain(&src, &out, err)

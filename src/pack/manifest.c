@@ -27,7 +27,36 @@
  * NULL value is JSON null in json-c, so only the add itself can fail. */
 struct jb {
 	int oom;
+	/* Indexes of in->debug ordered by module, in the packer's order within
+	 * one (the packer adds split DWARF files after every other debug
+	 * file); NULL when there is no debug file. */
+	size_t *debug_order;
 };
+
+static int cmp_debug_index(const void *a, const void *b, void *base)
+{
+	const struct cp_packed_debug *d = base;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	size_t mx = d[x].module, my = d[y].module;
+	if (mx != my)
+		return mx < my ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* B->debug_order for IN: -ENOMEM. */
+static int order_debug(struct jb *b, const struct cp_manifest_input *in)
+{
+	b->debug_order = NULL;
+	if (in->n_debug == 0)
+		return 0;
+	if (!(b->debug_order = calloc(in->n_debug, sizeof(*b->debug_order))))
+		return -ENOMEM;
+	for (size_t i = 0; i < in->n_debug; i++)
+		b->debug_order[i] = i;
+	qsort_r(b->debug_order, in->n_debug, sizeof(*b->debug_order), cmp_debug_index,
+	        (void *)in->debug);
+	return 0;
+}
 
 static void put(struct jb *b, json_object *o, const char *key, json_object *v)
 {
@@ -192,21 +221,22 @@ static json_object *core_object(struct jb *b, const struct cp_manifest_input *in
 	return o;
 }
 
-/* The debug files of module MOD: in->debug is in module order (the packer
- * adds them module by module), so a binary search finds the first. */
+/* The debug files of module MOD: a binary search of B->debug_order finds
+ * the first. */
 static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in, size_t mod)
 {
 	json_object *a = json_object_new_array();
-	size_t lo = 0, hi = in->n_debug;
+	const size_t *ord = b->debug_order;
+	size_t lo = 0, hi = ord ? in->n_debug : 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (in->debug[mid].module < mod)
+		if (in->debug[ord[mid]].module < mod)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < in->n_debug && in->debug[i].module == mod; i++) {
-		const struct cp_packed_debug *d = &in->debug[i];
+	for (size_t i = lo; ord && i < in->n_debug && in->debug[ord[i]].module == mod; i++) {
+		const struct cp_packed_debug *d = &in->debug[ord[i]];
 		json_object *o = json_object_new_object();
 		put(b, o, "kind", jstr(cp_debug_kind_name(d->kind)));
 		put(b, o, "found_by", jstr(cp_debug_how_name(d->file->how)));
@@ -216,6 +246,19 @@ static json_object *debug_array(struct jb *b, const struct cp_manifest_input *in
 		put(b, o, "build_id", jhex(d->file->build_id, d->file->build_id_len));
 		put(b, o, "bundle_path", jstr(d->bundle_path));
 		put(b, o, "size", json_object_new_int64((int64_t)d->digest.size));
+		if (d->unit) {
+			char id[17];
+			snprintf(id, sizeof(id), "%016llx", (unsigned long long)d->unit->dwo_id);
+			put(b, o, "dwo_id", jstr(id));
+			put(b, o, "dwo_name", jstr(d->unit->dwo_name));
+			put(b, o, "comp_dir", jstr(d->unit->comp_dir));
+		}
+		if (d->kind == CP_DEBUG_KIND_DWO || d->kind == CP_DEBUG_KIND_DWP) {
+			json_object *links = json_object_new_array();
+			for (size_t k = 0; k < d->n_links; k++)
+				append(b, links, jstr(d->links[k]));
+			put(b, o, "links", links);
+		}
 		if (d->remote)
 			put(b, o, "remote", json_object_new_boolean(1));
 		append(b, a, o);
@@ -408,12 +451,32 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 	    exe_packed && loader && in->objects[loader - in->scan->modules].bundle_path;
 	put(&b, gdb, "program_offset",
 	    via_loader ? jaddr(in->scan->program_bias) : json_object_new_null());
+	json_object *solib = json_object_new_array();
+	for (size_t i = 0; i < in->scan->n_solib_dirs; i++)
+		append(&b, solib, jstr(in->scan->solib_dirs[i]));
+	put(&b, gdb, "solib_search_path", solib);
 	put(&b, root, "gdb", gdb);
 
+	json_object *scripts = json_object_new_array();
+	for (size_t i = 0; in->autoload && i < in->autoload->n_files; i++) {
+		const struct cp_autoload_file *f = &in->autoload->files[i];
+		json_object *o = json_object_new_object();
+		put(&b, o, "kind", jstr(f->is_script ? "auto-load" : "python"));
+		put(&b, o, "object", jstr(in->scan->modules[f->module].real_path));
+		put(&b, o, "origin", jstr(f->host_path));
+		put(&b, o, "bundle_path", jstr(f->bundle_path));
+		append(&b, scripts, o);
+	}
+	put(&b, root, "gdb_scripts", scripts);
+
+	if (order_debug(&b, in) < 0)
+		b.oom = 1;
 	json_object *objs = json_object_new_array();
 	for (size_t i = 0; i < in->scan->n_modules; i++)
 		append(&b, objs, module_object(&b, in, i));
 	put(&b, root, "objects", objs);
+	free(b.debug_order);
+	b.debug_order = NULL;
 
 	json_object *links = json_object_new_array();
 	void *seen = NULL;

@@ -32,6 +32,7 @@
 #include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 #include "corepack/modules.h"
+#include "corepack/scripts.h"
 
 static const char deleted_suffix[] = " (deleted)";
 
@@ -125,7 +126,18 @@ static int add_name(struct cp_scan *s, struct cp_module *m, const char *path,
 	for (size_t i = 0; i < m->n_names; i++)
 		if (strcmp(m->names[i].path, path) == 0)
 			return 0;
-	const char *why = name_problem(path);
+	/* The loader may have known an object by a relative name (a DT_NEEDED
+	 * of "../lib/libx.so", dlopen("./plugin.so")): kept as it was, for
+	 * relative_names(); it is never a path in the bundle. */
+	const char *why = NULL;
+	if (source == CP_NAME_LINK_MAP && path[0] && path[0] != '/') {
+		if (cp_bundle_has_control(path))
+			why = "has a control character";
+		else if (strlen(path) > CP_BUNDLE_MAX_ORIGIN_PATH)
+			why = "is too long for a bundle";
+	} else {
+		why = name_problem(path);
+	}
 	if (why)
 		return warn(s, "'%s': %s name %s: not used", path, cp_name_source_name(source),
 		            why);
@@ -271,7 +283,7 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 		char *path = strndup(name, deleted ? len - strlen(deleted_suffix) : len);
 		if (!path)
 			return free(sorted), -ENOMEM;
-		uint64_t start = UINT64_MAX, end = 0, base = 0;
+		uint64_t start = UINT64_MAX, end = 0, base = 0, map_lo = 0, map_hi = 0;
 		int have_base = 0;
 		for (size_t k = i; k < j; k++) {
 			if (sorted[k]->start < start)
@@ -281,13 +293,28 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 			if (sorted[k]->file_offset == 0 && !have_base) {
 				base = sorted[k]->start;
 				have_base = 1;
+				map_lo = sorted[k]->start;
+				map_hi = sorted[k]->end;
 			}
+		}
+		if (!have_base) {
+			map_lo = sorted[i]->start;
+			map_hi = sorted[i]->end;
 		}
 		const char *why = name_problem(path);
 		int known = 0, elf = !why && have_base && has_elf_magic_core(core, base, &known);
 		if (!why && !known) {
-			char *host = cp_host_path(o->sysroot, path);
-			elf = host && path[0] == '/' && has_elf_magic_file(s, host);
+			/* a live process's mapped file first: its name may lead
+			 * nowhere now, or to another file */
+			char *host = NULL;
+			if (o->map_files &&
+			    asprintf(&host, "%s/%llx-%llx", o->map_files,
+			             (unsigned long long)map_lo, (unsigned long long)map_hi) < 0)
+				host = NULL;
+			elf = host && has_elf_magic_file(s, host);
+			free(host);
+			host = elf ? NULL : cp_host_path(o->sysroot, path);
+			elf = elf || (host && path[0] == '/' && has_elf_magic_file(s, host));
 			free(host);
 		}
 		if (why && (r = warn(s, "'%s': mapped file name %s: not packed", path, why)) < 0)
@@ -316,6 +343,8 @@ static int modules_from_nt_file(const struct cp_core *core, const struct cp_scan
 		m->end = end;
 		m->header = base;
 		m->have_header = have_base;
+		m->map_lo = map_lo;
+		m->map_hi = map_hi;
 		if (have_base)
 			m->core_build_id_len = cp_mem_build_id(
 			    cp_core_mem_read, (void *)core, core->is64, core->big_endian, base,
@@ -699,6 +728,40 @@ static int check_content(const struct cp_core *core, struct cp_scan *s, struct c
 	            m->status_detail);
 }
 
+/*
+ * A live process's object through its map_files entry (access.h): the
+ * very file mapped, found under its NT_FILE name (a canonical path, the
+ * kernel's d_path) whatever is at that path now.  Returns the descriptor;
+ * -EAGAIN when there is no such route (no live process, no NT_FILE, the
+ * entry cannot be opened: not root, unmapped since), for the path to be
+ * tried as ever; -EACCES (refused: the owners may not read the file),
+ * -ENOMEM.
+ */
+static int open_mapped(const struct cp_scan_opts *o, struct cp_scan *s, struct cp_module *m,
+                       struct stat *st, struct cp_error *e)
+{
+	if (!o->map_files || !m->map_hi)
+		return -EAGAIN;
+	char *host = NULL;
+	if (asprintf(&host, "%s/%llx-%llx", o->map_files, (unsigned long long)m->map_lo,
+	             (unsigned long long)m->map_hi) < 0)
+		return -ENOMEM;
+	int fd = cp_access_open(&s->access, host, NULL, st, e);
+	if (fd < 0) {
+		free(host);
+		return fd == -ENOMEM || fd == -EACCES ? fd : -EAGAIN;
+	}
+	m->real_path = cp_path_normalize(m->origin_path);
+	if (!m->real_path) {
+		close(fd);
+		free(host);
+		return -ENOMEM;
+	}
+	m->host_path = host;
+	m->via_map_files = 1;
+	return fd;
+}
+
 /* Find the file, compare build-ids (or contents), set status. */
 static int check_module(const struct cp_core *core, const struct cp_scan_opts *o, struct cp_scan *s,
                         struct cp_module *m)
@@ -725,8 +788,14 @@ static int check_module(const struct cp_core *core, const struct cp_scan_opts *o
 				return -ENOMEM;
 			return warn(s, "%s", m->status_detail);
 		}
+	} else if ((fd = open_mapped(o, s, m, &st, &e)) != -EAGAIN) {
+		if (fd == -ENOMEM)
+			return fd;
+		if (fd < 0)
+			return module_missing(s, m, e.msg, "refused, not packed");
 	} else {
 		struct cp_resolved *res = NULL;
+		cp_error_clear(&e);
 		r = cp_resolve_as(&s->access, m->origin_path, CP_RESOLVE_OPEN, &res, &e);
 		if (r == -ENOMEM)
 			return r;
@@ -995,6 +1064,193 @@ static int fetch_debug(struct cp_remote *remote, struct cp_scan *s, struct cp_mo
 	return 0;
 }
 
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
+}
+
+/* Whether a packable module other than NOT has PATH as its file or as one
+ * of its links. */
+static int path_taken(const struct cp_scan *s, const struct cp_module * not, const char *path)
+{
+	for (size_t i = 0; i < s->n_modules; i++) {
+		const struct cp_module *m = &s->modules[i];
+		if (m == not || !cp_module_packable(m))
+			continue;
+		if (strcmp(m->real_path, path) == 0)
+			return 1;
+		for (size_t k = 0; k < m->n_links; k++)
+			if (strcmp(m->links[k].path, path) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static int add_solib_dir(struct cp_scan *s, const char *dir)
+{
+	for (size_t i = 0; i < s->n_solib_dirs; i++)
+		if (strcmp(s->solib_dirs[i], dir) == 0)
+			return 0;
+	char *d = strdup(dir);
+	char **a = d ? realloc(s->solib_dirs, (s->n_solib_dirs + 1) * sizeof(*a)) : NULL;
+	if (!a) {
+		free(d);
+		return -ENOMEM;
+	}
+	s->solib_dirs = a;
+	s->solib_dirs[s->n_solib_dirs++] = d;
+	return 0;
+}
+
+/* Warn when a file of base name BASE in a solib-search-path directory
+ * before DIR would be found for M's relative NAME instead of M. */
+static int check_search_order(struct cp_scan *s, const struct cp_module *m, const char *name,
+                              const char *dir, const char *base)
+{
+	int r = 0;
+	for (size_t d = 0; d < s->n_solib_dirs && r == 0; d++) {
+		char *p = NULL;
+		if (strcmp(s->solib_dirs[d], dir) == 0)
+			break;
+		if (asprintf(&p, "%s/%s", strcmp(s->solib_dirs[d], "/") ? s->solib_dirs[d] : "",
+		             base) < 0)
+			return -ENOMEM;
+		if (path_taken(s, m, p))
+			r = warn(s,
+			         "'%s': gdb looks up the loader's name '%s' by its base name and "
+			         "finds '%s' first: it will load that file instead",
+			         m->real_path, name, p);
+		free(p);
+	}
+	return r;
+}
+
+/* M's relative NAME: its directory into solib-search-path, and a link
+ * BASE -> the file when the base names differ. */
+static int relative_name(struct cp_scan *s, struct cp_module *m, const char *name)
+{
+	const char *base = base_name(name);
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return 0;
+	char *dir = strdup(m->real_path), *link = NULL;
+	if (!dir)
+		return -ENOMEM;
+	char *slash = strrchr(dir, '/');
+	slash[slash == dir ? 1 : 0] = '\0';
+	/* The manifest holds the directory as a normalised path, never "/". */
+	const char *why =
+	    strcmp(dir, "/") == 0 ? "it lies in /" : cp_scripts_search_dir_problem(dir);
+	if (!why)
+		why = cp_bundle_component_problem(base, strlen(base));
+	int r = 0, taken = 0;
+	if (why) {
+		r = warn(s,
+		         "'%s': the loader knew it as '%s', which gdb cannot be pointed at in the "
+		         "bundle (%s): gdb will not load it",
+		         m->real_path, name, why);
+	} else if (strcmp(base, base_name(m->real_path)) != 0) {
+		if (asprintf(&link, "%s/%s", strcmp(dir, "/") ? dir : "", base) < 0) {
+			link = NULL;
+			r = -ENOMEM;
+		} else if ((taken = path_taken(s, m, link))) {
+			r = warn(s,
+			         "'%s': the loader knew it as '%s', but '%s' is another file: gdb "
+			         "will load that one",
+			         m->real_path, name, link);
+		} else {
+			r = add_link(s, m, link, base_name(m->real_path));
+		}
+	}
+	if (r == 0 && !why && !taken && (r = add_solib_dir(s, dir)) == 0)
+		r = check_search_order(s, m, name, dir, base);
+	free(link);
+	free(dir);
+	return r;
+}
+
+/*
+ * Objects the loader knew by a relative name (a DT_NEEDED of
+ * "../lib/libx.so", dlopen("./plugin.so")): gdb resolves that name from
+ * its own working directory, and failing that looks its base name up in
+ * solib-search-path.  So their directories become the bundle's
+ * solib-search-path, with a link BASE -> the file where the base name
+ * differs from the file's; a file of the same base name met first in that
+ * path is warned about.
+ */
+static int relative_names(struct cp_scan *s)
+{
+	int r = 0;
+	for (size_t i = 0; i < s->n_modules && r == 0; i++) {
+		struct cp_module *m = &s->modules[i];
+		for (size_t k = 0; cp_module_packable(m) && k < m->n_names && r == 0; k++)
+			if (m->names[k].path[0] != '/')
+				r = relative_name(s, m, m->names[k].path);
+	}
+	return r;
+}
+
+/* At most this many split DWARF files are named, per object, as missing. */
+#define SPLIT_NAMED_MAX 32
+
+/* Look for the split DWARF of M (splitdwarf.h) and warn about each unit
+ * gdb will not find. */
+static int find_split(const struct cp_debug_search *search, struct cp_scan *s, struct cp_module *m)
+{
+	const char *dwarf = m->debug->file                 ? m->debug->file->host_path
+	                    : m->debug->has_own_debug_info ? m->host_path
+	                                                   : NULL;
+	if (!dwarf)
+		return 0;
+	const char **names = calloc(m->n_names + 1, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_names; i++)
+		names[i] = m->names[i].path;
+	struct cp_split_object so = {dwarf, m->debug->file != NULL, names, m->n_names,
+	                             m->real_path};
+	struct cp_error e = {0};
+	int r = cp_split_find(search, &so, &m->split, &e);
+	free(names);
+	const struct cp_split_result *sp = m->split;
+	size_t named = 0;
+	for (size_t i = 0; r == 0 && sp && i < sp->n_units; i++) {
+		const struct cp_split_unit *u = &sp->units[i];
+		if (sp->dwp ? u->in_dwp : u->file != NULL)
+			continue;
+		if (named++ >= SPLIT_NAMED_MAX)
+			continue;
+		if (sp->dwp)
+			r = warn(s,
+			         "'%s': its DWARF package '%s' has no unit with DWO id %016llx "
+			         "('%s'): no source lines or variables for that code",
+			         m->real_path, sp->dwp->host_path, (unsigned long long)u->dwo_id,
+			         u->dwo_name);
+		else if (u->stale)
+			r = warn(
+			    s,
+			    "'%s': split DWARF file '%s' is not the one built with it (another "
+			    "DWO id than %016llx): not packed; no source lines or variables for "
+			    "that code",
+			    m->real_path, u->stale, (unsigned long long)u->dwo_id);
+		else
+			r = warn(s,
+			         "'%s': split DWARF file '%s' (compilation directory '%s', DWO id "
+			         "%016llx) not found: no source lines or variables for that code",
+			         m->real_path, u->dwo_name, u->comp_dir ? u->comp_dir : "-",
+			         (unsigned long long)u->dwo_id);
+	}
+	if (r == 0 && sp && named > SPLIT_NAMED_MAX)
+		r = warn(s, "'%s': %zu more split DWARF files not found", m->real_path,
+		         named - SPLIT_NAMED_MAX);
+	if (r == 0 && sp && sp->n_skipped)
+		r = warn(s,
+		         "'%s': more than %d skeleton units; the split DWARF of %zu more was not "
+		         "looked for",
+		         m->real_path, CP_SPLIT_MAX_UNITS, sp->n_skipped);
+	return r;
+}
+
 static int find_debug(const struct cp_scan_opts *o, struct cp_scan *s)
 {
 	char *sys_debug = cp_host_path(o->sysroot, "/usr/lib/debug");
@@ -1028,6 +1284,8 @@ static int find_debug(const struct cp_scan_opts *o, struct cp_scan *s)
 		else if (m->debug->alt_missing)
 			r = warn(s, "'%s': its debug file names a dwz file '%s' that was not found",
 			         m->real_path, m->debug->alt_name ? m->debug->alt_name : "?");
+		if (r == 0 && m->debug)
+			r = find_split(&search, s, m);
 	}
 	free(sys_debug);
 	free(roots);
@@ -1112,6 +1370,9 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 		return cp_error_set(err, errno, "cannot read '%s': %s", core->path,
 		                    strerror(errno));
 	cp_access_for_core(&s->access, o->sysroot, n, &core_st, geteuid());
+	if (o->have_owner)
+		cp_access_set_owner(&s->access, o->owner_uid, o->owner_gid, geteuid());
+	s->access.map_files = o->map_files;
 	s->access.trusted = o->debug_roots;
 	s->access.n_trusted = o->n_debug_roots;
 	int r = cp_linkmap_walk(cp_core_mem_read, (void *)core, core->is64, core->big_endian, n,
@@ -1193,7 +1454,7 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 	 * section lies. */
 	for (size_t i = 0; n->have_file && i < s->linkmap->n_entries; i++) {
 		const struct cp_linkmap_entry *e = &s->linkmap->entries[i];
-		struct cp_module *m = e->name[0] == '/' ? module_at(s, idx, e->l_ld) : NULL;
+		struct cp_module *m = e->name[0] ? module_at(s, idx, e->l_ld) : NULL;
 		if (m && (r = add_name(s, m, e->name, CP_NAME_LINK_MAP)) < 0)
 			return r;
 	}
@@ -1252,11 +1513,14 @@ static int scan(const struct cp_core *core, const struct cp_scan_opts *o, struct
 	}
 	for (size_t i = 0; i < s->n_modules; i++) {
 		struct cp_module *m = &s->modules[i];
+		/* A relative name is found through solib-search-path
+		 * (cp_scan_solib_dirs()), not by a link. */
 		for (size_t k = 0; cp_module_packable(m) && k < m->n_names; k++)
-			if ((r = link_name(s, m, m->names[k].path)) < 0)
+			if (m->names[k].path[0] == '/' &&
+			    (r = link_name(s, m, m->names[k].path)) < 0)
 				return r;
 	}
-	if ((r = add_thread_db(core, o, s)) < 0)
+	if ((r = relative_names(s)) < 0 || (r = add_thread_db(core, o, s)) < 0)
 		return r;
 	if (!o->no_debug && (r = find_debug(o, s)) < 0)
 		return r;
@@ -1296,6 +1560,7 @@ static void module_done(struct cp_module *m)
 	}
 	free(m->links);
 	cp_debug_result_free(m->debug);
+	cp_split_result_free(m->split);
 }
 
 void cp_scan_free(struct cp_scan *s)
@@ -1312,6 +1577,9 @@ void cp_scan_free(struct cp_scan *s)
 	for (size_t i = 0; i < s->n_warnings; i++)
 		free(s->warnings[i]);
 	free(s->warnings);
+	for (size_t i = 0; i < s->n_solib_dirs; i++)
+		free(s->solib_dirs[i]);
+	free(s->solib_dirs);
 	free(s);
 }
 

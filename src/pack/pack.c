@@ -40,6 +40,7 @@
 #include "corepack/report.h"
 #include "corepack/scripts.h"
 #include "corepack/sha256.h"
+#include "corepack/split_place.h"
 #include "corepack/template.h"
 
 /* planned.given of a file of our debuginfod cache: our own rights, but
@@ -82,6 +83,11 @@ struct cp_packer {
 	void *files_by_name; /* files[] by bundle path */
 	void *links_by_name; /* links[] */
 	void *objects_by_id; /* packed modules by (dev, ino) */
+	/* Decided at open, for the warnings to come before the work. */
+	char **debug_paths;           /* parallel to scan->modules: its debug file's
+	                               * bundle path, or NULL */
+	struct cp_split_plan *split;  /* split DWARF files and their links */
+	struct cp_autoload *autoload; /* gdb scripts of the objects */
 };
 
 struct name_ref {
@@ -141,6 +147,155 @@ static int reserve(void *arrp, size_t n, size_t size)
 	return 0;
 }
 
+static char *build_id_path(const uint8_t *id, size_t len)
+{
+	char hex[2 * CP_BUILD_ID_MAX + 1];
+	char *s;
+	if (len < 2)
+		return NULL;
+	cp_hex(id, len, hex);
+	if (asprintf(&s, "%s/.build-id/%.2s/%s.debug", CP_BUNDLE_DEBUG, hex, hex + 2) < 0)
+		return NULL;
+	return s;
+}
+
+/* Where the separate debug file of M goes: gdb looks a debug file up by
+ * the object's build-id; an object without one by its debuglink under
+ * DEBUGDIR/<object's directory>/.  NULL for none (or ENOMEM). */
+static char *debug_bundle_path(const struct cp_module *m)
+{
+	if (!cp_module_packable(m) || !m->debug || !m->debug->file)
+		return NULL;
+	char *path = build_id_path(m->file_build_id, m->file_build_id_len);
+	if (!path && m->debug->debuglink) {
+		char *dir = strdup(m->real_path);
+		if (dir) {
+			*strrchr(dir, '/') = '\0';
+			if (asprintf(&path, "%s%s/%s", CP_BUNDLE_DEBUG, dir, m->debug->debuglink) <
+			    0)
+				path = NULL;
+		}
+		free(dir);
+	}
+	return path;
+}
+
+/* Append WARNINGS (taken over, the array freed) to the scan's. */
+static int take_warnings(struct cp_scan *s, char **warnings, size_t n)
+{
+	if (n == 0) {
+		free(warnings);
+		return 0;
+	}
+	char **w = realloc(s->warnings, (s->n_warnings + n) * sizeof(*w));
+	if (!w) {
+		for (size_t i = 0; i < n; i++)
+			free(warnings[i]);
+		free(warnings);
+		return -ENOMEM;
+	}
+	s->warnings = w;
+	for (size_t i = 0; i < n; i++)
+		s->warnings[s->n_warnings++] = warnings[i];
+	free(warnings);
+	return 0;
+}
+
+/* The names the bundle will hold besides the split DWARF files, for
+ * cp_split_place(): strings made here are kept in OWNED. */
+struct taken {
+	const char **names;
+	size_t n;
+	char **owned;
+	size_t n_owned;
+};
+
+static int take(struct taken *t, const char *name, int own)
+{
+	const char **a = realloc(t->names, (t->n + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	t->names = a;
+	if (own) {
+		char **o = realloc(t->owned, (t->n_owned + 1) * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		t->owned = o;
+		t->owned[t->n_owned++] = (char *)name;
+	}
+	t->names[t->n++] = name;
+	return 0;
+}
+
+/* Take a name made with asprintf (NULL: ENOMEM). */
+static int take_own(struct taken *t, char *name)
+{
+	if (!name)
+		return -ENOMEM;
+	int r = take(t, name, 1);
+	if (r < 0)
+		free(name);
+	return r;
+}
+
+static char *strf(const char *a, const char *b)
+{
+	char *s;
+	return asprintf(&s, "%s%s", a, b) < 0 ? NULL : s;
+}
+
+/* What the packer decides before writing, so that its warnings come with
+ * the scan's: the debug files' bundle paths, the gdb scripts, and where
+ * the split DWARF files go (clear of every other name of the bundle). */
+static int plan(struct cp_packer *p, struct cp_error *err)
+{
+	const struct cp_scan *s = p->scan;
+	struct taken t = {0};
+	int r = -ENOMEM;
+	if (!(p->debug_paths = calloc(s->n_modules + 1, sizeof(*p->debug_paths))))
+		goto out;
+	if ((r = cp_autoload_find(p->opts.sysroot, s, &p->autoload, err)) < 0)
+		goto out;
+	r = -ENOMEM;
+	for (size_t i = 0; i < s->n_modules; i++) {
+		const struct cp_module *m = &s->modules[i];
+		if (!cp_module_packable(m))
+			continue;
+		if ((p->debug_paths[i] = debug_bundle_path(m)) &&
+		    take(&t, p->debug_paths[i], 0) < 0)
+			goto out;
+		const struct cp_debug_file *alt = m->debug ? m->debug->alt : NULL;
+		char *ap = alt ? build_id_path(alt->build_id, alt->build_id_len) : NULL;
+		if ((ap && take_own(&t, ap) < 0) ||
+		    take_own(&t, strf(CP_BUNDLE_SYSROOT, m->real_path)) < 0)
+			goto out;
+		for (size_t k = 0; k < m->n_links; k++)
+			if (take_own(&t, strf(CP_BUNDLE_SYSROOT, m->links[k].path)) < 0)
+				goto out;
+	}
+	for (size_t i = 0; i < p->autoload->n_files; i++)
+		if (take(&t, p->autoload->files[i].bundle_path, 0) < 0)
+			goto out;
+	struct cp_split_place_input in = {s, (const char *const *)p->debug_paths, t.names, t.n};
+	if ((r = cp_split_place(&in, &p->split, err)) < 0)
+		goto out;
+	r = take_warnings(p->scan, p->autoload->warnings, p->autoload->n_warnings);
+	p->autoload->warnings = NULL;
+	p->autoload->n_warnings = 0;
+	if (r == 0)
+		r = take_warnings(p->scan, p->split->warnings, p->split->n_warnings);
+	p->split->warnings = NULL;
+	p->split->n_warnings = 0;
+out:
+	if (r == -ENOMEM)
+		cp_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < t.n_owned; i++)
+		free(t.owned[i]);
+	free(t.owned);
+	free(t.names);
+	return r;
+}
+
 int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, struct cp_error *err)
 {
 	struct cp_packer *p = calloc(1, sizeof(*p));
@@ -156,10 +311,16 @@ int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, stru
 		    .debug_roots = opts->debug_roots,
 		    .n_debug_roots = opts->n_debug_roots,
 		    .no_debug = opts->no_debug,
+		    .map_files = opts->map_files,
+		    .have_owner = opts->have_owner,
+		    .owner_uid = opts->owner_uid,
+		    .owner_gid = opts->owner_gid,
 		    .remote = opts->remote,
 		};
 		r = cp_scan_core(p->core, &so, &p->scan, err);
 	}
+	if (r == 0)
+		r = plan(p, err);
 	if (r < 0) {
 		cp_packer_free(p);
 		return r;
@@ -200,6 +361,12 @@ static uint64_t add_size(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+static uint64_t path_size(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+}
+
 /* Sizes as checked by the scan: nothing is looked at again for them. */
 static uint64_t objects_bytes(const struct cp_packer *p)
 {
@@ -214,6 +381,13 @@ static uint64_t objects_bytes(const struct cp_packer *p)
 		if (m->debug && m->debug->alt)
 			total = add_size(total, m->debug->alt->file_id.size);
 	}
+	/* Split DWARF files and gdb scripts were found by searching, not
+	 * checked by the scan: their sizes as they are now (the bundle's
+	 * entries are held to what was probed when planned). */
+	for (size_t i = 0; p->split && i < p->split->n_entries; i++)
+		total = add_size(total, path_size(p->split->entries[i].file->host_path));
+	for (size_t i = 0; p->autoload && i < p->autoload->n_files; i++)
+		total = add_size(total, path_size(p->autoload->files[i].host_path));
 	return total;
 }
 
@@ -523,18 +697,6 @@ static int add_links(struct cp_packer *p, struct cp_error *err)
 	return 0;
 }
 
-static char *build_id_path(const uint8_t *id, size_t len)
-{
-	char hex[2 * CP_BUILD_ID_MAX + 1];
-	char *s;
-	if (len < 2)
-		return NULL;
-	cp_hex(id, len, hex);
-	if (asprintf(&s, "%s/.build-id/%.2s/%s.debug", CP_BUNDLE_DEBUG, hex, hex + 2) < 0)
-		return NULL;
-	return s;
-}
-
 /* A debug file of module MOD; ID (ID_LEN bytes, 0: none) is the build-id
  * a debuginfod server serves it by (--thin). */
 static int add_debug_file(struct cp_packer *p, size_t mod, const struct cp_debug_file *f,
@@ -546,7 +708,8 @@ static int add_debug_file(struct cp_packer *p, size_t mod, const struct cp_debug
 		return cp_error_set(err, ENOMEM, "out of memory");
 	}
 	struct cp_packed_debug *d = &p->debug[p->n_debug++];
-	*d = (struct cp_packed_debug){mod, f, kind, bundle_path, {0}, 0};
+	*d = (struct cp_packed_debug){
+	    .module = mod, .file = f, .kind = kind, .bundle_path = bundle_path};
 	int r =
 	    plan_remote(p, bundle_path, CP_REMOTE_DEBUGINFO, id, id_len, f->host_path, &f->file_id,
 	                f->fetched ? PLAN_FETCHED : 0, &d->digest, &d->remote, err);
@@ -556,27 +719,55 @@ static int add_debug_file(struct cp_packer *p, size_t mod, const struct cp_debug
 	                      f->fetched ? PLAN_FETCHED : 0, 0, 0644, &d->digest, err);
 }
 
+/* The split DWARF files and the links gdb finds them by (split_place.h).
+ * Like every file read for the core, they are opened under the scan's
+ * access rules. */
+static int add_split(struct cp_packer *p, struct cp_error *err)
+{
+	for (size_t i = 0; p->split && i < p->split->n_entries; i++) {
+		const struct cp_split_entry *e = &p->split->entries[i];
+		char *bp = strdup(e->bundle_path);
+		if (!bp)
+			return cp_error_set(err, ENOMEM, "out of memory");
+		int r = add_debug_file(p, e->module, e->file, e->kind, bp, NULL, 0, err);
+		if (r < 0)
+			return r;
+		p->debug[p->n_debug - 1].unit = e->unit;
+		p->debug[p->n_debug - 1].links = (const char *const *)e->links;
+		p->debug[p->n_debug - 1].n_links = e->n_links;
+		for (size_t k = 0; k < e->n_links; k++) {
+			if ((r = plan_symlink(p, e->links[k], e->link_targets[k], err)) < 0)
+				return r;
+			if (remember_link(p, e->links[k]) < 0)
+				return cp_error_set(err, ENOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* The objects' gdb scripts (autoload.h), used only with coreunpack --trust;
+ * opened under the scan's access rules. */
+static int add_autoload(struct cp_packer *p, struct cp_error *err)
+{
+	for (size_t i = 0; p->autoload && i < p->autoload->n_files; i++) {
+		const struct cp_autoload_file *f = &p->autoload->files[i];
+		struct cp_file_digest d;
+		int r = plan_file_once(p, f->bundle_path, f->host_path, NULL, 0, 0, 0644, &d, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int add_debug(struct cp_packer *p, struct cp_error *err)
 {
 	for (size_t i = 0; i < p->scan->n_modules; i++) {
 		const struct cp_module *m = &p->scan->modules[i];
-		if (!cp_module_packable(m) || !m->debug || !m->debug->file)
+		if (!p->debug_paths[i])
 			continue;
-		/* gdb looks a debug file up by the object's build-id; an object
-		 * without one by its debuglink under DEBUGDIR/<object's dir>/. */
-		char *path = build_id_path(m->file_build_id, m->file_build_id_len);
-		if (!path && m->debug->debuglink) {
-			char *dir = strdup(m->real_path);
-			if (dir) {
-				*strrchr(dir, '/') = '\0';
-				if (asprintf(&path, "%s%s/%s", CP_BUNDLE_DEBUG, dir,
-				             m->debug->debuglink) < 0)
-					path = NULL;
-			}
-			free(dir);
-		}
+		char *path = strdup(p->debug_paths[i]);
 		if (!path)
-			continue;
+			return cp_error_set(err, ENOMEM, "out of memory");
 		/* gdb and debuginfod ask for it by the object's build-id */
 		int r = add_debug_file(p, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path,
 		                       m->file_build_id, m->file_build_id_len, err);
@@ -647,10 +838,16 @@ static int add_scripts(struct cp_packer *p, struct cp_error *err)
 	const struct cp_module *tdb = find_role(p, CP_ROLE_THREAD_DB);
 	const struct cp_module *loader = cp_scan_loader(p->scan);
 	char *tdb_dir = tdb ? dir_of(tdb->real_path) : NULL;
+	int scripts = 0;
+	for (size_t i = 0; p->autoload && i < p->autoload->n_files; i++)
+		scripts |= p->autoload->files[i].is_script;
 	struct cp_scripts_input in = {
 	    .executable = exe ? exe->real_path : NULL,
 	    .machine = cp_machine_name(p->core->machine),
 	    .thread_db_dir = tdb_dir,
+	    .solib_dirs = (const char *const *)p->scan->solib_dirs,
+	    .n_solib_dirs = p->scan->n_solib_dirs,
+	    .bundle_scripts = scripts,
 	    .trust = 0,
 	    .n_dwz = count_dwz(p),
 	};
@@ -711,6 +908,7 @@ static int write_manifest(struct cp_packer *p, struct cp_bundle_writer *w,
 	    .files = p->files,
 	    .n_files = p->n_files,
 	    .thread_db_dir = tdb_dir,
+	    .autoload = p->autoload,
 	    .created = time(NULL),
 	    .backtrace = p->bt,
 	    .remote = p->remote,
@@ -789,7 +987,8 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 	if (!p->plan && ((r = plan_file_once(p, CP_BUNDLE_CORE, p->opts.core_path, NULL, 0, 1,
 	                                     CP_BUNDLE_PRIVATE_MODE, &core_digest, err)) < 0 ||
 	                 (r = add_objects(p, err)) < 0 || (r = add_links(p, err)) < 0 ||
-	                 (r = add_debug(p, err)) < 0 || (r = add_scripts(p, err)) < 0 ||
+	                 (r = add_debug(p, err)) < 0 || (r = add_split(p, err)) < 0 ||
+	                 (r = add_autoload(p, err)) < 0 || (r = add_scripts(p, err)) < 0 ||
 	                 (r = add_report(p, err)) < 0)) {
 		if (r == -ENOMEM)
 			cp_error_set(err, ENOMEM, "out of memory");
@@ -852,6 +1051,11 @@ void cp_packer_free(struct cp_packer *p)
 	if (!p)
 		return;
 	cp_backtrace_free(p->bt);
+	cp_split_plan_free(p->split);
+	cp_autoload_free(p->autoload);
+	for (size_t i = 0; p->debug_paths && i < p->scan->n_modules; i++)
+		free(p->debug_paths[i]);
+	free(p->debug_paths);
 	for (size_t i = 0; p->objects && i < p->scan->n_modules; i++)
 		free(p->objects[i].bundle_path);
 	free(p->objects);

@@ -30,6 +30,7 @@
 #include "corepack/io.h"
 #include "corepack/layout.h"
 #include "corepack/linkmap.h"
+#include "corepack/scripts.h"
 
 #define MAX_HOPS 40        /* symlinks followed, as the kernel's */
 #define MAX_EXPANDED 16384 /* bytes of a name with its symlinks expanded */
@@ -40,6 +41,9 @@ struct checker {
 	struct cp_error *err;
 	char **warnings;
 	size_t n_warnings;
+	/* gdb's working directory below sysroot/ while it loads the core
+	 * (cp_scripts_gdb_dir()); "" for sysroot/ itself. */
+	char *gdb_dir;
 };
 
 static int is_top(const struct cp_stage *st, int fd)
@@ -153,70 +157,34 @@ static int resolve(struct cp_stage *st, const char *name, int *file_fd)
 	return out;
 }
 
-static int has_dotdot(const char *name)
-{
-	for (const char *p = name; *p;) {
-		const char *end = strchrnul(p, '/');
-		if (end - p == 2 && p[0] == '.' && p[1] == '.')
-			return 1;
-		p = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
-static int warn(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int warn(struct checker *c, const char *fmt, ...)
-{
-	char *line;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&line, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return cp_error_set(c->err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < c->n_warnings; i++) {
-		if (strcmp(c->warnings[i], line) == 0) {
-			free(line);
-			return 0;
-		}
-	}
-	char **w = realloc(c->warnings, (c->n_warnings + 1) * sizeof(*w));
-	if (!w) {
-		free(line);
-		return cp_error_set(c->err, ENOMEM, "out of memory");
-	}
-	c->warnings = w;
-	c->warnings[c->n_warnings++] = line;
-	return 0;
-}
-
-/* NAME as gdb would open it: refused when it leads out of the bundle. */
+/* NAME as gdb would open it: refused when it leads out of the bundle.  An
+ * absolute name is opened below the sysroot; a relative one from gdb's
+ * working directory, which run-gdb.sh and corepack.gdb make sysroot/ +
+ * c->gdb_dir while the core is loaded (then, not found, gdb looks its base
+ * name up in solib-search-path). */
 static int check_name(struct checker *c, const char *name, const char *what)
 {
-	char shown[1200];
+	char shown[1200], dir[600];
 	if (!name[0])
 		return 0;
 	cp_escape(name, shown, sizeof(shown));
-	if (name[0] == '/') {
-		int r = resolve(c->st, name, NULL);
-		if (r < 0)
-			return cp_error_set(c->err, ENOMEM, "out of memory");
-		if (r)
-			return cp_error_set(c->err, EINVAL,
-			                    "%s '%s' leads out of the bundle: gdb would open "
-			                    "'%s%s'",
-			                    what, shown, CP_BUNDLE_SYSROOT, shown);
-		return 0;
-	}
-	if (has_dotdot(name))
+	char *path = NULL;
+	if (name[0] != '/' && asprintf(&path, "%s/%s", c->gdb_dir, name) < 0)
+		return cp_error_set(c->err, ENOMEM, "out of memory");
+	int r = resolve(c->st, path ? path : name, NULL);
+	free(path);
+	if (r < 0)
+		return cp_error_set(c->err, ENOMEM, "out of memory");
+	if (r && name[0] == '/')
 		return cp_error_set(c->err, EINVAL,
-		                    "%s '%s' is relative, with '..': gdb would open it from the "
-		                    "directory it runs in, outside the bundle",
-		                    what, shown);
-	return warn(c,
-	            "%s '%s' is relative: gdb looks for it in the directory it runs in, not in "
-	            "the bundle",
-	            what, shown);
+		                    "%s '%s' leads out of the bundle: gdb would open '%s%s'", what,
+		                    shown, CP_BUNDLE_SYSROOT, shown);
+	if (r)
+		return cp_error_set(
+		    c->err, EINVAL,
+		    "%s '%s' leads out of the bundle: gdb would open it from '%s%s/'", what, shown,
+		    CP_BUNDLE_SYSROOT, cp_escape(c->gdb_dir, dir, sizeof(dir)));
+	return 0;
 }
 
 /* The bytes of l_name gdb reads at ADDR: up to CP_GDB_SO_NAME_MAX, to the
@@ -395,7 +363,16 @@ int cp_gdb_names_check(struct cp_stage *st, const struct cp_manifest *m, char **
                        size_t *n, struct cp_error *err)
 {
 	struct checker c = {.st = st, .err = err};
+	/* The executable run-gdb.sh gives gdb (unpack.c): the loader for
+	 * `ld.so PROGRAM`. */
+	const struct cp_manifest_object *exe = cp_manifest_executable(m);
+	const struct cp_manifest_object *loader = exe ? cp_manifest_loader(m) : NULL;
+	if (loader)
+		exe = loader;
+	if (!(c.gdb_dir = cp_scripts_gdb_dir(exe ? exe->real_path : NULL)))
+		return cp_error_set(err, ENOMEM, "out of memory");
 	int r = check(&c, m);
+	free(c.gdb_dir);
 	if (r < 0) {
 		for (size_t i = 0; i < c.n_warnings; i++)
 			free(c.warnings[i]);

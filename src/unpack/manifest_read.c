@@ -33,6 +33,7 @@
 #include "corepack/layout.h"
 #include "corepack/manifest_read.h"
 #include "corepack/remote.h"
+#include "corepack/scripts.h"
 
 enum kind {
 	K_TEXT,  /* shown only: any bytes but NUL, capped */
@@ -537,6 +538,62 @@ static int check_references(struct parser *p, const struct cp_manifest *m)
 	return 0;
 }
 
+/* gdb.solib_search_path: run-gdb.sh puts each in gdb's solib-search-path. */
+static int parse_solib_dirs(struct parser *p, json_object *gdb, struct cp_manifest *m)
+{
+	json_object *a;
+	size_t n;
+	int r =
+	    get_array(p, gdb, "solib_search_path", CP_MANIFEST_MAX_SEARCH_DIRS, OPTIONAL, &a, &n);
+	if (r < 0 || n == 0)
+		return r;
+	if (!(m->solib_dirs = calloc(n, sizeof(*m->solib_dirs))))
+		return cp_error_set(p->err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char key[48];
+		const char *why;
+		snprintf(key, sizeof(key), "solib_search_path[%zu]", i);
+		json_object *v = json_object_array_get_idx(a, i);
+		m->n_solib_dirs = i + 1;
+		if (!v)
+			return fail(p, EINVAL, key, "not a string");
+		if ((r = take_str(p, key, v, K_ABS, &m->solib_dirs[i])) < 0)
+			return r;
+		if ((why = cp_scripts_search_dir_problem(m->solib_dirs[i]))) {
+			char shown[160];
+			return fail(p, EINVAL, key, "'%s': %s",
+			            cp_escape(m->solib_dirs[i], shown, sizeof(shown)), why);
+		}
+	}
+	return 0;
+}
+
+/* gdb_scripts: what --trust lets gdb auto-load; only whether an object's
+ * script is there matters to run-gdb.sh. */
+static int parse_scripts(struct parser *p, json_object *root, struct cp_manifest *m)
+{
+	json_object *a;
+	size_t n;
+	p->where[0] = '\0';
+	int r = get_array(p, root, "gdb_scripts", CP_MANIFEST_MAX_SCRIPTS, OPTIONAL, &a, &n);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		char *kind = NULL, *bp = NULL;
+		set_where(p, "gdb_scripts[%zu]", i);
+		if (!is_object(o))
+			return fail(p, EINVAL, NULL, "not an object");
+		if ((r = get_str(p, o, "kind", K_TOKEN, OPTIONAL, &kind)) == 0 &&
+		    (r = get_str(p, o, "bundle_path", K_REL, REQUIRED, &bp)) == 0 &&
+		    strncmp(bp, CP_BUNDLE_SYSROOT "/", strlen(CP_BUNDLE_SYSROOT) + 1) != 0)
+			r = fail(p, EINVAL, "bundle_path", "not below %s/", CP_BUNDLE_SYSROOT);
+		if (r == 0 && kind && strcmp(kind, "auto-load") == 0)
+			m->bundle_scripts = 1;
+		free(kind);
+		free(bp);
+	}
+	return r;
+}
+
 /* "core", "gdb" and "host": the crash and how gdb sees the bundle. */
 static int parse_sections(struct parser *p, json_object *root, struct cp_manifest *m)
 {
@@ -648,7 +705,7 @@ static int parse_sections(struct parser *p, json_object *root, struct cp_manifes
 		m->have_program_offset = 1;
 		m->program_offset = addr;
 	}
-	return 0;
+	return parse_solib_dirs(p, gdb, m);
 }
 
 static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m)
@@ -687,12 +744,21 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 	    (n_warnings && !(m->warnings = calloc(n_warnings, sizeof(*m->warnings)))) ||
 	    (n_files && !(m->files = calloc(n_files, sizeof(*m->files)))))
 		return cp_error_set(p->err, ENOMEM, "out of memory");
+	size_t n_debug = 0;
 	for (size_t i = 0; i < n_objects; i++) {
 		m->n_objects = i + 1;
 		if ((r = parse_object(p, json_object_array_get_idx(objects, i), i,
 		                      &m->objects[i])) < 0)
 			return r;
+		n_debug += m->objects[i].n_debug;
+		if (n_debug > CP_MANIFEST_MAX_DEBUG_TOTAL) {
+			p->where[0] = '\0';
+			return fail(p, E2BIG, "objects", "more than %d debug files in all",
+			            CP_MANIFEST_MAX_DEBUG_TOTAL);
+		}
 	}
+	if ((r = parse_scripts(p, root, m)) < 0)
+		return r;
 	p->where[0] = '\0';
 	for (size_t i = 0; i < n_warnings; i++) {
 		json_object *w = json_object_array_get_idx(warnings, i);
@@ -892,6 +958,9 @@ void cp_manifest_free(struct cp_manifest *m)
 	for (size_t i = 0; i < m->n_warnings; i++)
 		free(m->warnings[i]);
 	free(m->warnings);
+	for (size_t i = 0; i < m->n_solib_dirs; i++)
+		free(m->solib_dirs[i]);
+	free(m->solib_dirs);
 	for (size_t i = 0; i < m->n_files; i++)
 		free(m->files[i].path);
 	free(m->files);

@@ -93,6 +93,9 @@ static int write_scripts(const struct cp_unpack_opts *o, const char *shown, int 
 	    .executable = exe ? exe->real_path : NULL,
 	    .machine = m->core_machine,
 	    .thread_db_dir = tdb,
+	    .solib_dirs = (const char *const *)m->solib_dirs,
+	    .n_solib_dirs = m->n_solib_dirs,
+	    .bundle_scripts = m->bundle_scripts,
 	    .trust = o->trust,
 	    .n_dwz = cp_manifest_dwz_objects(m),
 	};

@@ -104,6 +104,17 @@ cp_init() {
 
 	ulimit -c unlimited 2>/dev/null ||
 		cp_skip "cannot raise the core size limit (ulimit -c unlimited: hard limit $(ulimit -H -c))"
+	# run-handler-kernel sets kernel.core_pattern for the whole machine: it
+	# holds this lock exclusively while it does (cp_lock_core_pattern), and
+	# every test holds it shared from here to its end, so that a suite
+	# running beside another (another checkout, another user) never sees
+	# the other's pattern.  Without flock(1), or the lock file, no lock.
+	local lock=/tmp/corepack-e2e-core-pattern.lock
+	if command -v flock >/dev/null && { [[ -f $lock && ! -L $lock ]] || (umask 022 && : >>"$lock") 2>/dev/null; }; then
+		exec {CP_PATTERN_LOCK_FD}<"$lock"
+		flock -s -w 900 "$CP_PATTERN_LOCK_FD" ||
+			cp_fail "another test held $lock (kernel.core_pattern) for 15 minutes"
+	fi
 	CP_CORE_PATTERN=$(cat /proc/sys/kernel/core_pattern)
 	case $CP_CORE_PATTERN in
 	'|'*) cp_skip "core_pattern pipes cores to a helper ('$CP_CORE_PATTERN'), no core file to pack" ;;
@@ -248,6 +259,15 @@ cp_find_core() {
 	((${#cands[@]} == 1)) ||
 		cp_skip "the crash of pid $pid left ${#cands[@]} core files in $CP_CORE_DIR (core_pattern '$CP_CORE_PATTERN'): cannot produce cores here"
 	CP_CORE=${cands[0]}
+}
+
+# cp_lock_core_pattern: hold the core_pattern lock (cp_init) alone, for a
+# test that changes kernel.core_pattern: waits until every other test that
+# took it shared has finished.
+cp_lock_core_pattern() {
+	[[ -n ${CP_PATTERN_LOCK_FD:-} ]] || return 0
+	flock -x -w 900 "$CP_PATTERN_LOCK_FD" ||
+		cp_fail "other tests held the core_pattern lock for 15 minutes"
 }
 
 # cp_crash DIR CMD...: run CMD in DIR (created), expect it to die of a
@@ -770,7 +790,7 @@ cp_assert_frames() {
 # directory (not in SELFCHECK mode); each NAME (a file name such as
 # libcrash.so.1) is listed, and those marked :debug without "(*)".
 cp_assert_sharedlibs() {
-	local file=$1 line in=0 rows=() syms path want name need_debug found d1 d2
+	local file=$1 line in=0 rows=() syms path want name need_debug found d1 d2 exe
 	shift
 	while IFS= read -r line; do
 		if [[ $line =~ ^From[[:space:]]+To[[:space:]]+Syms[[:space:]]Read ]]; then
@@ -792,6 +812,12 @@ cp_assert_sharedlibs() {
 		syms=${line%%$'\t'*}
 		path=${line#*$'\t'}
 		[[ $syms != No ]] || cp_fail "gdb did not read '$path' (Syms Read: No)" "$file"
+		# A name the loader had relative ("../lib/libx.so") gdb opened from
+		# its working directory: the executable's below sysroot/.
+		if [[ $CP_SELFCHECK != 1 && $path != /* ]]; then
+			exe=$(jq -r '.gdb.executable // ""' "$d1/manifest.json" 2>/dev/null || true)
+			path=$(realpath -m -- "$d1/sysroot${exe%/*}/$path")
+		fi
 		if [[ $CP_SELFCHECK != 1 && $path != "$d1"/* && $path != "$d2"/* ]]; then
 			cp_fail "gdb loaded '$path' from outside the bundle ($d1)" "$file"
 		fi

@@ -110,7 +110,11 @@ for prog in corepack coreunpack; do
 		# Without an operand every option but --help and --version ends
 		# in the usage error for the missing operand, not in getopt's.
 		st=0
-		"$bin" "$opt" </dev/null >"$TMP/out" 2>"$TMP/err" || st=$?
+		# These act on the machine (gdb attached to a process, the kernel's
+		# core_pattern): an operand makes them a usage error, after getopt.
+		extra=()
+		[[ $l == pid || $l == handler || $l == *install-handler ]] && extra=(x)
+		"$bin" "$opt" "${extra[@]}" </dev/null >"$TMP/out" 2>"$TMP/err" || st=$?
 		if grep -Eiq "unrecognized option|unrecognised option|doesn't allow an argument|requires an argument" "$TMP/err" ||
 			[[ $st != 0 && $st != 2 ]]; then
 			cp_fail_later "$prog $opt (no operand): exit $st: $(head -n 1 "$TMP/err")"

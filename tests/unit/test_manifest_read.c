@@ -393,7 +393,100 @@ static void test_huge_values(void **state)
 		json_object_array_add(d, json_object_new_object());
 	root = base();
 	set(root, "objects.1", "debug", d);
-	assert_refused(root, E2BIG, "objects[1].debug: 17 elements");
+	assert_refused(root, E2BIG, "objects[1].debug: 65537 elements");
+
+	/* Split DWARF makes many debug files per object, but not past a total. */
+	json_object *objs = json_object_new_array();
+	for (int i = 0; i < 4; i++) {
+		json_object *o = json_object_new_object(), *dd = json_object_new_array();
+		json_object_object_add(o, "path", json_object_new_string("/x"));
+		json_object_object_add(o, "role", json_object_new_string("library"));
+		json_object_object_add(o, "status", json_object_new_string("ok"));
+		for (int k = 0; k < CP_MANIFEST_MAX_DEBUG_TOTAL / 4 + (i == 3); k++) {
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "bundle_path",
+			                       json_object_new_string("debug/x.dwo"));
+			json_object_array_add(dd, e);
+		}
+		json_object_object_add(o, "debug", dd);
+		json_object_array_add(objs, o);
+	}
+	root = base();
+	set(root, NULL, "objects", objs);
+	/* So many debug entries cannot pass the tree estimate (800 bytes a
+	 * JSON object) that comes first: refused before the count. */
+	assert_refused(root, E2BIG, "more than the limit of 128 MiB");
+
+	json_object *dirs = json_object_new_array();
+	for (int k = 0; k <= CP_MANIFEST_MAX_SEARCH_DIRS; k++)
+		json_object_array_add(dirs, json_object_new_string("/lib"));
+	root = base();
+	set(root, "gdb", "solib_search_path", dirs);
+	assert_refused(root, E2BIG, "gdb.solib_search_path: 4097 elements");
+}
+
+/* gdb.solib_search_path ends up in gdb's search path, gdb_scripts decide
+ * what --trust auto-loads: both are checked. */
+static void test_gdb_paths(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *value, *want;
+	} bad[] = {
+	    {"lib", "is not an absolute path"},
+	    {"/opt/a:/etc", "a ':' would split gdb's search path"},
+	    {"/opt/$sdir", "gdb would substitute a '$'"},
+	    {"/opt/a ", "ends in a space or tab"},
+	    {"/opt/../etc", "'..'"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_object *root = base(), *a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string("/opt/app/lib"));
+		json_object_array_add(a, json_object_new_string(bad[i].value));
+		set(root, "gdb", "solib_search_path", a);
+		assert_refused(root, EINVAL, bad[i].want);
+	}
+
+	struct cp_manifest *m = NULL;
+	struct cp_error err;
+	json_object *root = base(), *a = json_object_new_array();
+	json_object_array_add(a, json_object_new_string("/opt/app/lib"));
+	json_object_array_add(a, json_object_new_string("/opt/app/plugins"));
+	set(root, "gdb", "solib_search_path", a);
+	a = json_object_new_array();
+	json_object *sc = json_object_new_object();
+	json_object_object_add(sc, "kind", json_object_new_string("python"));
+	json_object_object_add(sc, "bundle_path",
+	                       json_object_new_string("sysroot/usr/share/gcc/python/x.py"));
+	json_object_array_add(a, sc);
+	set(root, NULL, "gdb_scripts", a);
+	assert_int_equal(parse_json(root, &m, &err), 0);
+	assert_int_equal(m->n_solib_dirs, 2);
+	assert_string_equal(m->solib_dirs[1], "/opt/app/plugins");
+	assert_false(m->bundle_scripts);
+	cp_manifest_free(m);
+
+	root = base();
+	a = json_object_new_array();
+	sc = json_object_new_object();
+	json_object_object_add(sc, "kind", json_object_new_string("auto-load"));
+	json_object_object_add(sc, "bundle_path",
+	                       json_object_new_string("sysroot/usr/lib/libstdc++.so.6-gdb.py"));
+	json_object_array_add(a, sc);
+	set(root, NULL, "gdb_scripts", a);
+	assert_int_equal(parse_json(root, &m, &err), 0);
+	assert_true(m->bundle_scripts);
+	assert_int_equal(m->n_solib_dirs, 0);
+	cp_manifest_free(m);
+
+	root = base();
+	a = json_object_new_array();
+	sc = json_object_new_object();
+	json_object_object_add(sc, "kind", json_object_new_string("auto-load"));
+	json_object_object_add(sc, "bundle_path", json_object_new_string("debug/x-gdb.py"));
+	json_object_array_add(a, sc);
+	set(root, NULL, "gdb_scripts", a);
+	assert_refused(root, EINVAL, "gdb_scripts[0].bundle_path: not below sysroot/");
 }
 
 static void test_bad_strings(void **state)
@@ -700,13 +793,13 @@ static void test_version3_remote(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_version2),        cmocka_unit_test(test_json_bomb),
-	    cmocka_unit_test(test_valid),           cmocka_unit_test(test_minimal),
-	    cmocka_unit_test(test_malformed_json),  cmocka_unit_test(test_too_deep),
-	    cmocka_unit_test(test_too_large),       cmocka_unit_test(test_missing_fields),
-	    cmocka_unit_test(test_wrong_types),     cmocka_unit_test(test_huge_values),
-	    cmocka_unit_test(test_bad_strings),     cmocka_unit_test(test_inconsistent),
-	    cmocka_unit_test(test_version3_remote),
+	    cmocka_unit_test(test_version2),       cmocka_unit_test(test_json_bomb),
+	    cmocka_unit_test(test_valid),          cmocka_unit_test(test_minimal),
+	    cmocka_unit_test(test_malformed_json), cmocka_unit_test(test_too_deep),
+	    cmocka_unit_test(test_too_large),      cmocka_unit_test(test_missing_fields),
+	    cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_huge_values),
+	    cmocka_unit_test(test_bad_strings),    cmocka_unit_test(test_inconsistent),
+	    cmocka_unit_test(test_gdb_paths),      cmocka_unit_test(test_version3_remote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

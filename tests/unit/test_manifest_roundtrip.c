@@ -24,7 +24,7 @@
 #include "corepack/manifest.h"
 #include "corepack/manifest_read.h"
 
-enum { N_MODULES = 7, N_DEBUG = 4, MAX_FILES = 16 };
+enum { N_MODULES = 7, N_DEBUG = 4, MAX_FILES = 18 };
 
 struct fixture {
 	struct cp_core core;
@@ -417,6 +417,90 @@ static void test_every_token(void **state)
 	assert_int_equal(cp_debug_kind_from_name(NULL), CP_DEBUG_KIND_UNKNOWN);
 }
 
+/* Split DWARF files, solib-search-path directories and gdb scripts: what
+ * run-gdb.sh is made from reads back, and the rest is written. */
+static void test_split_and_scripts(void **state)
+{
+	struct fixture *f = fixture_new();
+	static char *dirs[] = {(char *)"/opt/app/lib", (char *)"/opt/app/plugins"};
+	f->scan.solib_dirs = dirs;
+	f->scan.n_solib_dirs = 2;
+	struct cp_split_unit unit = {.dwo_id = 0xc078000339f3de8bULL,
+	                             .dwo_name = (char *)"obj/plain.dwo",
+	                             .comp_dir = (char *)"/build"};
+	struct cp_debug_file dwo = {.host_path = (char *)"/build/obj/plain.dwo",
+	                            .how = CP_DEBUG_DWO_COMP_DIR};
+	struct cp_debug_file dwp = {.host_path = (char *)"/usr/lib/libnodebug.so.dwp",
+	                            .how = CP_DEBUG_DWP};
+	static const char *const dwo_links[] = {"sysroot/usr/lib/obj/plain.dwo"};
+	static const char *const dwp_links[] = {"sysroot/usr/lib/libnodebug.so.dwp"};
+	struct cp_packed_debug debug[N_DEBUG + 2];
+	memcpy(debug, f->debug, sizeof(f->debug));
+	debug[3] = (struct cp_packed_debug){6,
+	                                    &dwo,
+	                                    CP_DEBUG_KIND_DWO,
+	                                    (char *)"debug/.dwo/c078000339f3de8b.dwo",
+	                                    digest(70, 0, 70),
+	                                    &unit,
+	                                    dwo_links,
+	                                    1,
+	                                    0};
+	debug[4] = (struct cp_packed_debug){5,
+	                                    &dwp,
+	                                    CP_DEBUG_KIND_DWP,
+	                                    (char *)"debug/.dwp/usr/lib/libnodebug.so.dwp",
+	                                    digest(80, 0, 80),
+	                                    NULL,
+	                                    dwp_links,
+	                                    1,
+	                                    0};
+	add_file(f, debug[3].bundle_path, &debug[3].digest);
+	add_file(f, debug[4].bundle_path, &debug[4].digest);
+	struct cp_autoload_file af[2] = {
+	    {6, 1, (char *)"/usr/share/gdb/auto-load/usr/lib/libplain.so-gdb.py",
+	     (char *)"/usr/lib/libplain.so-gdb.py", (char *)"sysroot/usr/lib/libplain.so-gdb.py"},
+	    {6, 0, (char *)"/usr/share/gcc/python/x.py", (char *)"/usr/share/gcc/python/x.py",
+	     (char *)"sysroot/usr/share/gcc/python/x.py"},
+	};
+	struct cp_autoload al = {af, 2, NULL, 0};
+	f->in.debug = debug;
+	f->in.n_debug = 5;
+	f->in.n_files = f->n_files;
+	f->in.autoload = &al;
+
+	char *text = NULL;
+	struct cp_manifest *m = round_trip(f, &text);
+	assert_int_equal(m->n_solib_dirs, 2);
+	assert_str(m->solib_dirs[0], "/opt/app/lib");
+	assert_str(m->solib_dirs[1], "/opt/app/plugins");
+	assert_true(m->bundle_scripts);
+	const struct cp_manifest_object *o = &m->objects[6];
+	assert_int_equal(o->n_debug, 1);
+	assert_int_equal(o->debug[0].kind, CP_DEBUG_KIND_DWO);
+	assert_str(o->debug[0].found_by, "dwo-comp-dir");
+	assert_str(o->debug[0].bundle_path, "debug/.dwo/c078000339f3de8b.dwo");
+	assert_null(o->debug[0].build_id);
+	o = &m->objects[5];
+	assert_int_equal(o->n_debug, 1);
+	assert_int_equal(o->debug[0].kind, CP_DEBUG_KIND_DWP);
+	assert_str(o->debug[0].found_by, "dwp");
+	assert_non_null(strstr(text, "\"dwo_id\":\"c078000339f3de8b\""));
+	assert_non_null(strstr(text, "\"dwo_name\":\"obj/plain.dwo\""));
+	assert_non_null(strstr(text, "\"links\":["));
+	assert_non_null(strstr(text, "\"sysroot/usr/lib/obj/plain.dwo\""));
+	assert_non_null(strstr(text, "\"kind\":\"python\""));
+	cp_manifest_free(m);
+	free(text);
+
+	/* Without an object's script, --trust has nothing to auto-load. */
+	al.n_files = 0;
+	m = round_trip(f, &text);
+	assert_false(m->bundle_scripts);
+	cp_manifest_free(m);
+	free(text);
+	fixture_free(f);
+}
+
 /* Nothing packed (--list --json's objects, or a manifest of a bundle that
  * holds the core only): no bundle paths, no gdb executable. */
 static void test_nothing_packed(void **state)
@@ -445,6 +529,7 @@ int main(void)
 	    cmocka_unit_test(test_every_field),
 	    cmocka_unit_test(test_every_token),
 	    cmocka_unit_test(test_nothing_packed),
+	    cmocka_unit_test(test_split_and_scripts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
