@@ -70,13 +70,16 @@ cp_skip() {
 	exit 77
 }
 
+# Other directories a test made, removed with CP_WORK (cp_cleanup).
+CP_EXTRA_DIRS=()
+
 cp_cleanup() {
 	local d
 	if [[ ${CP_E2E_KEEP:-0} == 1 ]]; then
 		cp_log "kept $CP_WORK $CP_UNPACK"
 		return
 	fi
-	for d in "${CP_WORK:-}" "${CP_UNPACK:-}"; do
+	for d in "${CP_WORK:-}" "${CP_UNPACK:-}" "${CP_EXTRA_DIRS[@]}"; do
 		[[ -n $d && -d $d ]] && rm -rf -- "$d"
 	done
 	return 0

@@ -13,7 +13,11 @@ set -euo pipefail
 cp_init
 [[ $CP_SELFCHECK == 1 ]] && cp_skip "nothing to check without corepack"
 
-root=$CP_WORK/root
+# kernel.core_pattern holds 127 bytes, the default spool's path among
+# them: the scratch root gets a short path of its own (the build tree may
+# be deep, as CI's copy for nobody is).
+CP_EXTRA_DIRS+=("$(mktemp -d /tmp/cph.XXXXXX)")
+root=${CP_EXTRA_DIRS[-1]}
 export COREPACK_HANDLER_ROOT=$root
 mkdir -p "$root/proc/sys/kernel" "$root/etc/sysctl.d" "$root/var/lib"
 pat=$root/proc/sys/kernel/core_pattern
