@@ -62,7 +62,7 @@ struct cp_bundle_writer;
 struct cp_file_digest {
 	uint64_t size;      /* logical size */
 	uint64_t data_size; /* bytes actually stored (sparse data; 1 for a
-	                       file that is all hole, see bundle_write.c) */
+	                       file that is all hole, see bundle_file.c) */
 	int sparse;         /* the file has holes: sha256 is the sparse digest */
 	uint8_t sha256[32]; /* SHA-256 of the contents, or for a sparse file the
 	                       sparse digest of include/corepack/digest.h */
