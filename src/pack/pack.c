@@ -12,7 +12,9 @@
  * line, environment) are stored mode 0600.  The scan says what the core
  * holds; what the packer decides about each object (its path in the
  * bundle, its digest) is kept here, in an array parallel to the scan's
- * modules (struct cp_packed_object, manifest.h).
+ * modules (struct cp_packed_object, manifest.h).  The debug files' part of the
+ * plan (decided at open, planned when writing) is in pack_debug.c; the
+ * state both share is in pack_private.h.
  *
  * Every file is packed from a descriptor: the core from the one it was
  * scanned through, objects and debug files opened under the scan's access
@@ -42,53 +44,7 @@
 #include "corepack/sha256.h"
 #include "corepack/split_place.h"
 #include "corepack/template.h"
-
-/* planned.given of a file of our debuginfod cache: our own rights, but
- * only the very file fetched and checked (its identity) */
-#define PLAN_FETCHED 2
-
-/* One entry of the bundle, planned before anything is written. */
-struct planned {
-	enum { PLAN_FILE, PLAN_SYMLINK, PLAN_BUFFER } kind;
-	char *name;                  /* bundle path */
-	const char *host;            /* PLAN_FILE: the file read (not owned) ... */
-	const struct cp_file_id *id; /* ... as the scan checked it (not owned) */
-	int given;                   /* ... opened with our own rights (-e, PLAN_FETCHED) */
-	int core;                    /* ... the core: read from its descriptor */
-	unsigned perm;
-	char *text;                   /* PLAN_SYMLINK: the target; PLAN_BUFFER: the contents */
-	struct cp_file_digest probed; /* PLAN_FILE: what the manifest says of it */
-	size_t file;                  /* PLAN_FILE, PLAN_BUFFER: index into files */
-};
-
-struct cp_packer {
-	struct cp_pack_opts opts;
-	struct cp_core *core;
-	struct cp_scan *scan;
-	/* Filled while planning; the digests while writing. */
-	struct cp_packed_object *objects; /* parallel to scan->modules */
-	struct cp_bundle_file *files;
-	size_t n_files;
-	struct planned *plan;
-	size_t n_plan;
-	struct cp_packed_debug *debug;
-	size_t n_debug;
-	struct cp_remote_file *remote; /* left out (--thin) */
-	size_t n_remote;
-	void *remote_by_name; /* remote[] by bundle path */
-	char **links;         /* bundle paths of symlinks written */
-	size_t n_links;
-	struct cp_backtrace *bt; /* from cp_packer_unwind(), or NULL */
-	/* Indexes (tsearch trees of struct name_ref and struct id_ref). */
-	void *files_by_name; /* files[] by bundle path */
-	void *links_by_name; /* links[] */
-	void *objects_by_id; /* packed modules by (dev, ino) */
-	/* Decided at open, for the warnings to come before the work. */
-	char **debug_paths;           /* parallel to scan->modules: its debug file's
-	                               * bundle path, or NULL */
-	struct cp_split_plan *split;  /* split DWARF files and their links */
-	struct cp_autoload *autoload; /* gdb scripts of the objects */
-};
+#include "pack_private.h"
 
 struct name_ref {
 	const char *name; /* points into files[] or links[], which own it */
@@ -135,7 +91,7 @@ static long find_name(void *const *root, const char *name)
 }
 
 /* Grow an array of N elements of SIZE to hold one more, doubling. */
-static int reserve(void *arrp, size_t n, size_t size)
+int cp_pack_reserve(void *arrp, size_t n, size_t size)
 {
 	void **arr = arrp;
 	if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
@@ -145,155 +101,6 @@ static int reserve(void *arrp, size_t n, size_t size)
 		*arr = a;
 	}
 	return 0;
-}
-
-static char *build_id_path(const uint8_t *id, size_t len)
-{
-	char hex[2 * CP_BUILD_ID_MAX + 1];
-	char *s;
-	if (len < 2)
-		return NULL;
-	cp_hex(id, len, hex);
-	if (asprintf(&s, "%s/.build-id/%.2s/%s.debug", CP_BUNDLE_DEBUG, hex, hex + 2) < 0)
-		return NULL;
-	return s;
-}
-
-/* Where the separate debug file of M goes: gdb looks a debug file up by
- * the object's build-id; an object without one by its debuglink under
- * DEBUGDIR/<object's directory>/.  NULL for none (or ENOMEM). */
-static char *debug_bundle_path(const struct cp_module *m)
-{
-	if (!cp_module_packable(m) || !m->debug || !m->debug->file)
-		return NULL;
-	char *path = build_id_path(m->file_build_id, m->file_build_id_len);
-	if (!path && m->debug->debuglink) {
-		char *dir = strdup(m->real_path);
-		if (dir) {
-			*strrchr(dir, '/') = '\0';
-			if (asprintf(&path, "%s%s/%s", CP_BUNDLE_DEBUG, dir, m->debug->debuglink) <
-			    0)
-				path = NULL;
-		}
-		free(dir);
-	}
-	return path;
-}
-
-/* Append WARNINGS (taken over, the array freed) to the scan's. */
-static int take_warnings(struct cp_scan *s, char **warnings, size_t n)
-{
-	if (n == 0) {
-		free(warnings);
-		return 0;
-	}
-	char **w = realloc(s->warnings, (s->n_warnings + n) * sizeof(*w));
-	if (!w) {
-		for (size_t i = 0; i < n; i++)
-			free(warnings[i]);
-		free(warnings);
-		return -ENOMEM;
-	}
-	s->warnings = w;
-	for (size_t i = 0; i < n; i++)
-		s->warnings[s->n_warnings++] = warnings[i];
-	free(warnings);
-	return 0;
-}
-
-/* The names the bundle will hold besides the split DWARF files, for
- * cp_split_place(): strings made here are kept in OWNED. */
-struct taken {
-	const char **names;
-	size_t n;
-	char **owned;
-	size_t n_owned;
-};
-
-static int take(struct taken *t, const char *name, int own)
-{
-	const char **a = realloc(t->names, (t->n + 1) * sizeof(*a));
-	if (!a)
-		return -ENOMEM;
-	t->names = a;
-	if (own) {
-		char **o = realloc(t->owned, (t->n_owned + 1) * sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		t->owned = o;
-		t->owned[t->n_owned++] = (char *)name;
-	}
-	t->names[t->n++] = name;
-	return 0;
-}
-
-/* Take a name made with asprintf (NULL: ENOMEM). */
-static int take_own(struct taken *t, char *name)
-{
-	if (!name)
-		return -ENOMEM;
-	int r = take(t, name, 1);
-	if (r < 0)
-		free(name);
-	return r;
-}
-
-static char *strf(const char *a, const char *b)
-{
-	char *s;
-	return asprintf(&s, "%s%s", a, b) < 0 ? NULL : s;
-}
-
-/* What the packer decides before writing, so that its warnings come with
- * the scan's: the debug files' bundle paths, the gdb scripts, and where
- * the split DWARF files go (clear of every other name of the bundle). */
-static int plan(struct cp_packer *p, struct cp_error *err)
-{
-	const struct cp_scan *s = p->scan;
-	struct taken t = {0};
-	int r = -ENOMEM;
-	if (!(p->debug_paths = calloc(s->n_modules + 1, sizeof(*p->debug_paths))))
-		goto out;
-	if ((r = cp_autoload_find(p->opts.sysroot, s, &p->autoload, err)) < 0)
-		goto out;
-	r = -ENOMEM;
-	for (size_t i = 0; i < s->n_modules; i++) {
-		const struct cp_module *m = &s->modules[i];
-		if (!cp_module_packable(m))
-			continue;
-		if ((p->debug_paths[i] = debug_bundle_path(m)) &&
-		    take(&t, p->debug_paths[i], 0) < 0)
-			goto out;
-		const struct cp_debug_file *alt = m->debug ? m->debug->alt : NULL;
-		char *ap = alt ? build_id_path(alt->build_id, alt->build_id_len) : NULL;
-		if ((ap && take_own(&t, ap) < 0) ||
-		    take_own(&t, strf(CP_BUNDLE_SYSROOT, m->real_path)) < 0)
-			goto out;
-		for (size_t k = 0; k < m->n_links; k++)
-			if (take_own(&t, strf(CP_BUNDLE_SYSROOT, m->links[k].path)) < 0)
-				goto out;
-	}
-	for (size_t i = 0; i < p->autoload->n_files; i++)
-		if (take(&t, p->autoload->files[i].bundle_path, 0) < 0)
-			goto out;
-	struct cp_split_place_input in = {s, (const char *const *)p->debug_paths, t.names, t.n};
-	if ((r = cp_split_place(&in, &p->split, err)) < 0)
-		goto out;
-	r = take_warnings(p->scan, p->autoload->warnings, p->autoload->n_warnings);
-	p->autoload->warnings = NULL;
-	p->autoload->n_warnings = 0;
-	if (r == 0)
-		r = take_warnings(p->scan, p->split->warnings, p->split->n_warnings);
-	p->split->warnings = NULL;
-	p->split->n_warnings = 0;
-out:
-	if (r == -ENOMEM)
-		cp_error_set(err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < t.n_owned; i++)
-		free(t.owned[i]);
-	free(t.owned);
-	free(t.names);
-	return r;
 }
 
 int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, struct cp_error *err)
@@ -320,7 +127,7 @@ int cp_packer_open(const struct cp_pack_opts *opts, struct cp_packer **out, stru
 		r = cp_scan_core(p->core, &so, &p->scan, err);
 	}
 	if (r == 0)
-		r = plan(p, err);
+		r = cp_pack_plan(p, err);
 	if (r < 0) {
 		cp_packer_free(p);
 		return r;
@@ -414,7 +221,7 @@ static const struct cp_bundle_file *find_file(const struct cp_packer *p, const c
 static int record_file(struct cp_packer *p, const char *path, uint64_t size, int sparse,
                        const uint8_t *sha)
 {
-	if (reserve(&p->files, p->n_files, sizeof(*p->files)) < 0)
+	if (cp_pack_reserve(&p->files, p->n_files, sizeof(*p->files)) < 0)
 		return -ENOMEM;
 	struct cp_bundle_file *f = &p->files[p->n_files];
 	if (!(f->path = strdup(path)))
@@ -432,7 +239,7 @@ static int record_file(struct cp_packer *p, const char *path, uint64_t size, int
 /* A new entry at the end of the plan, NAME copied; NULL on ENOMEM. */
 static struct planned *plan_add(struct cp_packer *p, int kind, const char *name)
 {
-	if (reserve(&p->plan, p->n_plan, sizeof(*p->plan)) < 0)
+	if (cp_pack_reserve(&p->plan, p->n_plan, sizeof(*p->plan)) < 0)
 		return NULL;
 	struct planned *e = &p->plan[p->n_plan];
 	memset(e, 0, sizeof(*e));
@@ -477,9 +284,9 @@ static int open_planned(const struct cp_packer *p, const char *host, const struc
  * file is HOST as open_planned() opens it.  PERM 0 means 0755 when its
  * mode lets anyone execute it, else 0644.
  */
-static int plan_file_once(struct cp_packer *p, const char *name, const char *host,
-                          const struct cp_file_id *id, int given, int core, unsigned perm,
-                          struct cp_file_digest *d, struct cp_error *err)
+int cp_pack_plan_file_once(struct cp_packer *p, const char *name, const char *host,
+                           const struct cp_file_id *id, int given, int core, unsigned perm,
+                           struct cp_file_digest *d, struct cp_error *err)
 {
 	const struct cp_bundle_file *f = find_file(p, name);
 	if (f) {
@@ -520,10 +327,10 @@ static int plan_file_once(struct cp_packer *p, const char *name, const char *hos
  * one whose transfer was cancelled: the writer stops later); only ENOMEM
  * and an unreadable local file are errors.
  */
-static int plan_remote(struct cp_packer *p, const char *name, enum cp_remote_kind kind,
-                       const uint8_t *id, size_t id_len, const char *host,
-                       const struct cp_file_id *fid, int given, struct cp_file_digest *d, int *out,
-                       struct cp_error *err)
+int cp_pack_plan_remote(struct cp_packer *p, const char *name, enum cp_remote_kind kind,
+                        const uint8_t *id, size_t id_len, const char *host,
+                        const struct cp_file_id *fid, int given, struct cp_file_digest *d, int *out,
+                        struct cp_error *err)
 {
 	*out = 0;
 	if (!p->opts.thin || !p->opts.remote || id_len == 0 || find_file(p, name))
@@ -553,7 +360,7 @@ static int plan_remote(struct cp_packer *p, const char *name, enum cp_remote_kin
 	close(rfd);
 	if (r < 0 || rsize != size || memcmp(here, there, 32) != 0)
 		return 0; /* the server's file is another: packed */
-	if (reserve(&p->remote, p->n_remote, sizeof(*p->remote)) < 0)
+	if (cp_pack_reserve(&p->remote, p->n_remote, sizeof(*p->remote)) < 0)
 		return cp_error_set(err, ENOMEM, "out of memory");
 	struct cp_remote_file *rf = &p->remote[p->n_remote];
 	memset(rf, 0, sizeof(*rf));
@@ -573,8 +380,8 @@ static int plan_remote(struct cp_packer *p, const char *name, enum cp_remote_kin
 	return 0;
 }
 
-static int plan_symlink(struct cp_packer *p, const char *name, const char *target,
-                        struct cp_error *err)
+int cp_pack_plan_symlink(struct cp_packer *p, const char *name, const char *target,
+                         struct cp_error *err)
 {
 	struct planned *e = plan_add(p, PLAN_SYMLINK, name);
 	if (!e || !(e->text = strdup(target)))
@@ -607,9 +414,9 @@ static long same_file(struct cp_packer *p, size_t i)
 	return -1;
 }
 
-static int remember_link(struct cp_packer *p, const char *name)
+int cp_pack_remember_link(struct cp_packer *p, const char *name)
 {
-	if (reserve(&p->links, p->n_links, sizeof(*p->links)) < 0)
+	if (cp_pack_reserve(&p->links, p->n_links, sizeof(*p->links)) < 0)
 		return -ENOMEM;
 	if (!(p->links[p->n_links] = strdup(name)))
 		return -ENOMEM;
@@ -631,9 +438,9 @@ static int link_to_packed(struct cp_packer *p, size_t i, size_t k, struct cp_err
 	free(dir);
 	if (!target)
 		return cp_error_set(err, ENOMEM, "out of memory");
-	int r = plan_symlink(p, pm->bundle_path, target, err);
+	int r = cp_pack_plan_symlink(p, pm->bundle_path, target, err);
 	free(target);
-	if (r == 0 && remember_link(p, pm->bundle_path) < 0)
+	if (r == 0 && cp_pack_remember_link(p, pm->bundle_path) < 0)
 		r = cp_error_set(err, ENOMEM, "out of memory");
 	pm->digest = p->objects[k].digest;
 	return r;
@@ -657,12 +464,14 @@ static int add_objects(struct cp_packer *p, struct cp_error *err)
 		if (k >= 0 && strcmp(p->objects[k].bundle_path, pm->bundle_path) != 0) {
 			r = link_to_packed(p, i, (size_t)k, err);
 		} else {
-			r = plan_remote(p, pm->bundle_path, CP_REMOTE_EXECUTABLE, m->file_build_id,
-			                m->file_build_id_len, m->host_path, &m->file_id, m->given,
-			                &pm->digest, &pm->remote, err);
+			r = cp_pack_plan_remote(p, pm->bundle_path, CP_REMOTE_EXECUTABLE,
+			                        m->file_build_id, m->file_build_id_len,
+			                        m->host_path, &m->file_id, m->given, &pm->digest,
+			                        &pm->remote, err);
 			if (r == 0 && !pm->remote)
-				r = plan_file_once(p, pm->bundle_path, m->host_path, &m->file_id,
-				                   m->given, 0, 0, &pm->digest, err);
+				r = cp_pack_plan_file_once(p, pm->bundle_path, m->host_path,
+				                           &m->file_id, m->given, 0, 0, &pm->digest,
+				                           err);
 		}
 		if (r < 0)
 			return r;
@@ -686,100 +495,13 @@ static int add_links(struct cp_packer *p, struct cp_error *err)
 				free(name);
 				continue;
 			}
-			int r = plan_symlink(p, name, m->links[k].target, err);
-			if (r == 0 && remember_link(p, name) < 0)
+			int r = cp_pack_plan_symlink(p, name, m->links[k].target, err);
+			if (r == 0 && cp_pack_remember_link(p, name) < 0)
 				r = cp_error_set(err, ENOMEM, "out of memory");
 			free(name);
 			if (r < 0)
 				return r;
 		}
-	}
-	return 0;
-}
-
-/* A debug file of module MOD; ID (ID_LEN bytes, 0: none) is the build-id
- * a debuginfod server serves it by (--thin). */
-static int add_debug_file(struct cp_packer *p, size_t mod, const struct cp_debug_file *f,
-                          enum cp_debug_kind kind, char *bundle_path, const uint8_t *id,
-                          size_t id_len, struct cp_error *err)
-{
-	if (reserve(&p->debug, p->n_debug, sizeof(*p->debug)) < 0) {
-		free(bundle_path);
-		return cp_error_set(err, ENOMEM, "out of memory");
-	}
-	struct cp_packed_debug *d = &p->debug[p->n_debug++];
-	*d = (struct cp_packed_debug){
-	    .module = mod, .file = f, .kind = kind, .bundle_path = bundle_path};
-	int r =
-	    plan_remote(p, bundle_path, CP_REMOTE_DEBUGINFO, id, id_len, f->host_path, &f->file_id,
-	                f->fetched ? PLAN_FETCHED : 0, &d->digest, &d->remote, err);
-	if (r < 0 || d->remote)
-		return r;
-	return plan_file_once(p, bundle_path, f->host_path, &f->file_id,
-	                      f->fetched ? PLAN_FETCHED : 0, 0, 0644, &d->digest, err);
-}
-
-/* The split DWARF files and the links gdb finds them by (split_place.h).
- * Like every file read for the core, they are opened under the scan's
- * access rules. */
-static int add_split(struct cp_packer *p, struct cp_error *err)
-{
-	for (size_t i = 0; p->split && i < p->split->n_entries; i++) {
-		const struct cp_split_entry *e = &p->split->entries[i];
-		char *bp = strdup(e->bundle_path);
-		if (!bp)
-			return cp_error_set(err, ENOMEM, "out of memory");
-		int r = add_debug_file(p, e->module, e->file, e->kind, bp, NULL, 0, err);
-		if (r < 0)
-			return r;
-		p->debug[p->n_debug - 1].unit = e->unit;
-		p->debug[p->n_debug - 1].links = (const char *const *)e->links;
-		p->debug[p->n_debug - 1].n_links = e->n_links;
-		for (size_t k = 0; k < e->n_links; k++) {
-			if ((r = plan_symlink(p, e->links[k], e->link_targets[k], err)) < 0)
-				return r;
-			if (remember_link(p, e->links[k]) < 0)
-				return cp_error_set(err, ENOMEM, "out of memory");
-		}
-	}
-	return 0;
-}
-
-/* The objects' gdb scripts (autoload.h), used only with coreunpack --trust;
- * opened under the scan's access rules. */
-static int add_autoload(struct cp_packer *p, struct cp_error *err)
-{
-	for (size_t i = 0; p->autoload && i < p->autoload->n_files; i++) {
-		const struct cp_autoload_file *f = &p->autoload->files[i];
-		struct cp_file_digest d;
-		int r = plan_file_once(p, f->bundle_path, f->host_path, NULL, 0, 0, 0644, &d, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int add_debug(struct cp_packer *p, struct cp_error *err)
-{
-	for (size_t i = 0; i < p->scan->n_modules; i++) {
-		const struct cp_module *m = &p->scan->modules[i];
-		if (!p->debug_paths[i])
-			continue;
-		char *path = strdup(p->debug_paths[i]);
-		if (!path)
-			return cp_error_set(err, ENOMEM, "out of memory");
-		/* gdb and debuginfod ask for it by the object's build-id */
-		int r = add_debug_file(p, i, m->debug->file, CP_DEBUG_KIND_DEBUG, path,
-		                       m->file_build_id, m->file_build_id_len, err);
-		if (r == 0 && m->debug->alt) {
-			const struct cp_debug_file *alt = m->debug->alt;
-			char *ap = build_id_path(alt->build_id, alt->build_id_len);
-			if (ap)
-				r = add_debug_file(p, i, alt, CP_DEBUG_KIND_DWZ, ap, alt->build_id,
-				                   alt->build_id_len, err);
-		}
-		if (r < 0)
-			return r;
 	}
 	return 0;
 }
@@ -984,12 +706,13 @@ int cp_packer_write(struct cp_packer *p, struct cp_pack_stats *stats, struct cp_
 	/* The plan, then the manifest from it, then the entries. */
 	/* The core from the descriptor it was scanned through: the name may
 	 * point elsewhere by now. */
-	if (!p->plan && ((r = plan_file_once(p, CP_BUNDLE_CORE, p->opts.core_path, NULL, 0, 1,
-	                                     CP_BUNDLE_PRIVATE_MODE, &core_digest, err)) < 0 ||
-	                 (r = add_objects(p, err)) < 0 || (r = add_links(p, err)) < 0 ||
-	                 (r = add_debug(p, err)) < 0 || (r = add_split(p, err)) < 0 ||
-	                 (r = add_autoload(p, err)) < 0 || (r = add_scripts(p, err)) < 0 ||
-	                 (r = add_report(p, err)) < 0)) {
+	if (!p->plan &&
+	    ((r = cp_pack_plan_file_once(p, CP_BUNDLE_CORE, p->opts.core_path, NULL, 0, 1,
+	                                 CP_BUNDLE_PRIVATE_MODE, &core_digest, err)) < 0 ||
+	     (r = add_objects(p, err)) < 0 || (r = add_links(p, err)) < 0 ||
+	     (r = cp_pack_add_debug(p, err)) < 0 || (r = cp_pack_add_split(p, err)) < 0 ||
+	     (r = cp_pack_add_autoload(p, err)) < 0 || (r = add_scripts(p, err)) < 0 ||
+	     (r = add_report(p, err)) < 0)) {
 		if (r == -ENOMEM)
 			cp_error_set(err, ENOMEM, "out of memory");
 		return r;

@@ -20,6 +20,9 @@
  * Version 2 manifests give each file's digest kind, not its digest: the
  * digests come last in the bundle, in digests.json
  * (cp_manifest_take_digests()).
+ *
+ * The primitives that read and check one JSON value each, and the
+ * budgeted parse, are in manifest_json.c (manifest_read_private.h).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -34,253 +37,28 @@
 #include "corepack/manifest_read.h"
 #include "corepack/remote.h"
 #include "corepack/scripts.h"
-
-enum kind {
-	K_TEXT,  /* shown only: any bytes but NUL, capped */
-	K_PATH,  /* shown only: a path, no control character, capped */
-	K_TOKEN, /* [A-Za-z0-9._+-], 1-64 bytes */
-	K_ABS,   /* absolute normalised path */
-	K_REL,   /* normalised path below a bundle name */
-	K_HEX,   /* lowercase hex, even length, at most 2 * 64 digits */
-	K_SHA,   /* 64 lowercase hex digits */
-};
-
-enum { OPTIONAL = 0, REQUIRED = 1 };
-
-struct parser {
-	struct cp_error *err;
-	const char *doc; /* "manifest.json" or "digests.json" */
-	int version;     /* the manifest's */
-	char where[160]; /* the object being read: "objects[3].debug[0]" */
-};
-
-static int fail(struct parser *p, int code, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(struct parser *p, int code, const char *key, const char *fmt, ...)
-{
-	char why[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	const char *dot = *p->where && key ? "." : "";
-	if (!*p->where && !key)
-		return cp_error_set(p->err, code, "%s: %s", p->doc, why);
-	return cp_error_set(p->err, code, "%s: %s%s%s: %s", p->doc, p->where, dot, key ? key : "",
-	                    why);
-}
-
-static int is_token(const char *s, size_t len)
-{
-	if (len == 0 || len > 64)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '+' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-/* A path below one of the bundle's names, as "files" and "bundle_path"
- * give them: "core", "sysroot/usr/lib/libc.so.6".  Returns a reason or NULL. */
-static const char *rel_problem(const char *s)
-{
-	const char *why;
-	if (cp_bundle_path_check(s, 0, &why) < 0)
-		return why;
-	size_t first = strcspn(s, "/");
-	int is_dir;
-	if (!cp_bundle_top_name(s, first, &is_dir))
-		return "is not below a bundle name (core, sysroot/, debug/, ...)";
-	if (is_dir != (s[first] == '/'))
-		return is_dir ? "names a directory of the bundle, not a file"
-		              : "is below a file of the bundle";
-	return NULL;
-}
-
-/* The JSON value V (named KEY in messages) checked as a string of KIND and
- * copied to *OUT. */
-static int take_str(struct parser *p, const char *key, json_object *v, enum kind kind, char **out)
-{
-	if (!json_object_is_type(v, json_type_string))
-		return fail(p, EINVAL, key, "not a string");
-	const char *s = json_object_get_string(v);
-	size_t len = (size_t)json_object_get_string_len(v);
-	if (strlen(s) != len)
-		return fail(p, EINVAL, key, "has a NUL byte");
-
-	const char *why = NULL;
-	switch (kind) {
-	case K_TEXT:
-		if (len > CP_MANIFEST_MAX_TEXT)
-			return fail(p, E2BIG, key, "%zu bytes, more than the limit of %d", len,
-			            CP_MANIFEST_MAX_TEXT);
-		break;
-	case K_PATH:
-		if (len == 0)
-			why = "is empty";
-		else if (len > CP_BUNDLE_MAX_PATH)
-			why = "is longer than 4096 bytes";
-		else if (cp_bundle_has_control(s))
-			why = "has a control character";
-		break;
-	case K_TOKEN:
-		if (!is_token(s, len))
-			why = "is not a word of letters, digits and ._+-";
-		break;
-	case K_ABS:
-		if (cp_bundle_path_check(s, 1, &why) == 0)
-			why = NULL;
-		break;
-	case K_REL:
-		why = rel_problem(s);
-		break;
-	case K_HEX:
-		if (len == 0 || len > 128 || cp_unhex(s, len, NULL) < 0)
-			why = "is not a build-id (lowercase hex, at most 128 digits)";
-		break;
-	case K_SHA:
-		if (len != 64 || cp_unhex(s, len, NULL) < 0)
-			why = "is not a sha256 (64 lowercase hex digits)";
-		break;
-	}
-	if (why) {
-		char shown[160];
-		return fail(p, EINVAL, key, "'%s' %s", cp_escape(s, shown, sizeof(shown)), why);
-	}
-	if (!(*out = strdup(s)))
-		return cp_error_set(p->err, ENOMEM, "out of memory");
-	return 0;
-}
-
-/* The string KEY of OBJ checked as KIND, copied to *OUT (NULL when absent
- * or null and not REQUIRED). */
-static int get_str(struct parser *p, json_object *obj, const char *key, enum kind kind,
-                   int required, char **out)
-{
-	json_object *v = NULL;
-	*out = NULL;
-	if (!json_object_object_get_ex(obj, key, &v) || !v) {
-		if (required)
-			return fail(p, EINVAL, key, "missing");
-		return 0;
-	}
-	return take_str(p, key, v, kind, out);
-}
-
-/* The integer KEY of OBJ in [MIN, MAX]; *OUT untouched when absent or null
- * and not REQUIRED. */
-static int get_int(struct parser *p, json_object *obj, const char *key, int64_t min, int64_t max,
-                   int required, int64_t *out)
-{
-	json_object *v = NULL;
-	if (!json_object_object_get_ex(obj, key, &v) || !v) {
-		if (required)
-			return fail(p, EINVAL, key, "missing");
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_int))
-		return fail(p, EINVAL, key, "not an integer");
-	errno = 0;
-	int64_t n = json_object_get_int64(v);
-	/* json-c keeps integers past INT64_MAX as unsigned and clamps here. */
-	if (errno == ERANGE || n < min || n > max)
-		return fail(p, E2BIG, key, "%s out of range (%lld to %lld)",
-		            json_object_get_string(v), (long long)min, (long long)max);
-	*out = n;
-	return 0;
-}
-
-static int get_bool(struct parser *p, json_object *obj, const char *key, int *out)
-{
-	json_object *v = NULL;
-	if (!json_object_object_get_ex(obj, key, &v) || !v)
-		return 0;
-	if (!json_object_is_type(v, json_type_boolean))
-		return fail(p, EINVAL, key, "not true or false");
-	*out = json_object_get_boolean(v);
-	return 0;
-}
-
-/* The object (or array, with TYPE) KEY of OBJ; NULL when absent and not
- * REQUIRED. */
-static int get_node(struct parser *p, json_object *obj, const char *key, json_type type,
-                    int required, json_object **out)
-{
-	json_object *v = NULL;
-	*out = NULL;
-	if (!json_object_object_get_ex(obj, key, &v) || !v) {
-		if (required)
-			return fail(p, EINVAL, key, "missing");
-		return 0;
-	}
-	if (!json_object_is_type(v, type))
-		return fail(p, EINVAL, key,
-		            type == json_type_array ? "not an array" : "not an object");
-	*out = v;
-	return 0;
-}
-
-/* The array KEY of OBJ with at most MAX elements; its length in *N. */
-static int get_array(struct parser *p, json_object *obj, const char *key, size_t max, int required,
-                     json_object **out, size_t *n)
-{
-	int r = get_node(p, obj, key, json_type_array, required, out);
-	*n = r == 0 && *out ? json_object_array_length(*out) : 0;
-	if (r == 0 && *n > max)
-		return fail(p, E2BIG, key, "%zu elements, more than the limit of %zu", *n, max);
-	return r;
-}
-
-static int is_object(json_object *o)
-{
-	return o && json_object_is_type(o, json_type_object);
-}
-
-static void set_where(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_where(struct parser *p, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(p->where, sizeof(p->where), fmt, ap);
-	va_end(ap);
-}
+#include "manifest_read_private.h"
 
 static int parse_debug(struct parser *p, json_object *o, struct cp_manifest_debug *d)
 {
 	int64_t size = 0;
 	char *kind = NULL;
 	int r;
-	if (!is_object(o))
-		return fail(p, EINVAL, NULL, "not an object");
-	r = get_str(p, o, "kind", K_TOKEN, OPTIONAL, &kind);
+	if (!cp_mr_is_object(o))
+		return cp_mr_fail(p, EINVAL, NULL, "not an object");
+	r = cp_mr_get_str(p, o, "kind", K_TOKEN, OPTIONAL, &kind);
 	d->kind = cp_debug_kind_from_name(kind);
 	free(kind);
-	if (r < 0 || (r = get_str(p, o, "found_by", K_TOKEN, OPTIONAL, &d->found_by)) < 0 ||
-	    (r = get_str(p, o, "origin", K_PATH, OPTIONAL, &d->origin)) < 0 ||
-	    (r = get_str(p, o, "build_id", K_HEX, OPTIONAL, &d->build_id)) < 0 ||
-	    (r = get_str(p, o, "bundle_path", K_REL, REQUIRED, &d->bundle_path)) < 0 ||
-	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &size)) < 0)
+	if (r < 0 || (r = cp_mr_get_str(p, o, "found_by", K_TOKEN, OPTIONAL, &d->found_by)) < 0 ||
+	    (r = cp_mr_get_str(p, o, "origin", K_PATH, OPTIONAL, &d->origin)) < 0 ||
+	    (r = cp_mr_get_str(p, o, "build_id", K_HEX, OPTIONAL, &d->build_id)) < 0 ||
+	    (r = cp_mr_get_str(p, o, "bundle_path", K_REL, REQUIRED, &d->bundle_path)) < 0 ||
+	    (r = cp_mr_get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &size)) < 0)
 		return r;
 	if (strncmp(d->bundle_path, CP_BUNDLE_DEBUG "/", strlen(CP_BUNDLE_DEBUG) + 1) != 0)
-		return fail(p, EINVAL, "bundle_path", "not below %s/", CP_BUNDLE_DEBUG);
+		return cp_mr_fail(p, EINVAL, "bundle_path", "not below %s/", CP_BUNDLE_DEBUG);
 	d->size = (uint64_t)size;
 	return 0;
-}
-
-/* The token KEY of O, checked and mapped by FROM_NAME into *OUT (an enum);
- * WHAT names it in the message for an unknown one. */
-static int get_enum(struct parser *p, json_object *o, const char *key, const char *what,
-                    int (*from_name)(const char *, void *), void *out)
-{
-	char *token = NULL;
-	int r = get_str(p, o, key, K_TOKEN, REQUIRED, &token);
-	if (r == 0 && from_name(token, out) < 0)
-		r = fail(p, EINVAL, key, "unknown %s '%s'", what, token);
-	free(token);
-	return r;
 }
 
 static int role_from_name(const char *token, void *out)
@@ -303,19 +81,20 @@ static int parse_object(struct parser *p, json_object *o, size_t i, struct cp_ma
 	int64_t size = 0;
 	char *debug_status = NULL;
 	int r;
-	set_where(p, "objects[%zu]", i);
-	if (!is_object(o))
-		return fail(p, EINVAL, NULL, "not an object");
-	if ((r = get_str(p, o, "path", K_PATH, REQUIRED, &m->path)) < 0 ||
-	    (r = get_enum(p, o, "role", "role", role_from_name, &m->role)) < 0 ||
-	    (r = get_enum(p, o, "status", "status", status_from_name, &m->status)) < 0 ||
-	    (r = get_str(p, o, "detail", K_TEXT, OPTIONAL, &m->detail)) < 0 ||
-	    (r = get_str(p, o, "real_path", K_ABS, OPTIONAL, &m->real_path)) < 0 ||
-	    (r = get_str(p, o, "bundle_path", K_REL, OPTIONAL, &m->bundle_path)) < 0 ||
-	    (r = get_str(p, o, "build_id_core", K_HEX, OPTIONAL, &m->build_id_core)) < 0 ||
-	    (r = get_str(p, o, "build_id_file", K_HEX, OPTIONAL, &m->build_id_file)) < 0 ||
-	    (r = get_str(p, o, "debug_status", K_TOKEN, OPTIONAL, &debug_status)) < 0 ||
-	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &size)) < 0) {
+	cp_mr_set_where(p, "objects[%zu]", i);
+	if (!cp_mr_is_object(o))
+		return cp_mr_fail(p, EINVAL, NULL, "not an object");
+	if ((r = cp_mr_get_str(p, o, "path", K_PATH, REQUIRED, &m->path)) < 0 ||
+	    (r = cp_mr_get_enum(p, o, "role", "role", role_from_name, &m->role)) < 0 ||
+	    (r = cp_mr_get_enum(p, o, "status", "status", status_from_name, &m->status)) < 0 ||
+	    (r = cp_mr_get_str(p, o, "detail", K_TEXT, OPTIONAL, &m->detail)) < 0 ||
+	    (r = cp_mr_get_str(p, o, "real_path", K_ABS, OPTIONAL, &m->real_path)) < 0 ||
+	    (r = cp_mr_get_str(p, o, "bundle_path", K_REL, OPTIONAL, &m->bundle_path)) < 0 ||
+	    (r = cp_mr_get_str(p, o, "build_id_core", K_HEX, OPTIONAL, &m->build_id_core)) < 0 ||
+	    (r = cp_mr_get_str(p, o, "build_id_file", K_HEX, OPTIONAL, &m->build_id_file)) < 0 ||
+	    (r = cp_mr_get_str(p, o, "debug_status", K_TOKEN, OPTIONAL, &debug_status)) < 0 ||
+	    (r = cp_mr_get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &size)) <
+	        0) {
 		free(debug_status);
 		return r;
 	}
@@ -328,18 +107,19 @@ static int parse_object(struct parser *p, json_object *o, size_t i, struct cp_ma
 		size_t n = strlen(CP_BUNDLE_SYSROOT);
 		if (!m->real_path || strncmp(m->bundle_path, CP_BUNDLE_SYSROOT, n) != 0 ||
 		    strcmp(m->bundle_path + n, m->real_path) != 0)
-			return fail(p, EINVAL, "bundle_path", "is not %s + real_path",
-			            CP_BUNDLE_SYSROOT);
+			return cp_mr_fail(p, EINVAL, "bundle_path", "is not %s + real_path",
+			                  CP_BUNDLE_SYSROOT);
 	}
 
 	json_object *debug;
 	size_t n_debug;
-	if ((r = get_array(p, o, "debug", CP_MANIFEST_MAX_DEBUG, OPTIONAL, &debug, &n_debug)) < 0)
+	if ((r = cp_mr_get_array(p, o, "debug", CP_MANIFEST_MAX_DEBUG, OPTIONAL, &debug,
+	                         &n_debug)) < 0)
 		return r;
 	if (n_debug && !(m->debug = calloc(n_debug, sizeof(*m->debug))))
 		return cp_error_set(p->err, ENOMEM, "out of memory");
 	for (size_t k = 0; k < n_debug; k++) {
-		set_where(p, "objects[%zu].debug[%zu]", i, k);
+		cp_mr_set_where(p, "objects[%zu].debug[%zu]", i, k);
 		m->n_debug = k + 1;
 		if ((r = parse_debug(p, json_object_array_get_idx(debug, k), &m->debug[k])) < 0)
 			return r;
@@ -352,7 +132,7 @@ static int get_digest(struct parser *p, json_object *o, struct cp_manifest_file 
 {
 	char *sha = NULL;
 	const char *key = cp_digest_kind_name(f->kind);
-	int r = get_str(p, o, key, K_SHA, REQUIRED, &sha);
+	int r = cp_mr_get_str(p, o, key, K_SHA, REQUIRED, &sha);
 	if (r == 0) {
 		cp_unhex(sha, 64, f->sha256); /* checked as K_SHA */
 		f->have_digest = 1;
@@ -365,17 +145,17 @@ static int parse_file(struct parser *p, json_object *o, size_t i, struct cp_mani
 {
 	int64_t size = 0;
 	int r;
-	set_where(p, "files[%zu]", i);
-	if (!is_object(o))
-		return fail(p, EINVAL, NULL, "not an object");
-	if ((r = get_str(p, o, "path", K_REL, REQUIRED, &f->path)) < 0 ||
-	    (r = get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, REQUIRED, &size)) < 0)
+	cp_mr_set_where(p, "files[%zu]", i);
+	if (!cp_mr_is_object(o))
+		return cp_mr_fail(p, EINVAL, NULL, "not an object");
+	if ((r = cp_mr_get_str(p, o, "path", K_REL, REQUIRED, &f->path)) < 0 ||
+	    (r = cp_mr_get_int(p, o, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, REQUIRED, &size)) < 0)
 		return r;
 	f->size = (uint64_t)size;
 	if (p->version >= 2) {
 		/* The kind here, the digest in digests.json. */
-		if ((r = get_enum(p, o, "digest", "digest kind", digest_kind_from_name, &f->kind)) <
-		    0)
+		if ((r = cp_mr_get_enum(p, o, "digest", "digest kind", digest_kind_from_name,
+		                        &f->kind)) < 0)
 			return r;
 	} else {
 		/* Version 1: exactly one of the keys, with the digest. */
@@ -388,13 +168,13 @@ static int parse_file(struct parser *p, json_object *o, size_t i, struct cp_mani
 			}
 		}
 		if (n != 1)
-			return fail(p, EINVAL, NULL, "needs one of sha256 and sparse_sha256");
+			return cp_mr_fail(p, EINVAL, NULL, "needs one of sha256 and sparse_sha256");
 		if ((r = get_digest(p, o, f)) < 0)
 			return r;
 	}
 	f->sparse = cp_digest_kind_sparse(f->kind);
 	if (strcmp(f->path, CP_BUNDLE_MANIFEST) == 0 || strcmp(f->path, CP_BUNDLE_DIGESTS) == 0)
-		return fail(p, EINVAL, "path", "the manifest cannot list %s", f->path);
+		return cp_mr_fail(p, EINVAL, "path", "the manifest cannot list %s", f->path);
 	return 0;
 }
 
@@ -416,8 +196,8 @@ static int index_files(struct parser *p, struct cp_manifest *m)
 		const char *a = m->files[m->files_sorted[i - 1]].path;
 		if (strcmp(a, m->files[m->files_sorted[i]].path) == 0) {
 			char shown[256];
-			return fail(p, EINVAL, "files", "lists '%s' twice",
-			            cp_escape(a, shown, sizeof(shown)));
+			return cp_mr_fail(p, EINVAL, "files", "lists '%s' twice",
+			                  cp_escape(a, shown, sizeof(shown)));
 		}
 	}
 	return 0;
@@ -443,7 +223,7 @@ static int parse_remote(struct parser *p, json_object *root, struct cp_manifest 
 {
 	json_object *remote;
 	size_t n;
-	int r = get_array(p, root, "remote", CP_MANIFEST_MAX_FILES, OPTIONAL, &remote, &n);
+	int r = cp_mr_get_array(p, root, "remote", CP_MANIFEST_MAX_FILES, OPTIONAL, &remote, &n);
 	if (r < 0 || n == 0)
 		return r;
 	if (!(m->remote = calloc(n, sizeof(*m->remote))))
@@ -457,16 +237,16 @@ static int parse_remote(struct parser *p, json_object *root, struct cp_manifest 
 		int64_t size = 0;
 		char *sha = NULL;
 		m->n_remote = i + 1;
-		set_where(p, "remote[%zu]", i);
-		if (!is_object(o))
-			return fail(p, EINVAL, NULL, "not an object");
-		if ((r = get_str(p, o, "path", K_REL, REQUIRED, &f->path)) < 0 ||
-		    (r = get_enum(p, o, "kind", "remote kind", remote_kind_from_name, &f->kind)) <
-		        0 ||
-		    (r = get_str(p, o, "build_id", K_HEX, REQUIRED, &f->build_id)) < 0 ||
-		    (r = get_int(p, o, "size", 1, (int64_t)CP_BUNDLE_MAX_TOTAL, REQUIRED, &size)) <
-		        0 ||
-		    (r = get_str(p, o, "sha256", K_SHA, REQUIRED, &sha)) < 0)
+		cp_mr_set_where(p, "remote[%zu]", i);
+		if (!cp_mr_is_object(o))
+			return cp_mr_fail(p, EINVAL, NULL, "not an object");
+		if ((r = cp_mr_get_str(p, o, "path", K_REL, REQUIRED, &f->path)) < 0 ||
+		    (r = cp_mr_get_enum(p, o, "kind", "remote kind", remote_kind_from_name,
+		                        &f->kind)) < 0 ||
+		    (r = cp_mr_get_str(p, o, "build_id", K_HEX, REQUIRED, &f->build_id)) < 0 ||
+		    (r = cp_mr_get_int(p, o, "size", 1, (int64_t)CP_BUNDLE_MAX_TOTAL, REQUIRED,
+		                       &size)) < 0 ||
+		    (r = cp_mr_get_str(p, o, "sha256", K_SHA, REQUIRED, &sha)) < 0)
 			return r;
 		cp_unhex(sha, 64, f->sha256);
 		free(sha);
@@ -474,15 +254,16 @@ static int parse_remote(struct parser *p, json_object *root, struct cp_manifest 
 		const char *tree =
 		    f->kind == CP_REMOTE_EXECUTABLE ? CP_BUNDLE_SYSROOT : CP_BUNDLE_DEBUG;
 		if (strncmp(f->path, tree, strlen(tree)) != 0 || f->path[strlen(tree)] != '/')
-			return fail(p, EINVAL, "path", "a %s not below %s/",
-			            cp_remote_kind_name(f->kind), tree);
+			return cp_mr_fail(p, EINVAL, "path", "a %s not below %s/",
+			                  cp_remote_kind_name(f->kind), tree);
 		if (cp_manifest_find_file(m, f->path))
-			return fail(p, EINVAL, "path", "is in files too");
+			return cp_mr_fail(p, EINVAL, "path", "is in files too");
 		if (f->size > CP_BUNDLE_MAX_TOTAL - total)
-			return fail(p, E2BIG, NULL,
-			            "the manifest lists more than %llu bytes of files, remote "
-			            "ones included",
-			            (unsigned long long)CP_BUNDLE_MAX_TOTAL);
+			return cp_mr_fail(
+			    p, E2BIG, NULL,
+			    "the manifest lists more than %llu bytes of files, remote "
+			    "ones included",
+			    (unsigned long long)CP_BUNDLE_MAX_TOTAL);
 		total += f->size;
 		m->remote_bytes += f->size;
 	}
@@ -492,8 +273,8 @@ static int parse_remote(struct parser *p, json_object *root, struct cp_manifest 
 	for (size_t i = 1; i < n; i++) {
 		if (strcmp(m->remote[i - 1].path, m->remote[i].path) == 0) {
 			char shown[256];
-			return fail(p, EINVAL, "remote", "lists '%s' twice",
-			            cp_escape(m->remote[i].path, shown, sizeof(shown)));
+			return cp_mr_fail(p, EINVAL, "remote", "lists '%s' twice",
+			                  cp_escape(m->remote[i].path, shown, sizeof(shown)));
 		}
 	}
 	return 0;
@@ -507,34 +288,35 @@ static int check_references(struct parser *p, const struct cp_manifest *m)
 	for (size_t i = 0; i < m->n_objects; i++) {
 		const struct cp_manifest_object *o = &m->objects[i];
 		const struct cp_manifest_file *f;
-		set_where(p, "objects[%zu]", i);
+		cp_mr_set_where(p, "objects[%zu]", i);
 		const struct cp_manifest_remote *rf;
 		if (o->bundle_path && (f = cp_manifest_find_file(m, o->bundle_path)) && o->size &&
 		    o->size != f->size)
-			return fail(p, EINVAL, "size", "%llu, but files says %llu",
-			            (unsigned long long)o->size, (unsigned long long)f->size);
+			return cp_mr_fail(p, EINVAL, "size", "%llu, but files says %llu",
+			                  (unsigned long long)o->size, (unsigned long long)f->size);
 		if (o->bundle_path && (rf = cp_manifest_find_remote(m, o->bundle_path)) &&
 		    o->size && o->size != rf->size)
-			return fail(p, EINVAL, "size", "%llu, but remote says %llu",
-			            (unsigned long long)o->size, (unsigned long long)rf->size);
+			return cp_mr_fail(p, EINVAL, "size", "%llu, but remote says %llu",
+			                  (unsigned long long)o->size,
+			                  (unsigned long long)rf->size);
 		for (size_t k = 0; k < o->n_debug; k++) {
-			set_where(p, "objects[%zu].debug[%zu]", i, k);
+			cp_mr_set_where(p, "objects[%zu].debug[%zu]", i, k);
 			f = cp_manifest_find_file(m, o->debug[k].bundle_path);
 			if (f && o->debug[k].size && o->debug[k].size != f->size)
-				return fail(p, EINVAL, "size", "%llu, but files says %llu",
-				            (unsigned long long)o->debug[k].size,
-				            (unsigned long long)f->size);
+				return cp_mr_fail(p, EINVAL, "size", "%llu, but files says %llu",
+				                  (unsigned long long)o->debug[k].size,
+				                  (unsigned long long)f->size);
 			rf = cp_manifest_find_remote(m, o->debug[k].bundle_path);
 			if (rf && o->debug[k].size && o->debug[k].size != rf->size)
-				return fail(p, EINVAL, "size", "%llu, but remote says %llu",
-				            (unsigned long long)o->debug[k].size,
-				            (unsigned long long)rf->size);
+				return cp_mr_fail(p, EINVAL, "size", "%llu, but remote says %llu",
+				                  (unsigned long long)o->debug[k].size,
+				                  (unsigned long long)rf->size);
 		}
 	}
 	p->where[0] = '\0';
 	if (!cp_manifest_find_file(m, CP_BUNDLE_CORE))
-		return fail(p, EINVAL, "files", "no '%s' listed: the bundle has no core",
-		            CP_BUNDLE_CORE);
+		return cp_mr_fail(p, EINVAL, "files", "no '%s' listed: the bundle has no core",
+		                  CP_BUNDLE_CORE);
 	return 0;
 }
 
@@ -543,8 +325,8 @@ static int parse_solib_dirs(struct parser *p, json_object *gdb, struct cp_manife
 {
 	json_object *a;
 	size_t n;
-	int r =
-	    get_array(p, gdb, "solib_search_path", CP_MANIFEST_MAX_SEARCH_DIRS, OPTIONAL, &a, &n);
+	int r = cp_mr_get_array(p, gdb, "solib_search_path", CP_MANIFEST_MAX_SEARCH_DIRS, OPTIONAL,
+	                        &a, &n);
 	if (r < 0 || n == 0)
 		return r;
 	if (!(m->solib_dirs = calloc(n, sizeof(*m->solib_dirs))))
@@ -556,13 +338,13 @@ static int parse_solib_dirs(struct parser *p, json_object *gdb, struct cp_manife
 		json_object *v = json_object_array_get_idx(a, i);
 		m->n_solib_dirs = i + 1;
 		if (!v)
-			return fail(p, EINVAL, key, "not a string");
-		if ((r = take_str(p, key, v, K_ABS, &m->solib_dirs[i])) < 0)
+			return cp_mr_fail(p, EINVAL, key, "not a string");
+		if ((r = cp_mr_take_str(p, key, v, K_ABS, &m->solib_dirs[i])) < 0)
 			return r;
 		if ((why = cp_scripts_search_dir_problem(m->solib_dirs[i]))) {
 			char shown[160];
-			return fail(p, EINVAL, key, "'%s': %s",
-			            cp_escape(m->solib_dirs[i], shown, sizeof(shown)), why);
+			return cp_mr_fail(p, EINVAL, key, "'%s': %s",
+			                  cp_escape(m->solib_dirs[i], shown, sizeof(shown)), why);
 		}
 	}
 	return 0;
@@ -575,17 +357,18 @@ static int parse_scripts(struct parser *p, json_object *root, struct cp_manifest
 	json_object *a;
 	size_t n;
 	p->where[0] = '\0';
-	int r = get_array(p, root, "gdb_scripts", CP_MANIFEST_MAX_SCRIPTS, OPTIONAL, &a, &n);
+	int r = cp_mr_get_array(p, root, "gdb_scripts", CP_MANIFEST_MAX_SCRIPTS, OPTIONAL, &a, &n);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		json_object *o = json_object_array_get_idx(a, i);
 		char *kind = NULL, *bp = NULL;
-		set_where(p, "gdb_scripts[%zu]", i);
-		if (!is_object(o))
-			return fail(p, EINVAL, NULL, "not an object");
-		if ((r = get_str(p, o, "kind", K_TOKEN, OPTIONAL, &kind)) == 0 &&
-		    (r = get_str(p, o, "bundle_path", K_REL, REQUIRED, &bp)) == 0 &&
+		cp_mr_set_where(p, "gdb_scripts[%zu]", i);
+		if (!cp_mr_is_object(o))
+			return cp_mr_fail(p, EINVAL, NULL, "not an object");
+		if ((r = cp_mr_get_str(p, o, "kind", K_TOKEN, OPTIONAL, &kind)) == 0 &&
+		    (r = cp_mr_get_str(p, o, "bundle_path", K_REL, REQUIRED, &bp)) == 0 &&
 		    strncmp(bp, CP_BUNDLE_SYSROOT "/", strlen(CP_BUNDLE_SYSROOT) + 1) != 0)
-			r = fail(p, EINVAL, "bundle_path", "not below %s/", CP_BUNDLE_SYSROOT);
+			r = cp_mr_fail(p, EINVAL, "bundle_path", "not below %s/",
+			               CP_BUNDLE_SYSROOT);
 		if (r == 0 && kind && strcmp(kind, "auto-load") == 0)
 			m->bundle_scripts = 1;
 		free(kind);
@@ -601,71 +384,78 @@ static int parse_sections(struct parser *p, json_object *root, struct cp_manifes
 	int64_t v;
 	int r;
 
-	if ((r = get_node(p, root, "host", json_type_object, OPTIONAL, &host)) < 0)
+	if ((r = cp_mr_get_node(p, root, "host", json_type_object, OPTIONAL, &host)) < 0)
 		return r;
 	if (host) {
-		set_where(p, "host");
-		if ((r = get_str(p, host, "nodename", K_TEXT, OPTIONAL, &m->host_nodename)) < 0 ||
-		    (r = get_str(p, host, "release", K_TEXT, OPTIONAL, &m->host_release)) < 0 ||
-		    (r = get_str(p, host, "machine", K_TEXT, OPTIONAL, &m->host_machine)) < 0 ||
-		    (r = get_node(p, host, "os_release", json_type_object, OPTIONAL, &os)) < 0)
+		cp_mr_set_where(p, "host");
+		if ((r = cp_mr_get_str(p, host, "nodename", K_TEXT, OPTIONAL, &m->host_nodename)) <
+		        0 ||
+		    (r = cp_mr_get_str(p, host, "release", K_TEXT, OPTIONAL, &m->host_release)) <
+		        0 ||
+		    (r = cp_mr_get_str(p, host, "machine", K_TEXT, OPTIONAL, &m->host_machine)) <
+		        0 ||
+		    (r = cp_mr_get_node(p, host, "os_release", json_type_object, OPTIONAL, &os)) <
+		        0)
 			return r;
-		set_where(p, "host.os_release");
-		if (os && (r = get_str(p, os, "PRETTY_NAME", K_TEXT, OPTIONAL, &m->host_os)) < 0)
+		cp_mr_set_where(p, "host.os_release");
+		if (os &&
+		    (r = cp_mr_get_str(p, os, "PRETTY_NAME", K_TEXT, OPTIONAL, &m->host_os)) < 0)
 			return r;
 	}
 
 	p->where[0] = '\0';
-	if ((r = get_node(p, root, "core", json_type_object, REQUIRED, &core)) < 0)
+	if ((r = cp_mr_get_node(p, root, "core", json_type_object, REQUIRED, &core)) < 0)
 		return r;
-	set_where(p, "core");
+	cp_mr_set_where(p, "core");
 	char *path = NULL;
-	r = get_str(p, core, "path", K_REL, OPTIONAL, &path);
+	r = cp_mr_get_str(p, core, "path", K_REL, OPTIONAL, &path);
 	if (r == 0 && path && strcmp(path, CP_BUNDLE_CORE) != 0)
-		r = fail(p, EINVAL, "path", "not '%s'", CP_BUNDLE_CORE);
+		r = cp_mr_fail(p, EINVAL, "path", "not '%s'", CP_BUNDLE_CORE);
 	free(path);
 	if (r < 0 ||
-	    (r = get_str(p, core, "original_name", K_TEXT, OPTIONAL, &m->core_original_name)) < 0 ||
-	    (r = get_str(p, core, "machine", K_TOKEN, OPTIONAL, &m->core_machine)) < 0 ||
-	    (r = get_str(p, core, "class", K_TOKEN, OPTIONAL, &m->core_class)) < 0 ||
-	    (r = get_str(p, core, "executable", K_PATH, OPTIONAL, &m->core_executable)) < 0 ||
-	    (r = get_str(p, core, "command", K_TEXT, OPTIONAL, &m->command)) < 0 ||
-	    (r = get_str(p, core, "args", K_TEXT, OPTIONAL, &m->args)) < 0 ||
-	    (r = get_str(p, core, "signal_name", K_TOKEN, OPTIONAL, &m->signal_name)) < 0 ||
-	    (r = get_str(p, core, "fault_address", K_TOKEN, OPTIONAL, &m->fault_address)) < 0 ||
-	    (r = get_bool(p, core, "truncated", &m->truncated)) < 0)
+	    (r = cp_mr_get_str(p, core, "original_name", K_TEXT, OPTIONAL,
+	                       &m->core_original_name)) < 0 ||
+	    (r = cp_mr_get_str(p, core, "machine", K_TOKEN, OPTIONAL, &m->core_machine)) < 0 ||
+	    (r = cp_mr_get_str(p, core, "class", K_TOKEN, OPTIONAL, &m->core_class)) < 0 ||
+	    (r = cp_mr_get_str(p, core, "executable", K_PATH, OPTIONAL, &m->core_executable)) < 0 ||
+	    (r = cp_mr_get_str(p, core, "command", K_TEXT, OPTIONAL, &m->command)) < 0 ||
+	    (r = cp_mr_get_str(p, core, "args", K_TEXT, OPTIONAL, &m->args)) < 0 ||
+	    (r = cp_mr_get_str(p, core, "signal_name", K_TOKEN, OPTIONAL, &m->signal_name)) < 0 ||
+	    (r = cp_mr_get_str(p, core, "fault_address", K_TOKEN, OPTIONAL, &m->fault_address)) <
+	        0 ||
+	    (r = cp_mr_get_bool(p, core, "truncated", &m->truncated)) < 0)
 		return r;
 	v = -1;
-	if ((r = get_int(p, core, "pid", 0, INT32_MAX, OPTIONAL, &v)) < 0)
+	if ((r = cp_mr_get_int(p, core, "pid", 0, INT32_MAX, OPTIONAL, &v)) < 0)
 		return r;
 	m->pid = (long)v;
 	v = -1;
-	if ((r = get_int(p, core, "signal", 0, CP_MANIFEST_MAX_SIGNAL, OPTIONAL, &v)) < 0)
+	if ((r = cp_mr_get_int(p, core, "signal", 0, CP_MANIFEST_MAX_SIGNAL, OPTIONAL, &v)) < 0)
 		return r;
 	m->signal = (long)v;
 	v = -1;
-	if ((r = get_int(p, core, "si_code", INT32_MIN, INT32_MAX, OPTIONAL, &v)) < 0)
+	if ((r = cp_mr_get_int(p, core, "si_code", INT32_MIN, INT32_MAX, OPTIONAL, &v)) < 0)
 		return r;
 	m->si_code = (long)v;
 	v = -1;
-	if ((r = get_int(p, core, "threads", 0, INT32_MAX, OPTIONAL, &v)) < 0)
+	if ((r = cp_mr_get_int(p, core, "threads", 0, INT32_MAX, OPTIONAL, &v)) < 0)
 		return r;
 	m->threads = (long)v;
 	v = 0;
-	if ((r = get_int(p, core, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &v)) < 0)
+	if ((r = cp_mr_get_int(p, core, "size", 0, (int64_t)CP_BUNDLE_MAX_TOTAL, OPTIONAL, &v)) < 0)
 		return r;
 	m->core_size = (uint64_t)v;
 	v = 0;
-	if ((r = get_int(p, core, "missing_bytes", 0, INT64_MAX, OPTIONAL, &v)) < 0)
+	if ((r = cp_mr_get_int(p, core, "missing_bytes", 0, INT64_MAX, OPTIONAL, &v)) < 0)
 		return r;
 	m->missing_bytes = (uint64_t)v;
 	if (!m->core_machine && !(m->core_machine = strdup("unknown")))
 		return cp_error_set(p->err, ENOMEM, "out of memory");
 
 	p->where[0] = '\0';
-	if ((r = get_node(p, root, "gdb", json_type_object, REQUIRED, &gdb)) < 0)
+	if ((r = cp_mr_get_node(p, root, "gdb", json_type_object, REQUIRED, &gdb)) < 0)
 		return r;
-	set_where(p, "gdb");
+	cp_mr_set_where(p, "gdb");
 	/* run-gdb.sh has these names built in. */
 	static const struct {
 		const char *key, *value;
@@ -676,18 +466,18 @@ static int parse_sections(struct parser *p, json_object *root, struct cp_manifes
 	};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		char *s = NULL;
-		r = get_str(p, gdb, fixed[i].key, K_TEXT, OPTIONAL, &s);
+		r = cp_mr_get_str(p, gdb, fixed[i].key, K_TEXT, OPTIONAL, &s);
 		if (r == 0 && s && strcmp(s, fixed[i].value) != 0)
-			r = fail(p, EINVAL, fixed[i].key, "not '%s'", fixed[i].value);
+			r = cp_mr_fail(p, EINVAL, fixed[i].key, "not '%s'", fixed[i].value);
 		free(s);
 		if (r < 0)
 			return r;
 	}
-	if ((r = get_str(p, gdb, "executable", K_PATH, OPTIONAL, &m->gdb_executable)) < 0 ||
-	    (r = get_str(p, gdb, "thread_db_dir", K_ABS, OPTIONAL, &m->thread_db_dir)) < 0)
+	if ((r = cp_mr_get_str(p, gdb, "executable", K_PATH, OPTIONAL, &m->gdb_executable)) < 0 ||
+	    (r = cp_mr_get_str(p, gdb, "thread_db_dir", K_ABS, OPTIONAL, &m->thread_db_dir)) < 0)
 		return r;
 	char *off = NULL;
-	if ((r = get_str(p, gdb, "program_offset", K_TOKEN, OPTIONAL, &off)) < 0)
+	if ((r = cp_mr_get_str(p, gdb, "program_offset", K_TOKEN, OPTIONAL, &off)) < 0)
 		return r;
 	if (off) {
 		/* An address: "0x" and 1-16 lowercase hex digits. */
@@ -700,8 +490,8 @@ static int parse_sections(struct parser *p, json_object *root, struct cp_manifes
 		         *end == '\0';
 		free(off);
 		if (!ok)
-			return fail(p, EINVAL, "program_offset",
-			            "not an address (0x and hex digits)");
+			return cp_mr_fail(p, EINVAL, "program_offset",
+			                  "not an address (0x and hex digits)");
 		m->have_program_offset = 1;
 		m->program_offset = addr;
 	}
@@ -715,29 +505,29 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 	size_t n_objects, n_warnings, n_files;
 	int r;
 
-	if (!is_object(root))
+	if (!cp_mr_is_object(root))
 		return cp_error_set(p->err, EINVAL, "manifest.json: not a JSON object");
-	if ((r = get_int(p, root, "manifest_version", 0, INT32_MAX, REQUIRED, &version)) < 0)
+	if ((r = cp_mr_get_int(p, root, "manifest_version", 0, INT32_MAX, REQUIRED, &version)) < 0)
 		return r;
 	if (version < CP_MANIFEST_VERSION_MIN || version > CP_MANIFEST_VERSION)
-		return fail(
+		return cp_mr_fail(
 		    p, EINVAL, "manifest_version",
 		    "version %lld is not supported (this coreunpack reads versions %d to %d)",
 		    (long long)version, CP_MANIFEST_VERSION_MIN, CP_MANIFEST_VERSION);
 	m->version = p->version = (int)version;
-	if ((r = get_str(p, root, "corepack_version", K_TOKEN, OPTIONAL, &m->corepack_version)) <
-	        0 ||
-	    (r = get_str(p, root, "created", K_TEXT, OPTIONAL, &m->created)) < 0 ||
+	if ((r = cp_mr_get_str(p, root, "corepack_version", K_TOKEN, OPTIONAL,
+	                       &m->corepack_version)) < 0 ||
+	    (r = cp_mr_get_str(p, root, "created", K_TEXT, OPTIONAL, &m->created)) < 0 ||
 	    (r = parse_sections(p, root, m)) < 0)
 		return r;
 
 	p->where[0] = '\0';
-	if ((r = get_array(p, root, "objects", CP_MANIFEST_MAX_OBJECTS, REQUIRED, &objects,
-	                   &n_objects)) < 0 ||
-	    (r = get_array(p, root, "warnings", CP_MANIFEST_MAX_WARNINGS, OPTIONAL, &warnings,
-	                   &n_warnings)) < 0 ||
-	    (r = get_array(p, root, "files", CP_MANIFEST_MAX_FILES, REQUIRED, &files, &n_files)) <
-	        0)
+	if ((r = cp_mr_get_array(p, root, "objects", CP_MANIFEST_MAX_OBJECTS, REQUIRED, &objects,
+	                         &n_objects)) < 0 ||
+	    (r = cp_mr_get_array(p, root, "warnings", CP_MANIFEST_MAX_WARNINGS, OPTIONAL, &warnings,
+	                         &n_warnings)) < 0 ||
+	    (r = cp_mr_get_array(p, root, "files", CP_MANIFEST_MAX_FILES, REQUIRED, &files,
+	                         &n_files)) < 0)
 		return r;
 
 	if ((n_objects && !(m->objects = calloc(n_objects, sizeof(*m->objects)))) ||
@@ -753,8 +543,8 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 		n_debug += m->objects[i].n_debug;
 		if (n_debug > CP_MANIFEST_MAX_DEBUG_TOTAL) {
 			p->where[0] = '\0';
-			return fail(p, E2BIG, "objects", "more than %d debug files in all",
-			            CP_MANIFEST_MAX_DEBUG_TOTAL);
+			return cp_mr_fail(p, E2BIG, "objects", "more than %d debug files in all",
+			                  CP_MANIFEST_MAX_DEBUG_TOTAL);
 		}
 	}
 	if ((r = parse_scripts(p, root, m)) < 0)
@@ -766,8 +556,8 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 		snprintf(key, sizeof(key), "warnings[%zu]", i);
 		m->n_warnings = i + 1;
 		if (!w)
-			return fail(p, EINVAL, key, "not a string");
-		if ((r = take_str(p, key, w, K_TEXT, &m->warnings[i])) < 0)
+			return cp_mr_fail(p, EINVAL, key, "not a string");
+		if ((r = cp_mr_take_str(p, key, w, K_TEXT, &m->warnings[i])) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < n_files; i++) {
@@ -782,88 +572,11 @@ static int parse_root(struct parser *p, json_object *root, struct cp_manifest *m
 	return check_references(p, m);
 }
 
-/* What json-c's tree for the LEN bytes at BUF would cost, by the weights
- * of manifest_read.h, counted without building it: containers and the
- * other values (strings, numbers, literals) outside strings.  Malformed
- * text is json-c's to refuse; this only has to stay in bounds. */
-static uint64_t tree_estimate(const char *buf, size_t len)
-{
-	uint64_t cost = len;
-	int in_string = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = 0;
-			continue;
-		}
-		if (c == '{') {
-			cost += 800;
-		} else if (c == '[') {
-			cost += 160;
-		} else if (c == '"') {
-			in_string = 1;
-			cost += 112;
-		} else if ((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n') {
-			/* One value: skip the rest of the token. */
-			cost += 112;
-			while (i + 1 < len && buf[i + 1] != ',' && buf[i + 1] != ']' &&
-			       buf[i + 1] != '}' && buf[i + 1] != ' ' && buf[i + 1] != '\n' &&
-			       buf[i + 1] != '"')
-				i++;
-		}
-	}
-	return cost;
-}
-
-/* The LEN bytes at BUF as one JSON value, within the budgets, into *ROOT. */
-static int parse_json(struct parser *p, const char *buf, size_t len, size_t max, json_object **root)
-{
-	if (len > max)
-		return cp_error_set(p->err, E2BIG, "%s: %zu bytes, more than the limit of %zu",
-		                    p->doc, len, max);
-	uint64_t tree = tree_estimate(buf, len);
-	if (tree > CP_MANIFEST_MAX_TREE)
-		return cp_error_set(p->err, E2BIG,
-		                    "%s: %zu bytes of JSON that would take about %llu MiB to hold, "
-		                    "more than the limit of %d MiB",
-		                    p->doc, len, (unsigned long long)(tree >> 20),
-		                    CP_MANIFEST_MAX_TREE >> 20);
-	json_tokener *tok = json_tokener_new_ex(CP_MANIFEST_MAX_DEPTH);
-	if (!tok)
-		return cp_error_set(p->err, ENOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	json_object *o = json_tokener_parse_ex(tok, buf, (int)len);
-	enum json_tokener_error je = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!o || je != json_tokener_success) {
-		json_object_put(o);
-		if (je == json_tokener_continue)
-			return cp_error_set(p->err, EINVAL, "%s: not valid JSON: ends early",
-			                    p->doc);
-		return cp_error_set(p->err, EINVAL, "%s: not valid JSON: %s at byte %zu", p->doc,
-		                    json_tokener_error_desc(je), end);
-	}
-	for (size_t i = end; i < len; i++) {
-		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r') {
-			json_object_put(o);
-			return cp_error_set(p->err, EINVAL,
-			                    "%s: not valid JSON: text after the end at byte %zu",
-			                    p->doc, i);
-		}
-	}
-	*root = o;
-	return 0;
-}
-
 int cp_manifest_parse(const char *buf, size_t len, struct cp_manifest **out, struct cp_error *err)
 {
 	struct parser p = {.err = err, .doc = CP_BUNDLE_MANIFEST};
 	json_object *root = NULL;
-	int r = parse_json(&p, buf, len, CP_MANIFEST_MAX_SIZE, &root);
+	int r = cp_mr_parse_json(&p, buf, len, CP_MANIFEST_MAX_SIZE, &root);
 	if (r < 0)
 		return r;
 	struct cp_manifest *m = calloc(1, sizeof(*m));
@@ -894,27 +607,29 @@ int cp_manifest_take_digests(struct cp_manifest *m, const char *buf, size_t len,
 	struct parser p = {.err = err, .doc = CP_BUNDLE_DIGESTS, .version = m->version};
 	json_object *root = NULL, *files;
 	size_t n;
-	int r = parse_json(&p, buf, len, cp_manifest_digests_cap(m), &root);
+	int r = cp_mr_parse_json(&p, buf, len, cp_manifest_digests_cap(m), &root);
 	if (r < 0)
 		return r;
-	if (!is_object(root))
+	if (!cp_mr_is_object(root))
 		r = cp_error_set(err, EINVAL, "%s: not a JSON object", p.doc);
 	else
-		r = get_array(&p, root, "files", CP_MANIFEST_MAX_FILES, REQUIRED, &files, &n);
+		r = cp_mr_get_array(&p, root, "files", CP_MANIFEST_MAX_FILES, REQUIRED, &files, &n);
 	if (r == 0 && n != m->n_files)
-		r = fail(&p, EINVAL, "files", "%zu files, the manifest lists %zu", n, m->n_files);
+		r = cp_mr_fail(&p, EINVAL, "files", "%zu files, the manifest lists %zu", n,
+		               m->n_files);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		json_object *o = json_object_array_get_idx(files, i);
 		struct cp_manifest_file *f = &m->files[i];
 		char *path = NULL;
-		set_where(&p, "files[%zu]", i);
-		if (!is_object(o))
-			r = fail(&p, EINVAL, NULL, "not an object");
-		else if ((r = get_str(&p, o, "path", K_REL, REQUIRED, &path)) == 0 &&
+		cp_mr_set_where(&p, "files[%zu]", i);
+		if (!cp_mr_is_object(o))
+			r = cp_mr_fail(&p, EINVAL, NULL, "not an object");
+		else if ((r = cp_mr_get_str(&p, o, "path", K_REL, REQUIRED, &path)) == 0 &&
 		         strcmp(path, f->path) != 0) {
 			char a[160], b[160];
-			r = fail(&p, EINVAL, "path", "'%s', the manifest says '%s'",
-			         cp_escape(path, a, sizeof(a)), cp_escape(f->path, b, sizeof(b)));
+			r = cp_mr_fail(&p, EINVAL, "path", "'%s', the manifest says '%s'",
+			               cp_escape(path, a, sizeof(a)),
+			               cp_escape(f->path, b, sizeof(b)));
 		}
 		free(path);
 		if (r == 0)
