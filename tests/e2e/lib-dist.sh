@@ -103,6 +103,16 @@ dist_extract() {
 	cp /etc/resolv.conf "$2/etc/resolv.conf" 2>/dev/null || true
 }
 
+# dist_need_mount_ns: skip unless a private mount namespace can be made
+# here (dist_chroot mounts /proc and /dev in one).  In a chroot whose / is
+# not a mount point (as a pristine-machine CI runs in), unshare cannot make
+# / private: "cannot change root filesystem propagation".
+dist_need_mount_ns() {
+	local err
+	err=$(unshare -m -- true 2>&1) ||
+		cp_skip "cannot make a private mount namespace here (unshare -m: ${err##*: }; a chroot whose / is not a mount point?)"
+}
+
 # dist_chroot ROOT CMD...: run CMD (argv, no shell) in ROOT, in a private
 # mount namespace with /proc and /dev, with a plain environment; the core
 # size limit is inherited (cp_init raised it).

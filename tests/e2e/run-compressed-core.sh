@@ -83,7 +83,8 @@ xz -dc "$c/core.xz" | xz -c | "$COREPACK" --list --format json - >"$CP_WORK/logs
 cp_check "failures leave nothing behind"
 mkdir -p "$CP_WORK/out"
 cp_expect_fail 2 'standard input needs -o' "$COREPACK" -
-head -c 20000 "$c/core.zst" >"$c/cut.zst"
+# Cut at half its size: a core may compress to less than any fixed cut.
+head -c $(($(stat -c %s "$c/core.zst") / 2)) "$c/core.zst" >"$c/cut.zst"
 cp_expect_fail 1 "cannot decompress 'standard input' \(zstd\)" sh -c \
 	'exec "$0" -o "$1" - <"$2"' "$COREPACK" "$CP_WORK/out/cut.tar.zst" "$c/cut.zst"
 cp_expect_fail 1 "cannot decompress '.*cut\.zst' \(zstd\)" "$COREPACK" -o "$CP_WORK/out/cut.tar.zst" "$c/cut.zst"

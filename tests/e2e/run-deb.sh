@@ -65,6 +65,7 @@ done
 
 dist_need_root "chroot into a pristine Debian 12 root (and debootstrap to make it)"
 cp_need unshare:util-linux chroot:coreutils
+dist_need_mount_ns
 dist_root_tarball bookworm
 R=$CP_WORK/bookworm
 dist_extract "$DIST_TARBALL" "$R"

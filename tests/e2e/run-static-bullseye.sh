@@ -19,6 +19,7 @@ cp_init
 [[ $CP_SELFCHECK != 1 ]] || cp_skip "nothing to check in SELFCHECK mode"
 dist_need_root "chroot into a Debian 11 root (and debootstrap to make it)"
 cp_need unshare:util-linux chroot:coreutils
+dist_need_mount_ns
 [[ -n ${COREUNPACK:-} && -x $COREUNPACK ]] || cp_fail "COREUNPACK is not set (run through ctest)"
 
 dist_subbuild static -DCOREPACK_STATIC=ON
