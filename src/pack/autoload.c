@@ -20,26 +20,17 @@
 #include "corepack/autoload.h"
 #include "corepack/io.h"
 #include "corepack/layout.h"
+#include "corepack/strv.h"
 #include "corepack/resolve.h"
 
 static int warn(struct cp_autoload *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int warn(struct cp_autoload *a, const char *fmt, ...)
 {
-	char *msg;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
+	int r = cp_strv_vaddf(&a->warnings, &a->n_warnings, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	char **w = realloc(a->warnings, (a->n_warnings + 1) * sizeof(*w));
-	if (!w) {
-		free(msg);
-		return -ENOMEM;
-	}
-	a->warnings = w;
-	a->warnings[a->n_warnings++] = msg;
-	return 0;
+	return r;
 }
 
 /* Add a file (HOST taken over) unless its origin path is there already;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "corepack/layout.h"
+#include "corepack/strv.h"
 #include "corepack/resolve.h"
 #include "corepack/split_place.h"
 
@@ -20,21 +21,11 @@ static int warn(struct cp_split_plan *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int warn(struct cp_split_plan *p, const char *fmt, ...)
 {
-	char *msg;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
+	int r = cp_strv_vaddf(&p->warnings, &p->n_warnings, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	char **w = realloc(p->warnings, (p->n_warnings + 1) * sizeof(*w));
-	if (!w) {
-		free(msg);
-		return -ENOMEM;
-	}
-	p->warnings = w;
-	p->warnings[p->n_warnings++] = msg;
-	return 0;
+	return r;
 }
 
 /*
