@@ -13,14 +13,14 @@ build=${1:-build}
 # build: compilers, cmake, the libraries corepack links (libiberty-dev:
 # the demangler of C++ and Rust names in the crash summary, static only)
 pkgs="build-essential cmake pkg-config libelf-dev libdw-dev libarchive-dev libjson-c-dev
-libzstd-dev nettle-dev zlib1g-dev libiberty-dev"
+libzstd-dev nettle-dev libxxhash-dev zlib1g-dev libiberty-dev"
 # tests: cmocka; the tools the end-to-end tests run (gdb, eu-readelf and
 # eu-unstrip, tar/bsdtar/zstd/xz to read bundles, dwz, strace, unshare,
 # python3, jq), groff for the man pages; libc6-dbg for libc's debug files;
 # lz4 and gzip to compress cores as systemd-coredump does, patchelf to
 # rewrite a binary as users do (run-compressed-core, run-no-build-id)
 pkgs="$pkgs libcmocka-dev elfutils libc6-dbg gdb zstd xz-utils tar libarchive-tools binutils groff-base
-dwz strace bsdutils util-linux python3 jq lz4 gzip patchelf"
+dwz strace bsdutils util-linux python3 jq lz4 gzip patchelf xxhash python3-xxhash"
 # debuginfod: libdebuginfod-dev (both programs link the client), debuginfod
 # (the server the run-debuginfod-* tests start on 127.0.0.1)
 pkgs="$pkgs libdebuginfod-dev debuginfod"

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "corepack/error.h"
+#include "corepack/schema.h"
 
 enum cp_compression {
 	CP_COMPRESS_ZSTD,
@@ -48,6 +49,11 @@ struct cp_bundle_opts {
 	int level_set; /* 0: the compression's default level */
 	int threads;   /* zstd worker threads, 0 for the default (online CPUs) */
 	int force;     /* allow replacing an existing output */
+	/* At commit, wait for the bundle and its directory entry to reach
+	 * stable storage (fsync), as the handler does; without it, commit
+	 * waits for the bundle's data to be written out (sync_file_range)
+	 * but not for the filesystem's journal. */
+	int sync;
 	const volatile sig_atomic_t *cancel; /* when non-NULL and set: -EINTR */
 	/* Progress, called a few times a second at most; may be NULL.  DONE
 	 * counts the logical bytes (holes included) of every file and buffer
@@ -63,9 +69,15 @@ struct cp_file_digest {
 	uint64_t size;      /* logical size */
 	uint64_t data_size; /* bytes actually stored (sparse data; 1 for a
 	                       file that is all hole, see bundle_file.c) */
-	int sparse;         /* the file has holes: sha256 is the sparse digest */
-	uint8_t sha256[32]; /* SHA-256 of the contents, or for a sparse file the
-	                       sparse digest of include/corepack/digest.h */
+	int sparse;         /* the file has holes: the digest is a sparse one */
+	/* DIGEST's hash: SHA-256 unless asked for XXH3-128
+	 * (cp_bundle_add_fd_probed()).  Its kind (schema.h, digest.h) is
+	 * cp_digest_kind_for(sparse, xxh3). */
+	int xxh3;
+	union {
+		uint8_t digest[CP_DIGEST_MAX]; /* cp_digest_kind_size() bytes */
+		uint8_t sha256[32];            /* the same, for the SHA-256 kinds */
+	};
 };
 
 /*
@@ -111,10 +123,11 @@ int cp_bundle_add_symlink(struct cp_bundle_writer *w, const char *name, const ch
 /* Stream HOST_PATH into entry NAME with permission bits PERM (0644, 0755;
  * 0600 for what holds the crashed process's memory: layout.h).  PERM must
  * be within 0777 and readable by its owner (-EINVAL otherwise).
- * DIGEST (may be NULL) receives the size and sha256, only on success; the
- * sha256 (holes hashed as zeros, as sha256sum does) is computed only when
- * DIGEST is given, and costs 0.7-0.9 s of CPU per GiB of holes with the
- * SHA extensions, about 6 s without. */
+ * DIGEST (may be NULL) receives the size and SHA-256 digest (kind sha256
+ * or sparse_sha256), only on success; the digest is computed only when
+ * DIGEST is given.  A plain sha256 (holes hashed as zeros, as sha256sum
+ * does) costs 0.7-0.9 s of CPU per GiB of holes with the SHA extensions,
+ * about 6 s without. */
 int cp_bundle_add_file(struct cp_bundle_writer *w, const char *name, const char *host_path,
                        unsigned perm, struct cp_file_digest *digest, struct cp_error *err);
 /* The same for the regular file open as FD (read with pread() and lseek()
@@ -126,8 +139,8 @@ int cp_bundle_add_fd(struct cp_bundle_writer *w, const char *name, int fd, const
 
 /*
  * What cp_bundle_add_file() would store for HOST_PATH now, without reading
- * its data: *OUT's size, data_size and sparse (the sha256 is left zero),
- * for a manifest written before the files.  Errors as cp_bundle_add_file()'s
+ * its data: *OUT's size, data_size and sparse (xxh3 and the digest are
+ * left zero), for a manifest written before the files.  Errors as cp_bundle_add_file()'s
  * for opening and reading HOST_PATH.
  */
 int cp_bundle_probe_file(const char *host_path, struct cp_file_digest *out, struct cp_error *err);
@@ -136,7 +149,10 @@ int cp_bundle_probe_fd(int fd, const char *label, struct cp_file_digest *out, st
 
 /* cp_bundle_add_file() of a file probed before (PROBED, from
  * cp_bundle_probe_file()): a file whose size or holes changed since fails
- * with -ESTALE before its entry is started (the writer stays usable). */
+ * with -ESTALE before its entry is started (the writer stays usable).
+ * PROBED's xxh3 says which hash DIGEST gets: SHA-256 as probed, or
+ * XXH3-128 when the caller set it (the core's: doc/bundle-format.md,
+ * "Digests"). */
 int cp_bundle_add_file_probed(struct cp_bundle_writer *w, const char *name, const char *host_path,
                               unsigned perm, const struct cp_file_digest *probed,
                               struct cp_file_digest *digest, struct cp_error *err);
@@ -147,7 +163,8 @@ int cp_bundle_add_fd_probed(struct cp_bundle_writer *w, const char *name, int fd
 int cp_bundle_add_buffer(struct cp_bundle_writer *w, const char *name, const void *buf, size_t len,
                          unsigned perm, struct cp_error *err);
 
-/* Finish the archive, fsync, and move it to the output name (refusing to
+/* Finish the archive, wait for it to be written out (with sync, fsync;
+ * see struct cp_bundle_opts), and move it to the output name (refusing to
  * replace an output that appeared meanwhile unless force: -EEXIST).  Frees
  * W whatever it returns; on failure the temporary file is removed.  A full
  * disk typically shows here (-ENOSPC). */

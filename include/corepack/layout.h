@@ -49,13 +49,14 @@
  * not know.  New fields leave it alone; it goes up only for a change an old
  * reader would misread (a field removed, renamed, retyped or redefined, a
  * new role or status, a layout, path or digest change). */
-#define CP_MANIFEST_VERSION 3
-/* corepack writes version 2 for a bundle that holds every file, which
- * coreunpacks of version 2 read; version 3 only for a thin bundle (files
- * left out, listed in "remote"), which they must refuse rather than
- * unpack incomplete. */
-#define CP_MANIFEST_VERSION_FULL 2
-#define CP_MANIFEST_VERSION_THIN 3
+#define CP_MANIFEST_VERSION 4
+/* What corepack writes.  Version 4 digests the core with XXH3-128 (the
+ * digest kinds xxh3_128 and sparse_xxh3_128), which readers of versions 2
+ * and 3 do not know, so every bundle is of version 4, thin or not.
+ * (Version 3 was written for thin bundles only, version 2 for the
+ * others.) */
+#define CP_MANIFEST_VERSION_FULL 4
+#define CP_MANIFEST_VERSION_THIN 4
 /* The oldest version still read: version 1, whose manifest came last and
  * held the digests itself, and which had no run-lldb.sh. */
 #define CP_MANIFEST_VERSION_MIN 1

@@ -27,8 +27,13 @@
 struct cp_bundle_file {
 	char *path; /* relative to the top directory */
 	uint64_t size;
-	int sparse;         /* stored with holes; sha256 is the sparse digest */
-	uint8_t sha256[32]; /* known once written */
+	int sparse; /* stored with holes: digested by a sparse kind */
+	int xxh3;   /* digested with XXH3-128, else SHA-256: the kind (schema.h)
+	             * is cp_digest_kind_for(sparse, xxh3) */
+	union {
+		uint8_t digest[CP_DIGEST_MAX]; /* known once written */
+		uint8_t sha256[32];            /* the same, for the SHA-256 kinds */
+	};
 };
 
 /* What the packer did with one object of the scan (an array parallel to

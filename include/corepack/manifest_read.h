@@ -72,9 +72,12 @@ struct cp_manifest_file {
 	uint64_t size;
 	enum cp_digest_kind kind; /* how it is digested, and so stored (schema.h) */
 	int sparse;               /* cp_digest_kind_sparse(kind): stored with holes */
-	int have_digest;          /* SHA256 is set: always in version 1, from
-	                           * digests.json (cp_manifest_take_digests) in 2 */
-	uint8_t sha256[32];       /* the digest, of KIND */
+	int have_digest;          /* DIGEST is set: always in version 1, from
+	                           * digests.json (cp_manifest_take_digests) since 2 */
+	union {
+		uint8_t digest[CP_DIGEST_MAX]; /* of KIND: cp_digest_kind_size() bytes */
+		uint8_t sha256[32];            /* the same, for the SHA-256 kinds */
+	};
 };
 
 /* A file a thin bundle (version 3) leaves out, to be fetched from the

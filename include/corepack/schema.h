@@ -12,6 +12,8 @@
 #ifndef COREPACK_SCHEMA_H
 #define COREPACK_SCHEMA_H
 
+#include <stddef.h>
+
 /* "status" of an object. */
 enum cp_module_status {
 	CP_STATUS_OK,          /* the file is the one that ran (verified_by says how) */
@@ -97,12 +99,18 @@ enum cp_debug_kind {
  * version 2's digests.json).  What each is: digest.h.  Each kind also says
  * how the file is stored in the tar: a sparse digest's file as a sparse
  * entry (with holes), the others without; a reader refuses a file stored
- * the other way. */
+ * the other way.  The XXH3 kinds came with manifest version 4, for the
+ * core (doc/bundle-format.md, "Digests"). */
 enum cp_digest_kind {
-	CP_DIGEST_SHA256,        /* SHA-256 of the contents, holes as zeros */
-	CP_DIGEST_SPARSE_SHA256, /* the sparse digest of digest.h */
+	CP_DIGEST_SHA256,          /* SHA-256 of the contents, holes as zeros */
+	CP_DIGEST_SPARSE_SHA256,   /* the sparse digest of digest.h */
+	CP_DIGEST_XXH3_128,        /* XXH3-128 of the contents, holes as zeros */
+	CP_DIGEST_SPARSE_XXH3_128, /* the sparse digest, hashed with XXH3-128 */
 	CP_DIGEST_KIND_COUNT
 };
+
+/* The longest digest of any kind, in bytes. */
+#define CP_DIGEST_MAX 32
 
 /* Token of a value ("ok", "executable", "link_map", "build-id", "found",
  * "dwz"); "unknown" for a value outside the enumeration (and "none" for
@@ -122,6 +130,13 @@ int cp_role_from_name(const char *token, enum cp_module_role *out);
 int cp_digest_kind_from_name(const char *token, enum cp_digest_kind *out);
 /* Whether a file digested as K is stored with holes (a sparse entry). */
 int cp_digest_kind_sparse(enum cp_digest_kind k);
+/* KIND hashes with XXH3-128 (else SHA-256). */
+int cp_digest_kind_xxh3(enum cp_digest_kind k);
+/* The digest's length in bytes: 32 (SHA-256) or 16 (XXH3-128). */
+size_t cp_digest_kind_size(enum cp_digest_kind k);
+/* The kind for a file with holes or not (SPARSE), hashed with XXH3-128 or
+ * SHA-256 (XXH3). */
+enum cp_digest_kind cp_digest_kind_for(int sparse, int xxh3);
 /* The value of TOKEN, or the _UNKNOWN value (TOKEN may be NULL). */
 enum cp_debug_status cp_debug_status_from_name(const char *token);
 enum cp_debug_kind cp_debug_kind_from_name(const char *token);

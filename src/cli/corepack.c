@@ -455,6 +455,8 @@ static int handler_start(struct cli *c)
 		return rc;
 	c->pack.output = c->default_output;
 	c->pack.core_path = "-";
+	/* The core exists nowhere else once the kernel has handed it over. */
+	c->pack.bundle.sync = 1;
 	c->quiet = 1;
 	return EXIT_OK;
 }

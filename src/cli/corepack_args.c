@@ -91,6 +91,8 @@ const char corepack_usage_text[] =
     "      --nice             lowest CPU and idle I/O priority, for packing on a\n"
     "                         busy production machine\n"
     "  -f, --force            overwrite an existing bundle\n"
+    "      --sync             wait until the bundle is on stable storage (fsync of\n"
+    "                         the bundle and its directory; --handler always does)\n"
     "  -q, --quiet            print errors only\n"
     "  -v, --verbose          also print every name and symlink of each object\n"
     "  -h, --help             show this help and exit\n"
@@ -133,6 +135,7 @@ int corepack_parse_args(int argc, char **argv, struct cli *c)
 		OPT_THIN,
 		OPT_PID,
 		OPT_HANDLER,
+		OPT_SYNC,
 		OPT_SPOOL,
 		OPT_MAX_CORE,
 		OPT_KEEP_FREE,
@@ -165,6 +168,7 @@ int corepack_parse_args(int argc, char **argv, struct cli *c)
 	    {"level", required_argument, NULL, OPT_LEVEL},
 	    {"threads", required_argument, NULL, 'j'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"sync", no_argument, NULL, OPT_SYNC},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -275,6 +279,9 @@ int corepack_parse_args(int argc, char **argv, struct cli *c)
 			break;
 		case 'f':
 			c->pack.bundle.force = 1;
+			break;
+		case OPT_SYNC:
+			c->pack.bundle.sync = 1;
 			break;
 		case 'q':
 			c->quiet = 1;

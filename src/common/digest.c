@@ -1,5 +1,6 @@
 /*
- * The sparse digest (see include/corepack/digest.h) and digesting a file
+ * The digests of include/corepack/digest.h (SHA-256 through sha256.h,
+ * XXH3-128 through libxxhash, each plain or sparse) and digesting a file
  * on disk by its data regions.
  */
 #include <errno.h>
@@ -9,15 +10,53 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "corepack/digest.h"
 #include "corepack/io.h"
 
-void cp_sparse_digest_init(struct cp_sparse_digest *d)
+static void hash_init(struct cp_hash *h, int xxh3, struct XXH3_state_s *xxh)
 {
-	cp_sha256_init(&d->sha);
+	h->xxh3 = xxh3;
+	h->xxh = xxh;
+	if (xxh3)
+		XXH3_128bits_reset(xxh);
+	else
+		cp_sha256_init(&h->sha);
+}
+
+static void hash_update(struct cp_hash *h, const void *buf, size_t len)
+{
+	if (h->xxh3)
+		XXH3_128bits_update(h->xxh, buf, len);
+	else
+		cp_sha256_update(&h->sha, buf, len);
+}
+
+/* 16 bytes (XXH3-128, its canonical big-endian form, as xxh128sum prints
+ * it) or 32 (SHA-256) into OUT. */
+static void hash_final(struct cp_hash *h, uint8_t *out)
+{
+	if (h->xxh3) {
+		XXH128_canonical_t c;
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h->xxh));
+		memcpy(out, c.digest, sizeof(c.digest));
+	} else {
+		cp_sha256_final(&h->sha, out);
+	}
+}
+
+static void sparse_init(struct cp_sparse_digest *d, int xxh3, struct XXH3_state_s *xxh)
+{
+	hash_init(&d->h, xxh3, xxh);
 	d->index = 0;
 	d->fill = 0;
 	d->nonzero = 0;
+}
+
+void cp_sparse_digest_init(struct cp_sparse_digest *d)
+{
+	sparse_init(d, 0, NULL);
 }
 
 static int all_zero(const uint8_t *p, size_t len)
@@ -42,8 +81,8 @@ static void emit(struct cp_sparse_digest *d, const uint8_t *chunk, size_t len)
 	uint8_t idx[8];
 	for (int i = 0; i < 8; i++)
 		idx[i] = (uint8_t)(d->index >> (8 * i));
-	cp_sha256_update(&d->sha, idx, 8);
-	cp_sha256_update(&d->sha, chunk, len);
+	hash_update(&d->h, idx, 8);
+	hash_update(&d->h, chunk, len);
 }
 
 /* Close the chunk being filled. */
@@ -105,51 +144,75 @@ void cp_sparse_digest_zeros(struct cp_sparse_digest *d, uint64_t len)
 	}
 }
 
-void cp_sparse_digest_final(struct cp_sparse_digest *d, uint8_t out[32])
+static void sparse_final(struct cp_sparse_digest *d, uint8_t *out)
 {
 	if (d->fill)
 		flush(d);
-	cp_sha256_final(&d->sha, out);
+	hash_final(&d->h, out);
 }
 
-void cp_any_digest_init(struct cp_any_digest *d, int sparse)
+void cp_sparse_digest_final(struct cp_sparse_digest *d, uint8_t out[32])
 {
-	d->sparse = sparse;
-	if (sparse)
-		cp_sparse_digest_init(&d->sd);
+	sparse_final(d, out);
+}
+
+struct cp_any_digest *cp_any_digest_new(void)
+{
+	struct cp_any_digest *d = calloc(1, sizeof(*d));
+	if (d && !(d->xxh = XXH3_createState())) {
+		free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+void cp_any_digest_free(struct cp_any_digest *d)
+{
+	if (!d)
+		return;
+	XXH3_freeState(d->xxh);
+	free(d);
+}
+
+void cp_any_digest_init(struct cp_any_digest *d, enum cp_digest_kind kind)
+{
+	int xxh3 = cp_digest_kind_xxh3(kind);
+	d->kind = kind;
+	if (cp_digest_kind_sparse(kind))
+		sparse_init(&d->sd, xxh3, d->xxh);
 	else
-		cp_sha256_init(&d->plain);
+		hash_init(&d->plain, xxh3, d->xxh);
 }
 
 void cp_any_digest_data(struct cp_any_digest *d, const void *buf, size_t len)
 {
-	if (d->sparse)
+	if (cp_digest_kind_sparse(d->kind))
 		cp_sparse_digest_data(&d->sd, buf, len);
 	else
-		cp_sha256_update(&d->plain, buf, len);
+		hash_update(&d->plain, buf, len);
 }
 
 void cp_any_digest_zeros(struct cp_any_digest *d, uint64_t len)
 {
 	static const uint8_t zeros[65536];
 
-	if (d->sparse) {
+	if (cp_digest_kind_sparse(d->kind)) {
 		cp_sparse_digest_zeros(&d->sd, len);
 		return;
 	}
 	while (len > 0) {
 		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-		cp_sha256_update(&d->plain, zeros, n);
+		hash_update(&d->plain, zeros, n);
 		len -= n;
 	}
 }
 
-void cp_any_digest_final(struct cp_any_digest *d, uint8_t out[32])
+void cp_any_digest_final(struct cp_any_digest *d, uint8_t out[CP_DIGEST_MAX])
 {
-	if (d->sparse)
-		cp_sparse_digest_final(&d->sd, out);
+	if (cp_digest_kind_sparse(d->kind))
+		sparse_final(&d->sd, out);
 	else
-		cp_sha256_final(&d->plain, out);
+		hash_final(&d->plain, out);
 }
 
 static int read_region(int fd, uint64_t off, uint64_t len, uint8_t *buf, size_t bufsize,
@@ -184,15 +247,21 @@ int cp_digest_file(const char *path, int sparse, uint8_t out[32], uint64_t *size
 int cp_digest_fd(int fd, const char *path, int sparse, uint8_t out[32], uint64_t *size,
                  struct cp_error *err)
 {
+	return cp_digest_fd_as(fd, path, cp_digest_kind_for(sparse, 0), out, size, err);
+}
+
+int cp_digest_fd_as(int fd, const char *path, enum cp_digest_kind kind, uint8_t out[CP_DIGEST_MAX],
+                    uint64_t *size, struct cp_error *err)
+{
 	const size_t bufsize = 1 << 20;
-	struct cp_any_digest *a = malloc(sizeof(*a));
+	struct cp_any_digest *a = cp_any_digest_new();
 	uint8_t *buf = malloc(bufsize);
 	if (!buf || !a) {
 		free(buf);
-		free(a);
+		cp_any_digest_free(a);
 		return cp_error_set(err, ENOMEM, "out of memory");
 	}
-	cp_any_digest_init(a, sparse);
+	cp_any_digest_init(a, kind);
 	int r = 0;
 	struct cp_region *regions = NULL;
 	size_t n_regions = 0;
@@ -219,6 +288,6 @@ int cp_digest_fd(int fd, const char *path, int sparse, uint8_t out[32], uint64_t
 out:
 	free(regions);
 	free(buf);
-	free(a);
+	cp_any_digest_free(a);
 	return r;
 }

@@ -74,6 +74,8 @@ static const char *const debug_kinds[] = {
 static const char *const digest_kinds[] = {
     [CP_DIGEST_SHA256] = "sha256",
     [CP_DIGEST_SPARSE_SHA256] = "sparse_sha256",
+    [CP_DIGEST_XXH3_128] = "xxh3_128",
+    [CP_DIGEST_SPARSE_XXH3_128] = "sparse_xxh3_128",
 };
 
 #define N(tab) (sizeof(tab) / sizeof(tab[0]))
@@ -161,7 +163,24 @@ int cp_digest_kind_from_name(const char *token, enum cp_digest_kind *out)
 
 int cp_digest_kind_sparse(enum cp_digest_kind k)
 {
-	return k == CP_DIGEST_SPARSE_SHA256;
+	return k == CP_DIGEST_SPARSE_SHA256 || k == CP_DIGEST_SPARSE_XXH3_128;
+}
+
+int cp_digest_kind_xxh3(enum cp_digest_kind k)
+{
+	return k == CP_DIGEST_XXH3_128 || k == CP_DIGEST_SPARSE_XXH3_128;
+}
+
+size_t cp_digest_kind_size(enum cp_digest_kind k)
+{
+	return cp_digest_kind_xxh3(k) ? 16 : 32;
+}
+
+enum cp_digest_kind cp_digest_kind_for(int sparse, int xxh3)
+{
+	if (xxh3)
+		return sparse ? CP_DIGEST_SPARSE_XXH3_128 : CP_DIGEST_XXH3_128;
+	return sparse ? CP_DIGEST_SPARSE_SHA256 : CP_DIGEST_SHA256;
 }
 
 enum cp_debug_status cp_debug_status_from_name(const char *token)

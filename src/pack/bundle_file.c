@@ -240,17 +240,20 @@ static int add_fd(struct cp_bundle_writer *w, const char *name, int fd, const ch
 		r = cp_error_set(err, -r, "cannot read '%s': %s", host_path, strerror(-r));
 		goto out;
 	}
-	/* Without DIGEST nothing is hashed. */
+	/* Without DIGEST nothing is hashed; with PROBED, by its kind's hash. */
+	int xxh3 = probed && probed->xxh3;
 	enum cp_read_hash hash = CP_READ_HASH_NONE;
-	if (digest)
+	if (digest && xxh3)
+		hash = sparse ? CP_READ_HASH_SPARSE_XXH3 : CP_READ_HASH_XXH3;
+	else if (digest)
 		hash = sparse ? CP_READ_HASH_SPARSE : CP_READ_HASH_PLAIN;
 	cp_read_pipe_begin(w->pipe, &rd, regions, n_regions, size, hash);
 	reading = 1;
 	if ((r = feed_file(w, host_path, name, err)) < 0)
 		goto out;
 	reading = 0;
-	uint8_t sha[32];
-	cp_read_pipe_end(w->pipe, sha);
+	uint8_t value[CP_DIGEST_MAX] = {0};
+	cp_read_pipe_end(w->pipe, value);
 
 	/* A file cut short inside a hole went unnoticed by the reads. */
 	struct stat st2;
@@ -267,7 +270,8 @@ static int add_fd(struct cp_bundle_writer *w, const char *name, int fd, const ch
 		digest->size = size;
 		digest->data_size = data_size;
 		digest->sparse = sparse;
-		memcpy(digest->sha256, sha, sizeof(sha));
+		digest->xxh3 = xxh3;
+		memcpy(digest->digest, value, sizeof(value));
 	}
 
 out:

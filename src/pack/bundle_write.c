@@ -397,6 +397,7 @@ int cp_bundle_writer_open(const char *output, const char *top, const struct cp_b
 	}
 	if ((r = cp_outfile_open(&w->out, output, opts->force, direct, err)) < 0)
 		goto fail;
+	w->out.sync = opts->sync;
 
 	if ((r = setup_archive(w, comp, opts, err)) < 0)
 		goto fail;

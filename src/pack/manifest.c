@@ -112,17 +112,12 @@ static json_object *jhex(const uint8_t *b, size_t len)
 	return json_object_new_string(buf);
 }
 
-static enum cp_digest_kind digest_kind(int sparse)
+/* The digest D of KIND under the key that says which digest it is. */
+static void put_digest(struct jb *b, json_object *o, enum cp_digest_kind kind, const uint8_t *d)
 {
-	return sparse ? CP_DIGEST_SPARSE_SHA256 : CP_DIGEST_SHA256;
-}
-
-/* The digest under the key that says which digest it is. */
-static void put_digest(struct jb *b, json_object *o, int sparse, const uint8_t d[32])
-{
-	char hex[65];
-	cp_hex(d, 32, hex);
-	put(b, o, cp_digest_kind_name(digest_kind(sparse)), json_object_new_string(hex));
+	char hex[2 * CP_DIGEST_MAX + 1];
+	cp_hex(d, cp_digest_kind_size(kind), hex);
+	put(b, o, cp_digest_kind_name(kind), json_object_new_string(hex));
 }
 
 /* os-release is a few hundred bytes; anything past this is not one. */
@@ -514,7 +509,9 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 		json_object *f = json_object_new_object();
 		put(&b, f, "path", jstr(in->files[i].path));
 		put(&b, f, "size", json_object_new_int64((int64_t)in->files[i].size));
-		put(&b, f, "digest", jstr(cp_digest_kind_name(digest_kind(in->files[i].sparse))));
+		put(&b, f, "digest",
+		    jstr(cp_digest_kind_name(
+		        cp_digest_kind_for(in->files[i].sparse, in->files[i].xxh3))));
 		append(&b, files, f);
 	}
 	put(&b, root, "files", files);
@@ -527,7 +524,7 @@ int cp_manifest_build(const struct cp_manifest_input *in, char **out, struct cp_
 			put(&b, f, "kind", jstr(cp_remote_kind_name(rf->kind)));
 			put(&b, f, "build_id", jhex(rf->build_id, rf->build_id_len));
 			put(&b, f, "size", json_object_new_int64((int64_t)rf->size));
-			put_digest(&b, f, 0, rf->sha256);
+			put_digest(&b, f, CP_DIGEST_SHA256, rf->sha256);
 			append(&b, remote, f);
 		}
 		put(&b, root, "remote", remote);
@@ -555,7 +552,8 @@ int cp_manifest_digests_build(const struct cp_bundle_file *files, size_t n, char
 	for (size_t i = 0; i < n; i++) {
 		json_object *f = json_object_new_object();
 		put(&b, f, "path", jstr(files[i].path));
-		put_digest(&b, f, files[i].sparse, files[i].sha256);
+		put_digest(&b, f, cp_digest_kind_for(files[i].sparse, files[i].xxh3),
+		           files[i].digest);
 		append(&b, a, f);
 	}
 	put(&b, root, "files", a);

@@ -2,9 +2,9 @@
  * The bundle's output file, for the bundle writer (internal to cp_pack):
  * the checks on the output name before any work, a temporary file beside
  * the output (mode 0600; unnamed, O_TMPFILE, where the filesystem allows)
- * written back to disk as it grows, and its commit (fsync, then linked or
- * moved to the output name without replacing an output that appeared
- * meanwhile unless forced) or removal.  An existing character
+ * written back to disk as it grows, and its commit (its data written out,
+ * or with sync fsync'd, then linked or moved to the output name without
+ * replacing an output that appeared meanwhile unless forced) or removal.  An existing character
  * device or FIFO given with force is written in place instead.
  */
 #ifndef COREPACK_OUTFILE_H
@@ -24,6 +24,7 @@ struct cp_outfile {
 	int temp;    /* writing a temporary file (named or not) */
 	int unnamed; /* it has no name (O_TMPFILE) until commit links it */
 	int force;   /* replace an existing output */
+	int sync;    /* commit fsyncs the file and its directory */
 	/* Writeback of the temporary file as it grows: bytes written, bytes
 	 * handed to writeback, and its first failure (commit reports it). */
 	uint64_t written, flushed;
@@ -44,10 +45,11 @@ int cp_outfile_open(struct cp_outfile *f, const char *output, int force, int dir
 /* Write all LEN bytes of BUF; 0 or -errno. */
 int cp_outfile_write(struct cp_outfile *f, const void *buf, size_t len);
 
-/* Report a writeback error, fsync the temporary file, close it and move it
- * to the output name (-EEXIST when an output appeared meanwhile and not
- * force).  A full disk typically shows here (-ENOSPC).  Then
- * cp_outfile_done(). */
+/* Report a writeback error, wait for the temporary file's data to be
+ * written out (with sync: fsync it), close it and move it to the output
+ * name (-EEXIST when an output appeared meanwhile and not force; with
+ * sync, the directory is fsync'd after).  A full disk typically shows here
+ * (-ENOSPC).  Then cp_outfile_done(). */
 int cp_outfile_commit(struct cp_outfile *f, struct cp_error *err);
 
 /* Close, remove the temporary file if it is still there, and free F's

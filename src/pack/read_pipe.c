@@ -20,8 +20,9 @@
  * thread: libarchive's archive_read_disk and its writer read a file
  * through the page cache and feed the compressor in turn, and compute no
  * digest.  Overlapping direct reads, SHA-256 and compression here took the
- * benchmark in the README from 1.05x to 0.89x of bsdtar's time; the
- * hashing itself is nettle's (sha256.c), the compression libarchive's.
+ * benchmark in the README from 1.05x to 0.89x of bsdtar's time (caches
+ * dropped); the hashing itself is nettle's SHA-256 or libxxhash's XXH3
+ * (digest.c), the compression libzstd's (zstd_sink.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -264,7 +265,7 @@ int cp_read_pipe_new(size_t n_slots, size_t slot_size, struct cp_read_pipe **out
 	p->n_slots = n_slots;
 	p->slot_size = slot_size;
 	p->slots = calloc(n_slots, sizeof(*p->slots));
-	p->digest = malloc(sizeof(*p->digest));
+	p->digest = cp_any_digest_new();
 	int ok = p->slots && p->digest;
 	for (size_t i = 0; ok && i < n_slots; i++)
 		ok = (p->slots[i] = aligned_alloc(CP_READER_ALIGN, slot_size)) != NULL;
@@ -304,7 +305,7 @@ void cp_read_pipe_free(struct cp_read_pipe *p)
 	for (size_t i = 0; p->slots && i < p->n_slots; i++)
 		free(p->slots[i]);
 	free(p->slots);
-	free(p->digest);
+	cp_any_digest_free(p->digest);
 	free(p);
 }
 
@@ -320,7 +321,10 @@ void cp_read_pipe_begin(struct cp_read_pipe *p, struct cp_file_reader *rd,
 	p->pos = 0;
 	p->size = size;
 	p->hash = hash;
-	cp_any_digest_init(p->digest, hash == CP_READ_HASH_SPARSE);
+	cp_any_digest_init(
+	    p->digest,
+	    cp_digest_kind_for(hash == CP_READ_HASH_SPARSE || hash == CP_READ_HASH_SPARSE_XXH3,
+	                       hash == CP_READ_HASH_XXH3 || hash == CP_READ_HASH_SPARSE_XXH3));
 	p->active = 1;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);

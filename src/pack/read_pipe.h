@@ -4,7 +4,7 @@
  * block as it arrives, while the caller takes the blocks, and the holes
  * between them, in file order and feeds them to the compressor.  Reads
  * (direct ones especially, which get no read-ahead from the kernel) and
- * SHA-256 then overlap the compression instead of stalling it.  When no
+ * digests then overlap the compression instead of stalling it.  When no
  * thread can be started, the caller's thread does the same work, one
  * piece at a time.  Internal to the bundle writer.
  */
@@ -21,8 +21,10 @@ struct cp_read_pipe;
 
 enum cp_read_hash {
 	CP_READ_HASH_NONE,
-	CP_READ_HASH_PLAIN,  /* SHA-256 of the contents */
-	CP_READ_HASH_SPARSE, /* the sparse digest (digest.h) */
+	CP_READ_HASH_PLAIN,       /* SHA-256 of the contents */
+	CP_READ_HASH_SPARSE,      /* the sparse digest (digest.h), SHA-256 */
+	CP_READ_HASH_XXH3,        /* XXH3-128 of the contents */
+	CP_READ_HASH_SPARSE_XXH3, /* the sparse digest, XXH3-128 */
 };
 
 enum cp_piece_kind {
@@ -57,8 +59,9 @@ void cp_read_pipe_begin(struct cp_read_pipe *p, struct cp_file_reader *rd,
  * nothing more is read and the same piece is given again. */
 void cp_read_pipe_next(struct cp_read_pipe *p, struct cp_piece *out);
 /* Stop reading the file, at END or early, and wait until the thread has let
- * go of RD.  When END was reached, OUT (if not NULL) gets the digest;
- * returns 0 then, -1 when the file was not read to its end. */
+ * go of RD.  When END was reached, OUT (if not NULL) gets the digest (32
+ * bytes of SHA-256, 16 of XXH3-128); returns 0 then, -1 when the file was
+ * not read to its end. */
 int cp_read_pipe_end(struct cp_read_pipe *p, uint8_t out[32]);
 
 #endif

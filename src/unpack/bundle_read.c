@@ -53,12 +53,13 @@
 #define READ_BLOCK (1024 * 1024)
 
 struct rec {
-	uint8_t digest[32]; /* sha256, or the sparse digest when SPARSE */
+	uint8_t digest[CP_DIGEST_MAX]; /* of KIND */
 	uint64_t size;
 	dev_t dev;
 	ino_t ino;
 	uint8_t is_file;
-	uint8_t sparse;  /* stored with holes: digested as sparse_sha256 */
+	uint8_t sparse;  /* stored with holes: digested by a sparse kind */
+	uint8_t kind;    /* enum cp_digest_kind it was digested as */
 	uint8_t written; /* on disk: check it is still the same inode */
 	uint8_t listed;  /* in the manifest's files */
 };
@@ -338,8 +339,9 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t off)
 }
 
 /*
- * Stream the current entry's data: digested the way it is stored (a file
- * with holes by the sparse digest, which skips them, any other by SHA-256),
+ * Stream the current entry's data: digested as REC's kind, which is the
+ * way it is stored (a file with holes by a sparse digest, which skips
+ * them),
  * written at its offset to WFD when >= 0 so holes stay holes, and copied
  * into CAPTURE (CAPTURE_LEN bytes, zero-filled) when given.
  */
@@ -347,7 +349,7 @@ static int copy_data(struct reader *r, const struct cp_tar_entry *te, struct rec
                      char *capture, size_t capture_len)
 {
 	uint64_t pos = 0;
-	cp_any_digest_init(r->dg, te->sparse);
+	cp_any_digest_init(r->dg, (enum cp_digest_kind)rec->kind);
 	for (;;) {
 		const void *buf;
 		size_t len;
@@ -508,6 +510,16 @@ static int read_file(struct reader *r, const struct cp_entry_checked *c,
 	rec->size = te->size;
 	rec->is_file = 1;
 	rec->sparse = (uint8_t)te->sparse;
+	/* A file is digested as its manifest says, where the manifest came
+	 * first (version 2 on; admit_file() checked the holes agree); in
+	 * version 1, whose kinds are all SHA-256, by how it is stored. */
+	enum cp_digest_kind kind = cp_digest_kind_for(te->sparse, 0);
+	const struct cp_manifest_file *f = r->c->manifest && !is_manifest && !is_digests
+	                                       ? cp_manifest_find_file(r->c->manifest, c->path)
+	                                       : NULL;
+	if (f)
+		kind = f->kind;
+	rec->kind = (uint8_t)kind;
 	int wfd = -1;
 	if (r->stage && (rc = create_file(r, c, &wfd)) < 0)
 		return rc;
@@ -647,16 +659,21 @@ static int check_files(struct reader *r, const struct cp_manifest *m)
  * (check_files() first). */
 static int check_digests(struct reader *r, const struct cp_manifest *m)
 {
-	char shown[300], hex[65], want[65];
+	char shown[300], hex[2 * CP_DIGEST_MAX + 1], want[2 * CP_DIGEST_MAX + 1];
 	for (size_t i = 0; i < m->n_files; i++) {
 		const struct cp_manifest_file *f = &m->files[i];
 		const struct rec *rec = &r->recs[cp_entry_lookup(r->v, f->path, NULL)];
+		size_t size = cp_digest_kind_size(f->kind);
 		cp_escape(f->path, shown, sizeof(shown));
 		if (!f->have_digest)
 			return fail(r, EINVAL, "'%s' has no digest", shown);
-		if (memcmp(rec->digest, f->sha256, 32) != 0) {
-			cp_hex(rec->digest, 32, hex);
-			cp_hex(f->sha256, 32, want);
+		if (rec->kind != f->kind)
+			return fail(r, EINVAL, "'%s' was digested as %s, the manifest says %s",
+			            shown, cp_digest_kind_name(rec->kind),
+			            cp_digest_kind_name(f->kind));
+		if (memcmp(rec->digest, f->digest, size) != 0) {
+			cp_hex(rec->digest, size, hex);
+			cp_hex(f->digest, size, want);
 			return fail(r, EINVAL,
 			            "'%s' does not match the manifest: %s %s, expected %s", shown,
 			            cp_digest_kind_name(f->kind), hex, want);
@@ -807,7 +824,7 @@ int cp_bundle_read_fd(const char *path, int fd, uint64_t file_size,
 	                   .stage = opts->stage};
 	int rc;
 	cp_escape(path, r.shown, sizeof(r.shown));
-	if (!(r.c = calloc(1, sizeof(*r.c))) || !(r.dg = malloc(sizeof(*r.dg))) ||
+	if (!(r.c = calloc(1, sizeof(*r.c))) || !(r.dg = cp_any_digest_new()) ||
 	    cp_entry_validator_new(&r.v) < 0) {
 		rc = cp_error_set(err, ENOMEM, "out of memory");
 		goto out;
@@ -824,7 +841,7 @@ out:
 	if (rc == 0 && r.c && !(r.c->top = strdup(cp_entry_validator_top(r.v))))
 		rc = cp_error_set(err, ENOMEM, "out of memory");
 	free(r.buf);
-	free(r.dg);
+	cp_any_digest_free(r.dg);
 	free(r.recs);
 	free(r.manifest);
 	free(r.digests);

@@ -109,6 +109,10 @@ int cp_mr_take_str(struct parser *p, const char *key, json_object *v, enum kind 
 		if (len != 64 || cp_unhex(s, len, NULL) < 0)
 			why = "is not a sha256 (64 lowercase hex digits)";
 		break;
+	case K_XXH:
+		if (len != 32 || cp_unhex(s, len, NULL) < 0)
+			why = "is not an xxh3_128 (32 lowercase hex digits)";
+		break;
 	}
 	if (why) {
 		char shown[160];

@@ -130,14 +130,16 @@ static int parse_object(struct parser *p, json_object *o, size_t i, struct cp_ma
 /* A digest's key (KIND's token) in O, its value into F. */
 static int get_digest(struct parser *p, json_object *o, struct cp_manifest_file *f)
 {
-	char *sha = NULL;
+	char *hex = NULL;
 	const char *key = cp_digest_kind_name(f->kind);
-	int r = cp_mr_get_str(p, o, key, K_SHA, REQUIRED, &sha);
+	size_t size = cp_digest_kind_size(f->kind);
+	int r =
+	    cp_mr_get_str(p, o, key, cp_digest_kind_xxh3(f->kind) ? K_XXH : K_SHA, REQUIRED, &hex);
 	if (r == 0) {
-		cp_unhex(sha, 64, f->sha256); /* checked as K_SHA */
+		cp_unhex(hex, 2 * size, f->digest); /* checked as K_SHA or K_XXH */
 		f->have_digest = 1;
 	}
-	free(sha);
+	free(hex);
 	return r;
 }
 
@@ -157,11 +159,15 @@ static int parse_file(struct parser *p, json_object *o, size_t i, struct cp_mani
 		if ((r = cp_mr_get_enum(p, o, "digest", "digest kind", digest_kind_from_name,
 		                        &f->kind)) < 0)
 			return r;
+		if (cp_digest_kind_xxh3(f->kind) && p->version < 4)
+			return cp_mr_fail(p, EINVAL, "digest", "'%s' needs manifest version 4",
+			                  cp_digest_kind_name(f->kind));
 	} else {
-		/* Version 1: exactly one of the keys, with the digest. */
+		/* Version 1: exactly one of the keys (the SHA-256 ones), with
+		 * the digest. */
 		json_object *v;
 		int n = 0;
-		for (int k = 0; k < CP_DIGEST_KIND_COUNT; k++) {
+		for (int k = 0; k <= CP_DIGEST_SPARSE_SHA256; k++) {
 			if (json_object_object_get_ex(o, cp_digest_kind_name(k), &v) && v) {
 				f->kind = (enum cp_digest_kind)k;
 				n++;

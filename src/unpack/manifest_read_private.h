@@ -21,6 +21,7 @@ enum kind {
 	K_REL,   /* normalised path below a bundle name */
 	K_HEX,   /* lowercase hex, even length, at most 2 * 64 digits */
 	K_SHA,   /* 64 lowercase hex digits */
+	K_XXH,   /* 32 lowercase hex digits (XXH3-128) */
 };
 
 enum { OPTIONAL = 0, REQUIRED = 1 };

@@ -38,7 +38,7 @@ same_core() {
 	local b
 	b=$(stat -c %b "$CP_BUNDLE_DIR/core")
 	((b <= blocks)) || cp_fail "$2: the bundle's core takes $b blocks, the original $blocks"
-	[[ $(cp_manifest '.files[] | select(.path == "core") | .digest') == sparse_sha256 ]] ||
+	[[ $(cp_manifest '.files[] | select(.path == "core") | .digest') == sparse_xxh3_128 ]] ||
 		cp_fail "$2: the bundle's core is not stored sparse" "$CP_BUNDLE_DIR/manifest.json"
 	cp_log "$2: the bundle's core is the original, $b blocks"
 }

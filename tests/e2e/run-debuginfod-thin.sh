@@ -3,11 +3,11 @@
 # libc and the loader, and every debug file of them.  corepack --thin asks
 # it for each object and debug file by build-id and leaves out those it
 # sends back identical: the bundle is much smaller, its manifest (version
-# 3) lists each left out with build-id, kind, size and sha256.  coreunpack
-# without DEBUGINFOD_URLS stops before writing anything, listing what it
-# needs; --list shows what is remote; with the server it fetches and
-# checks them, and gdb, the originals and the server gone, shows the same
-# frames as on the full bundle.
+# 4; thin bundles came with version 3) lists each left out with build-id,
+# kind, size and sha256.  coreunpack without DEBUGINFOD_URLS stops before
+# writing anything, listing what it needs; --list shows what is remote;
+# with the server it fetches and checks them, and gdb, the originals and
+# the server gone, shows the same frames as on the full bundle.
 set -euo pipefail
 . "${CP_E2E_DIR:-$(dirname "$0")}/lib-debuginfod.sh"
 cp_init
@@ -67,9 +67,9 @@ cp_check "the thin bundle is much smaller ($thin_size bytes, full $full_size)"
 grep -q -E '^thin: [0-9]+ files \([0-9.]+ [KMG]?i?B\) left out, served by the debuginfod servers' "$CP_PACK_OUT" ||
 	cp_fail "corepack does not say how much was left out" "$CP_PACK_OUT"
 
-cp_check "the manifest is of version 3 and lists every left-out file, none of them in the tar"
+cp_check "the manifest is of version 4 and lists every left-out file, none of them in the tar"
 cp_extract "$thin"
-[[ $(cp_manifest .manifest_version) == 3 ]] || cp_fail "manifest_version is not 3"
+[[ $(cp_manifest .manifest_version) == 4 ]] || cp_fail "manifest_version is not 4"
 n_remote=$(cp_manifest '.remote | length')
 ((n_remote == ${#probes[@]})) ||
 	cp_fail "$n_remote files left out, expected ${#probes[@]} (every object and debug file the server has)" "$CP_BUNDLE_DIR/manifest.json"

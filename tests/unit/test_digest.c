@@ -1,7 +1,9 @@
 /*
  * Unit tests for digest.c: the sparse digest must not depend on where the
  * zeros are holes and where they are written data, and the plain mode must
- * be the SHA-256 that sha256sum prints.
+ * be the SHA-256 that sha256sum prints; the same for the XXH3-128 kinds
+ * (xxh128sum's value, and the sparse one as Python's xxhash module
+ * computes it from doc/bundle-format.md's definition).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +151,48 @@ static void test_plain_is_sha256sum(void **state)
 	assert_memory_equal(line, hex, 64);
 }
 
+/* FILE's digest of KIND, in hex. */
+static void digest_hex(const char *file, enum cp_digest_kind kind, char *hex)
+{
+	uint8_t d[CP_DIGEST_MAX];
+	uint64_t size;
+	int fd = open(file, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(cp_digest_fd_as(fd, file, kind, d, &size, NULL), 0);
+	close(fd);
+	cp_hex(d, cp_digest_kind_size(kind), hex);
+}
+
+static void test_xxh3(void **state)
+{
+	char a[300], b[300], cmd[400], line[128], hs[65], hd[65], hp[65];
+	snprintf(a, sizeof(a), "%s/xsparse", dir);
+	snprintf(b, sizeof(b), "%s/xdense", dir);
+	make_file(a, 1);
+	make_file(b, 0);
+	/* The sparse kind: the same for holes and written zeros, and the
+	 * value of the format reference's definition, computed with
+	 * Python's xxhash 3.0.0 (xxh3_128 over index + chunk). */
+	digest_hex(a, CP_DIGEST_SPARSE_XXH3_128, hs);
+	digest_hex(b, CP_DIGEST_SPARSE_XXH3_128, hd);
+	assert_string_equal(hs, hd);
+	assert_string_equal(hs, "b152118e5a62cd8841da980540af7cb9");
+	/* The plain kind: what xxh128sum prints (and Python's xxhash). */
+	digest_hex(a, CP_DIGEST_XXH3_128, hp);
+	assert_string_equal(hp, "e200ab036d5b382fd71717c8da789c73");
+	snprintf(cmd, sizeof(cmd), "xxh128sum '%s'", b);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	assert_memory_equal(line, hp, 32);
+	/* Not the SHA-256 kinds under another name. */
+	char h2[65];
+	digest_hex(a, CP_DIGEST_SPARSE_SHA256, h2);
+	assert_int_equal(strlen(h2), 64);
+	assert_int_equal(strlen(hs), 32);
+}
+
 static void test_errors(void **state)
 {
 	uint8_t d[32];
@@ -167,6 +211,7 @@ int main(void)
 	    cmocka_unit_test(test_streaming_matches_file),
 	    cmocka_unit_test(test_content_matters),
 	    cmocka_unit_test(test_plain_is_sha256sum),
+	    cmocka_unit_test(test_xxh3),
 	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -679,6 +679,57 @@ static void test_version2(void **state)
 	assert_refused(root, EINVAL, "the manifest cannot list digests.json");
 }
 
+/* Version 4: the core's digest kind is an XXH3-128 one, 32 hex digits in
+ * digests.json; an XXH3-128 kind in an older version is refused. */
+static void test_version4_xxh3(void **state)
+{
+	json_object *root = base_v2();
+	set(root, NULL, "manifest_version", json_object_new_int(4));
+	set(root, "files.0", "digest", json_object_new_string("sparse_xxh3_128"));
+	struct cp_manifest *m = NULL;
+	struct cp_error err;
+	assert_int_equal(parse_json(root, &m, &err), 0);
+	assert_int_equal(m->version, 4);
+	assert_int_equal(m->files[0].kind, CP_DIGEST_SPARSE_XXH3_128);
+	assert_true(m->files[0].sparse);
+	assert_int_equal(cp_digest_kind_size(m->files[0].kind), 16);
+
+	char text[4096];
+	const char *from = "\"sparse_sha256\": \"" SHA_A "\"";
+	const char *at_ = strstr(digests_json, from);
+	assert_non_null(at_);
+	snprintf(text, sizeof(text), "%.*s\"sparse_xxh3_128\": \"%s\"%s", (int)(at_ - digests_json),
+	         digests_json, "00112233445566778899aabbccddeeff", at_ + strlen(from));
+	if (cp_manifest_take_digests(m, text, strlen(text), &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(m->files[0].have_digest);
+	assert_int_equal(m->files[0].digest[0], 0x00);
+	assert_int_equal(m->files[0].digest[15], 0xff);
+	/* A SHA-256's 64 digits under the XXH3-128 key. */
+	snprintf(text, sizeof(text), "%.*s\"sparse_xxh3_128\": \"%s\"%s", (int)(at_ - digests_json),
+	         digests_json, SHA_A, at_ + strlen(from));
+	cp_error_clear(&err);
+	assert_int_equal(cp_manifest_take_digests(m, text, strlen(text), &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "files[0].sparse_xxh3_128: '"));
+	assert_non_null(strstr(err.msg, "is not an xxh3_128 (32 lowercase hex digits)"));
+	cp_manifest_free(m);
+
+	/* The XXH3-128 kinds came with version 4. */
+	for (int version = 2; version <= 3; version++) {
+		root = base_v2();
+		set(root, NULL, "manifest_version", json_object_new_int(version));
+		set(root, "files.0", "digest", json_object_new_string("sparse_xxh3_128"));
+		assert_refused(root, EINVAL,
+		               "files[0].digest: 'sparse_xxh3_128' needs manifest version 4");
+	}
+	root = base();
+	json_object *f0 = json_object_array_get_idx(at(root, "files"), 0);
+	json_object_object_del(f0, "sparse_sha256");
+	json_object_object_add(f0, "sparse_xxh3_128",
+	                       json_object_new_string("00112233445566778899aabbccddeeff"));
+	assert_refused(root, EINVAL, "files[0]: needs one of sha256 and sparse_sha256");
+}
+
 /* JSON that json-c would need gigabytes to hold is refused before it is
  * parsed: a manifest of "{}" within the size cap (measured: 784 bytes of
  * heap each, 4.2 GB for 16 MiB of them). */
@@ -793,13 +844,14 @@ static void test_version3_remote(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_version2),       cmocka_unit_test(test_json_bomb),
-	    cmocka_unit_test(test_valid),          cmocka_unit_test(test_minimal),
-	    cmocka_unit_test(test_malformed_json), cmocka_unit_test(test_too_deep),
-	    cmocka_unit_test(test_too_large),      cmocka_unit_test(test_missing_fields),
-	    cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_huge_values),
-	    cmocka_unit_test(test_bad_strings),    cmocka_unit_test(test_inconsistent),
-	    cmocka_unit_test(test_gdb_paths),      cmocka_unit_test(test_version3_remote),
+	    cmocka_unit_test(test_version2),        cmocka_unit_test(test_version4_xxh3),
+	    cmocka_unit_test(test_json_bomb),       cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_minimal),         cmocka_unit_test(test_malformed_json),
+	    cmocka_unit_test(test_too_deep),        cmocka_unit_test(test_too_large),
+	    cmocka_unit_test(test_missing_fields),  cmocka_unit_test(test_wrong_types),
+	    cmocka_unit_test(test_huge_values),     cmocka_unit_test(test_bad_strings),
+	    cmocka_unit_test(test_inconsistent),    cmocka_unit_test(test_gdb_paths),
+	    cmocka_unit_test(test_version3_remote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
