@@ -49,8 +49,12 @@
 #include "corepack/digest.h"
 #include "corepack/layout.h"
 #include "corepack/tar_read.h"
+#include "file_sink.h"
 
 #define READ_BLOCK (1024 * 1024)
+/* The file sink's ring: 4 MiB of decompressed data ahead of the writes. */
+#define SINK_SLOTS 4
+#define SINK_SLOT_SIZE (1024 * 1024)
 
 struct rec {
 	uint8_t digest[CP_DIGEST_MAX]; /* of KIND */
@@ -79,7 +83,7 @@ struct reader {
 	struct cp_entry_validator *v;
 	struct rec *recs; /* by node id */
 	size_t n_recs;
-	struct cp_any_digest *dg; /* the entry's digest */
+	struct cp_file_sink *sink; /* digests and writes the entry's data */
 	char *manifest, *digests;
 	size_t manifest_len, digests_len;
 	int have_manifest, have_digests;
@@ -321,35 +325,15 @@ static int admit_file(struct reader *r, const char *path, const struct cp_tar_en
 	return check_room(r, need + r->dense_left, "it and the files after it need");
 }
 
-static int write_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf = (const uint8_t *)buf + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /*
  * Stream the current entry's data: digested as REC's kind, which is the
  * way it is stored (a file with holes by a sparse digest, which skips
- * them),
- * written at its offset to WFD when >= 0 so holes stay holes, and copied
- * into CAPTURE (CAPTURE_LEN bytes, zero-filled) when given.
+ * them), written at its offset to WFD when >= 0 so holes stay holes (both
+ * by the file sink's thread, file_sink.h), and copied into CAPTURE
+ * (CAPTURE_LEN bytes, zero-filled) when given.
  */
-static int copy_data(struct reader *r, const struct cp_tar_entry *te, struct rec *rec, int wfd,
-                     char *capture, size_t capture_len)
+static int feed_data(struct reader *r, char *capture, size_t capture_len)
 {
-	uint64_t pos = 0;
-	cp_any_digest_init(r->dg, (enum cp_digest_kind)rec->kind);
 	for (;;) {
 		const void *buf;
 		size_t len;
@@ -360,19 +344,28 @@ static int copy_data(struct reader *r, const struct cp_tar_entry *te, struct rec
 		if (rc < 0)
 			return stream_failed(r, rc, "in");
 		if (rc == 0)
-			break;
+			return 0;
 		/* tar_read.c hands out increasing offsets within the size. */
-		cp_any_digest_zeros(r->dg, off - pos);
-		cp_any_digest_data(r->dg, buf, len);
 		if (capture && off < capture_len)
 			memcpy(capture + off, buf,
 			       len < capture_len - (size_t)off ? len : capture_len - (size_t)off);
-		if (wfd >= 0 && (rc = write_all(wfd, buf, len, off)) < 0)
+		if ((rc = cp_file_sink_data(r->sink, buf, len, off)) < 0)
 			return fail(r, -rc, "cannot write '%s': %s", r->entry, strerror(-rc));
-		pos = off + len;
 	}
-	cp_any_digest_zeros(r->dg, te->size - pos);
-	cp_any_digest_final(r->dg, rec->digest);
+}
+
+static int copy_data(struct reader *r, const struct cp_tar_entry *te, struct rec *rec, int wfd,
+                     char *capture, size_t capture_len)
+{
+	cp_file_sink_begin(r->sink, wfd, (enum cp_digest_kind)rec->kind);
+	int rc = feed_data(r, capture, capture_len);
+	/* The sink lets go of WFD before the caller closes it, whatever
+	 * happened. */
+	int wr = cp_file_sink_end(r->sink, te->size, rec->digest);
+	if (rc < 0)
+		return rc;
+	if (wr < 0)
+		return fail(r, -wr, "cannot write '%s': %s", r->entry, strerror(-wr));
 	if (wfd >= 0 && ftruncate(wfd, (off_t)te->size) < 0)
 		return fail(r, errno, "cannot write '%s': %s", r->entry, strerror(errno));
 	return 0;
@@ -824,7 +817,8 @@ int cp_bundle_read_fd(const char *path, int fd, uint64_t file_size,
 	                   .stage = opts->stage};
 	int rc;
 	cp_escape(path, r.shown, sizeof(r.shown));
-	if (!(r.c = calloc(1, sizeof(*r.c))) || !(r.dg = cp_any_digest_new()) ||
+	if (!(r.c = calloc(1, sizeof(*r.c))) ||
+	    cp_file_sink_new(SINK_SLOTS, SINK_SLOT_SIZE, &r.sink) < 0 ||
 	    cp_entry_validator_new(&r.v) < 0) {
 		rc = cp_error_set(err, ENOMEM, "out of memory");
 		goto out;
@@ -841,7 +835,7 @@ out:
 	if (rc == 0 && r.c && !(r.c->top = strdup(cp_entry_validator_top(r.v))))
 		rc = cp_error_set(err, ENOMEM, "out of memory");
 	free(r.buf);
-	cp_any_digest_free(r.dg);
+	cp_file_sink_free(r.sink);
 	free(r.recs);
 	free(r.manifest);
 	free(r.digests);
