@@ -29,6 +29,9 @@ int cp_open_regular(const char *path, int flags, struct stat *st);
 /* Read all LEN bytes at OFF; 0, -errno, or -EIO when the file ends
  * first. */
 int cp_pread_full(int fd, void *buf, size_t len, uint64_t off);
+/* Write all LEN bytes at OFF; 0, -errno, or -EIO when a write writes
+ * nothing. */
+int cp_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 
 /*
  * The whole of the regular file PATH, at most CAP bytes, into *OUT (NUL

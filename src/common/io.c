@@ -51,6 +51,25 @@ int cp_pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+int cp_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
 int cp_read_file_capped(const char *path, size_t cap, char **out, size_t *len, struct cp_error *err)
 {
 	struct stat st;

@@ -26,11 +26,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corepack/digest.h"
+#include "corepack/thread.h"
 #include "read_pipe.h"
 
 /* Pieces queued: every slot's block plus the holes between them. */
@@ -287,17 +287,11 @@ int cp_read_pipe_new(size_t n_slots, size_t slot_size, struct cp_read_pipe **out
 		cp_read_pipe_free(p);
 		return -ENOMEM;
 	}
-	/* The threads take no signals: the front end's handlers run in the
-	 * main thread, which checks the cancel flag.  Without both threads
-	 * the caller's thread does their work. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	while (p->n_readers < READERS &&
-	       pthread_create(&p->readers[p->n_readers], NULL, reader, p) == 0)
+	/* The threads take no signals (thread.h).  Without both threads the
+	 * caller's thread does their work. */
+	while (p->n_readers < READERS && cp_thread_start(&p->readers[p->n_readers], reader, p) == 0)
 		p->n_readers++;
-	int h_up = p->n_readers > 0 && pthread_create(&p->hasher, NULL, hasher, p) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int h_up = p->n_readers > 0 && cp_thread_start(&p->hasher, hasher, p) == 0;
 	if (h_up)
 		p->threaded = 1;
 	else

@@ -15,12 +15,12 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "corepack/digest.h"
+#include "corepack/io.h"
+#include "corepack/thread.h"
 #include "file_sink.h"
 
 struct slot {
@@ -49,23 +49,6 @@ struct cp_file_sink {
 	int err;      /* the first write error, -errno */
 };
 
-static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* Digest and write one piece; the write's error, or 0.  ERR: an earlier
  * write failed, so nothing is written any more. */
 static int process(struct cp_file_sink *s, const uint8_t *buf, size_t len, uint64_t off, int err)
@@ -73,7 +56,7 @@ static int process(struct cp_file_sink *s, const uint8_t *buf, size_t len, uint6
 	cp_any_digest_zeros(s->dg, off - s->pos);
 	cp_any_digest_data(s->dg, buf, len);
 	s->pos = off + len;
-	return err || s->fd < 0 ? 0 : pwrite_all(s->fd, buf, len, off);
+	return err || s->fd < 0 ? 0 : cp_pwrite_full(s->fd, buf, len, off);
 }
 
 static void *sink_thread(void *arg)
@@ -123,14 +106,9 @@ int cp_file_sink_new(size_t n_slots, size_t slot_size, struct cp_file_sink **out
 		cp_file_sink_free(s);
 		return -ENOMEM;
 	}
-	/* The thread takes no signals: the front end's handlers run in the
-	 * main thread, which checks the cancel flag.  Without a thread the
-	 * caller's thread does its work. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	s->threaded = pthread_create(&s->thread, NULL, sink_thread, s) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* The thread takes no signals (thread.h).  Without it the caller's
+	 * thread does its work. */
+	s->threaded = cp_thread_start(&s->thread, sink_thread, s) == 0;
 	*out = s;
 	return 0;
 }
