@@ -50,8 +50,11 @@
 #include "corepack/layout.h"
 #include "corepack/tar_read.h"
 #include "file_sink.h"
+#include "read_ahead.h"
 
 #define READ_BLOCK (1024 * 1024)
+/* A regular file's read-ahead: 4 MiB read before the decompressor asks. */
+#define READ_AHEAD_SLOTS 4
 /* The file sink's ring: 4 MiB of decompressed data ahead of the writes. */
 #define SINK_SLOTS 4
 #define SINK_SLOT_SIZE (1024 * 1024)
@@ -75,7 +78,8 @@ struct reader {
 	struct cp_error *err;
 	struct cp_stage *stage; /* NULL when listing */
 	int fd;
-	uint8_t *buf;
+	uint8_t *buf;                 /* a pipe's reads */
+	struct cp_read_ahead *ra;     /* a regular file's reads, ahead in a thread */
 	uint64_t file_size, consumed; /* of the (compressed) bundle file */
 	uint64_t expanded;            /* tar bytes out of the decompressor */
 	struct archive *a;
@@ -142,7 +146,15 @@ static la_ssize_t read_cb(struct archive *a, void *ctx, const void **buf)
 			archive_set_error(a, EINTR, "interrupted");
 			return -1;
 		}
-		ssize_t n = read(r->fd, r->buf, READ_BLOCK);
+		ssize_t n;
+		if (r->ra) {
+			n = cp_read_ahead_next(r->ra, buf);
+			if (n < 0)
+				errno = (int)-n;
+		} else {
+			n = read(r->fd, r->buf, READ_BLOCK);
+			*buf = r->buf;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -152,7 +164,6 @@ static la_ssize_t read_cb(struct archive *a, void *ctx, const void **buf)
 		r->consumed += (uint64_t)n;
 		if (r->o->progress)
 			r->o->progress(r->o->progress_ctx, r->consumed, r->file_size);
-		*buf = r->buf;
 		return n;
 	}
 }
@@ -733,7 +744,12 @@ static int open_archive(struct reader *r)
 	if (r->fd < 0 &&
 	    (rc = cp_bundle_open(r->path, r->shown, &r->fd, &r->file_size, r->err)) < 0)
 		return rc;
-	if (!(r->buf = malloc(READ_BLOCK)) || !(r->a = archive_read_new()))
+	struct stat st;
+	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode))
+		rc = cp_read_ahead_new(r->fd, READ_AHEAD_SLOTS, READ_BLOCK, &r->ra);
+	else
+		rc = (r->buf = malloc(READ_BLOCK)) ? 0 : -ENOMEM;
+	if (rc < 0 || !(r->a = archive_read_new()))
 		return cp_error_set(r->err, ENOMEM, "out of memory");
 	/* Only what corepack writes: less code facing the input. */
 	if (archive_read_support_format_raw(r->a) != ARCHIVE_OK ||
@@ -834,6 +850,7 @@ out:
 	cp_tar_reader_free(r.tar);
 	if (r.a)
 		archive_read_free(r.a);
+	cp_read_ahead_free(r.ra);
 	if (r.fd >= 0)
 		close(r.fd);
 	if (rc == 0 && r.c && !(r.c->top = strdup(cp_entry_validator_top(r.v))))
