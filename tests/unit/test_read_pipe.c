@@ -3,7 +3,9 @@
  * cover the file exactly, carry the file's bytes, and the digest is the
  * one cp_digest_file() computes; a file stopped early, cut short or
  * unreadable ends with a clear piece and leaves the pipe ready for the
- * next file.  Files live under the working directory (the build tree).
+ * next file.  Small regions (a sparse core's one-page ones) share a slot
+ * and still come out one piece each, with their holes.  Files live under the working directory (the
+ * build tree).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,16 +86,14 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Read the whole file through P, checking every piece against F, and
- * return its digest. */
-static void read_all(struct fixture *f, struct cp_read_pipe *p, enum cp_read_hash hash,
-                     uint8_t out[32], size_t slot_size)
+/* Take every piece of the file P was begun on (SIZE bytes, contents
+ * DATA), checking each: in order, covering the file, at most SLOT_SIZE,
+ * the file's bytes, holes of zeros.  Counts the pieces of each kind. */
+static void take_all(struct cp_read_pipe *p, const uint8_t *data, uint64_t size, size_t slot_size,
+                     size_t *n_data, size_t *n_holes)
 {
-	struct cp_file_reader rd;
-	cp_file_reader_init(&rd, f->fd, FILE_SIZE, 1);
-	cp_read_pipe_begin(p, &rd, regions, N_REGIONS, FILE_SIZE, hash);
 	uint64_t pos = 0;
-	size_t n_data = 0, n_holes = 0;
+	*n_data = *n_holes = 0;
 	for (;;) {
 		struct cp_piece pc;
 		cp_read_pipe_next(p, &pc);
@@ -104,16 +104,28 @@ static void read_all(struct fixture *f, struct cp_read_pipe *p, enum cp_read_has
 		assert_true(pc.len > 0);
 		if (pc.kind == CP_PIECE_DATA) {
 			assert_true(pc.len <= slot_size);
-			assert_memory_equal(pc.data, f->data + pos, pc.len);
-			n_data++;
+			assert_memory_equal(pc.data, data + pos, pc.len);
+			(*n_data)++;
 		} else {
 			for (uint64_t i = 0; i < pc.len; i++)
-				assert_int_equal(f->data[pos + i], 0);
-			n_holes++;
+				assert_int_equal(data[pos + i], 0);
+			(*n_holes)++;
 		}
 		pos += pc.len;
 	}
-	assert_int_equal(pos, FILE_SIZE);
+	assert_int_equal(pos, size);
+}
+
+/* Read the whole file through P, checking every piece against F, and
+ * return its digest. */
+static void read_all(struct fixture *f, struct cp_read_pipe *p, enum cp_read_hash hash,
+                     uint8_t out[32], size_t slot_size)
+{
+	struct cp_file_reader rd;
+	cp_file_reader_init(&rd, f->fd, FILE_SIZE, 1);
+	cp_read_pipe_begin(p, &rd, regions, N_REGIONS, FILE_SIZE, hash);
+	size_t n_data, n_holes;
+	take_all(p, f->data, FILE_SIZE, slot_size, &n_data, &n_holes);
 	uint64_t data = 0;
 	for (size_t i = 0; i < N_REGIONS; i++)
 		data += regions[i].len;
@@ -240,6 +252,90 @@ static void test_read_error(void **state)
 	cp_read_pipe_free(p);
 }
 
+/* A sparse core's shape: hundreds of one-page regions with holes between,
+ * a large one among them, a one-byte one.  With 64 KiB slots, 16 pages
+ * share a slot; the pieces are still one per region and per hole. */
+#define SMALL_SIZE (8 * MIB)
+#define N_SMALL 400
+static void test_small_regions(void **state)
+{
+	(void)state;
+	struct cp_region *rs = calloc(N_SMALL + 2, sizeof(*rs));
+	uint8_t *data = calloc(1, SMALL_SIZE);
+	assert_non_null(rs);
+	assert_non_null(data);
+	size_t n = 0;
+	for (size_t i = 0; i < N_SMALL / 2; i++)
+		rs[n++] = (struct cp_region){i * 16384 + 8192, 4096};
+	rs[n++] = (struct cp_region){4 * MIB, MIB + 5000}; /* larger than a slot */
+	rs[n++] = (struct cp_region){5 * MIB + 12288, 1};
+	for (size_t i = 0; i < N_SMALL / 2; i++)
+		rs[n++] = (struct cp_region){6 * MIB + i * 8192, 4096};
+	char path[] = "cp-test-pipe-small.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < n; i++) {
+		fill(data + rs[i].off, rs[i].len, 77 + i);
+		assert_int_equal(pwrite(fd, data + rs[i].off, rs[i].len, (off_t)rs[i].off),
+		                 (ssize_t)rs[i].len);
+	}
+	assert_int_equal(ftruncate(fd, SMALL_SIZE), 0);
+
+	struct cp_read_pipe *p;
+	const size_t slot = 16 * CP_READER_ALIGN;
+	assert_int_equal(cp_read_pipe_new(4, slot, &p), 0);
+	for (int sparse = 0; sparse < 2; sparse++) {
+		struct cp_file_reader rd;
+		cp_file_reader_init(&rd, fd, SMALL_SIZE, 1);
+		cp_read_pipe_begin(p, &rd, rs, n, SMALL_SIZE,
+		                   sparse ? CP_READ_HASH_SPARSE : CP_READ_HASH_PLAIN);
+		size_t n_data, n_holes;
+		take_all(p, data, SMALL_SIZE, slot, &n_data, &n_holes);
+		/* one piece per small region, one per slot of the large one */
+		assert_int_equal(n_data, n - 1 + (MIB + 5000 + slot - 1) / slot);
+		assert_int_equal(n_holes, n + 1); /* before each region, and after */
+		uint8_t got[32], want[32];
+		assert_int_equal(cp_read_pipe_end(p, got), 0);
+		uint64_t size;
+		struct cp_error err = {0};
+		assert_int_equal(cp_digest_file(path, sparse, want, &size, &err), 0);
+		assert_memory_equal(got, want, 32);
+		cp_file_reader_done(&rd);
+	}
+
+	/* Stopped in the middle of a batch, then the file cut short inside
+	 * one: the error where the data stopped. */
+	struct cp_file_reader rd;
+	cp_file_reader_init(&rd, fd, SMALL_SIZE, 0);
+	cp_read_pipe_begin(p, &rd, rs, n, SMALL_SIZE, CP_READ_HASH_SPARSE);
+	struct cp_piece pc;
+	for (int i = 0; i < 5; i++)
+		cp_read_pipe_next(p, &pc);
+	assert_int_equal(cp_read_pipe_end(p, NULL), -1);
+	cp_file_reader_done(&rd);
+	const uint64_t cut = 6 * MIB + 100 * 8192;
+	assert_int_equal(ftruncate(fd, (off_t)cut), 0);
+	cp_file_reader_init(&rd, fd, SMALL_SIZE, 0);
+	cp_read_pipe_begin(p, &rd, rs, n, SMALL_SIZE, CP_READ_HASH_SPARSE);
+	do
+		cp_read_pipe_next(p, &pc);
+	while (pc.kind == CP_PIECE_DATA || pc.kind == CP_PIECE_HOLE);
+	assert_int_equal(pc.kind, CP_PIECE_ERROR);
+	assert_int_equal(pc.err, 0);
+	assert_int_equal(pc.off, cut);
+	assert_int_equal(pc.off + pc.len, cut + 4096);
+	cp_read_pipe_next(p, &pc);
+	assert_int_equal(pc.kind, CP_PIECE_ERROR);
+	assert_int_equal(cp_read_pipe_end(p, NULL), -1);
+	cp_file_reader_done(&rd);
+
+	cp_read_pipe_free(p);
+	close(fd);
+	unlink(path);
+	free(data);
+	free(rs);
+}
+
 static void test_bad_shapes(void **state)
 {
 	(void)state;
@@ -259,6 +355,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_end_early, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_cut_short, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_error, setup, teardown),
+	    cmocka_unit_test(test_small_regions),
 	    cmocka_unit_test(test_bad_shapes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
