@@ -17,8 +17,8 @@
 
 struct cp_zstd_sink {
 	ZSTD_CCtx *zc;
-	uint8_t *zout; /* one output block */
-	size_t zout_size;
+	uint8_t *zout; /* compressed bytes not yet written: [0, zout_pos) */
+	size_t zout_size, zout_pos;
 };
 
 /* Set up Z for OPTS' level (default 3) and threads (default: online CPUs,
