@@ -138,6 +138,12 @@ static struct item plan_batch(struct cp_read_pipe *p)
 		it.n_reg++;
 		p->ri++;
 	}
+	/* An empty region neither ends a batch (its hole would be lost) nor
+	 * starts one (plan() skips it). */
+	while (p->regions[p->ri - 1].len == 0) {
+		it.n_reg--;
+		p->ri--;
+	}
 	const struct cp_region *last = &p->regions[p->ri - 1];
 	it.region_end = last->off + last->len;
 	it.len = it.region_end - it.off;
@@ -148,7 +154,8 @@ static struct item plan_batch(struct cp_read_pipe *p)
 /* Plan the next piece at the cursor and move past it. */
 static struct item plan(struct cp_read_pipe *p)
 {
-	while (p->ri < p->n_regions && p->pos >= p->regions[p->ri].off + p->regions[p->ri].len)
+	while (p->ri < p->n_regions && (p->pos >= p->regions[p->ri].off + p->regions[p->ri].len ||
+	                                p->regions[p->ri].len == 0))
 		p->ri++;
 	if (p->ri < p->n_regions && p->pos <= p->regions[p->ri].off &&
 	    p->regions[p->ri].len < p->slot_size)
