@@ -36,12 +36,8 @@
 
 #define BLOCK_SIZE (1024 * 1024)
 /* Blocks read ahead of the compressor: enough to cover a zstd job's
- * worth of input while the compressor waits for its workers.  2 MiB
- * reads (file_reader.h's largest): with caches dropped, the benchmark's
- * virtual disk served the core in 1 MiB direct reads markedly more
- * slowly (bench/run.sh, cold: 1.13x bsdtar's time against about 1.0x). */
-#define READ_SLOTS 6
-#define READ_BLOCK CP_READER_MAX
+ * worth of input while the compressor waits for its workers. */
+#define READ_SLOTS 8
 /* Files with this much data bypass the page cache where it holds none of
  * it (file_reader.h); smaller ones are read the ordinary way. */
 #define DIRECT_MIN (64ULL << 20)
@@ -240,7 +236,7 @@ static int add_fd(struct cp_bundle_writer *w, const char *name, int fd, const ch
 		goto out;
 	cp_file_reader_init(&rd, fd, size, data_size >= DIRECT_MIN);
 
-	if (!w->pipe && (r = cp_read_pipe_new(READ_SLOTS, READ_BLOCK, &w->pipe)) < 0) {
+	if (!w->pipe && (r = cp_read_pipe_new(READ_SLOTS, BLOCK_SIZE, &w->pipe)) < 0) {
 		r = cp_error_set(err, -r, "cannot read '%s': %s", host_path, strerror(-r));
 		goto out;
 	}

@@ -41,9 +41,8 @@
 
 /* Pieces queued: every slot's block plus the holes between them. */
 #define QUEUE_LEN 64
-/* Reads in flight: with caches dropped, four 2 MiB direct reads at a time
- * kept the benchmark's core coming faster than two (bench/run.sh). */
-#define READERS 4
+/* Reads in flight. */
+#define READERS 2
 
 struct item {
 	enum cp_piece_kind kind;
