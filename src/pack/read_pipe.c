@@ -14,7 +14,8 @@
  * to a piece of the queue (a batch), and given to the caller one piece per
  * region and per hole as before: a sparse core's 3,072 one-page regions
  * used to be 6,144 handoffs between threads while the compressor waited
- * (bench/run.sh: 20,000 context switches to pack its core, now 8,000).
+ * (bench/run.sh: 20,000 voluntary context switches to pack its core, now
+ * 8,000).
  *
  * Queue positions are counted from the start of the file: retired <=
  * hashed, released <= taken <= tail.  The cursor is moved under the mutex
