@@ -11,6 +11,14 @@
 #include <unistd.h>
 
 #include <xxhash.h>
+#ifdef CP_HAVE_XXH_DISPATCH
+/* libxxhash's x86 dispatcher (CMakeLists.txt): the same digest, with the
+ * widest vector unit the CPU has, chosen once at the first call. */
+#include <xxh_x86dispatch.h>
+#define cp_xxh3_128_update XXH3_128bits_update_dispatch
+#else
+#define cp_xxh3_128_update XXH3_128bits_update
+#endif
 
 #include "corepack/digest.h"
 #include "corepack/io.h"
@@ -28,7 +36,7 @@ static void hash_init(struct cp_hash *h, int xxh3, struct XXH3_state_s *xxh)
 static void hash_update(struct cp_hash *h, const void *buf, size_t len)
 {
 	if (h->xxh3)
-		XXH3_128bits_update(h->xxh, buf, len);
+		cp_xxh3_128_update(h->xxh, buf, len);
 	else
 		cp_sha256_update(&h->sha, buf, len);
 }
