@@ -79,7 +79,7 @@ struct cp_read_pipe {
 	pthread_cond_t cv_call; /* the caller: a piece ready, or end()'s wait */
 	int end_waits;          /* end() waits for the hasher */
 
-	uint8_t **slots; /* into SLAB */
+	uint8_t *slots; /* N_SLOTS of SLOT_SIZE bytes, back to back, in SLAB */
 	size_t n_slots, slot_size;
 	void *slab; /* the mapping the slots are in */
 	size_t slab_len;
@@ -124,6 +124,12 @@ static void retire(struct cp_read_pipe *p)
 	for (; p->retired < upto; p->retired++)
 		if (at(p, p->retired)->slot >= 0)
 			p->slots_used--;
+}
+
+/* Slot I's buffer. */
+static uint8_t *slot(const struct cp_read_pipe *p, int i)
+{
+	return p->slots + (size_t)i * p->slot_size;
 }
 
 /*
@@ -211,7 +217,7 @@ static int read_block(struct cp_read_pipe *p, struct item *it, uint8_t *buf, uin
  * an error as a whole: the caller stops at it anyway. */
 static void read_piece(struct cp_read_pipe *p, struct item *it)
 {
-	uint8_t *buf = p->slots[it->slot];
+	uint8_t *buf = slot(p, it->slot);
 	if (it->n_reg == 0) {
 		read_block(p, it, buf, it->off, it->len, it->region_end);
 		return;
@@ -270,7 +276,7 @@ static void hash_piece(struct cp_read_pipe *p, const struct item *it)
 	if (p->hash == CP_READ_HASH_NONE)
 		return;
 	if (it->kind == CP_PIECE_DATA && it->n_reg > 0) {
-		const uint8_t *buf = p->slots[it->slot];
+		const uint8_t *buf = slot(p, it->slot);
 		uint64_t pos = it->off;
 		for (size_t i = it->ri; i < it->ri + it->n_reg; i++) {
 			const struct cp_region *r = &p->regions[i];
@@ -280,7 +286,7 @@ static void hash_piece(struct cp_read_pipe *p, const struct item *it)
 			pos = r->off + r->len;
 		}
 	} else if (it->kind == CP_PIECE_DATA)
-		cp_any_digest_data(p->digest, p->slots[it->slot], (size_t)it->len);
+		cp_any_digest_data(p->digest, slot(p, it->slot), (size_t)it->len);
 	else if (it->kind == CP_PIECE_HOLE)
 		cp_any_digest_zeros(p->digest, it->len);
 }
@@ -371,12 +377,10 @@ static int alloc_slots(struct cp_read_pipe *p)
 		return -ENOMEM;
 	p->slab = m;
 	p->slab_len = map_len;
-	uint8_t *base = (uint8_t *)(((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1));
+	p->slots = (uint8_t *)(((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1));
 #ifdef MADV_HUGEPAGE
-	madvise(base, map_len - (size_t)(base - (uint8_t *)m), MADV_HUGEPAGE);
+	madvise(p->slots, map_len - (size_t)(p->slots - (uint8_t *)m), MADV_HUGEPAGE);
 #endif
-	for (size_t i = 0; i < p->n_slots; i++)
-		p->slots[i] = base + i * p->slot_size;
 	return 0;
 }
 
@@ -390,9 +394,8 @@ int cp_read_pipe_new(size_t n_slots, size_t slot_size, struct cp_read_pipe **out
 		return -ENOMEM;
 	p->n_slots = n_slots;
 	p->slot_size = slot_size;
-	p->slots = calloc(n_slots, sizeof(*p->slots));
 	p->digest = cp_any_digest_new();
-	int ok = p->slots && p->digest && alloc_slots(p) == 0;
+	int ok = p->digest && alloc_slots(p) == 0;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv_read, NULL);
 	pthread_cond_init(&p->cv_hash, NULL);
@@ -426,7 +429,6 @@ void cp_read_pipe_free(struct cp_read_pipe *p)
 	pthread_cond_destroy(&p->cv_call);
 	if (p->slab)
 		munmap(p->slab, p->slab_len);
-	free(p->slots);
 	cp_any_digest_free(p->digest);
 	free(p);
 }
@@ -513,13 +515,13 @@ void cp_read_pipe_next(struct cp_read_pipe *p, struct cp_piece *out)
 	pthread_mutex_unlock(&p->mu);
 
 	if (it.kind == CP_PIECE_DATA && it.n_reg > 0) {
-		p->walk = (struct batch_walk){it.ri, it.ri + it.n_reg, it.off, p->slots[it.slot]};
+		p->walk = (struct batch_walk){it.ri, it.ri + it.n_reg, it.off, slot(p, it.slot)};
 		walk_next(p, out);
 		return;
 	}
 	*out = (struct cp_piece){it.kind, it.off, it.len, NULL, it.err};
 	if (it.kind == CP_PIECE_DATA)
-		out->data = p->slots[it.slot];
+		out->data = slot(p, it.slot);
 }
 
 int cp_read_pipe_end(struct cp_read_pipe *p, uint8_t out[32])
