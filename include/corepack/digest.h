@@ -42,6 +42,10 @@ struct cp_sparse_digest {
 	uint64_t index; /* chunk being filled */
 	size_t fill;    /* bytes of it seen */
 	int nonzero;    /* any of them nonzero */
+	/* CHUNK[FILL..] is all zero bytes, so a hole costs no copy; the data
+	 * copied in since the chunk began is at [DIRTY_LO, DIRTY_HI), zeroed
+	 * again once the chunk is digested. */
+	size_t dirty_lo, dirty_hi;
 	uint8_t chunk[CP_SPARSE_CHUNK];
 };
 

@@ -60,6 +60,8 @@ static void sparse_init(struct cp_sparse_digest *d, int xxh3, struct XXH3_state_
 	d->index = 0;
 	d->fill = 0;
 	d->nonzero = 0;
+	d->dirty_lo = d->dirty_hi = 0;
+	memset(d->chunk, 0, sizeof(d->chunk));
 }
 
 void cp_sparse_digest_init(struct cp_sparse_digest *d)
@@ -93,11 +95,13 @@ static void emit(struct cp_sparse_digest *d, const uint8_t *chunk, size_t len)
 	hash_update(&d->h, chunk, len);
 }
 
-/* Close the chunk being filled. */
+/* Close the chunk being filled, and zero what data it took. */
 static void flush(struct cp_sparse_digest *d)
 {
 	if (d->fill && d->nonzero)
 		emit(d, d->chunk, d->fill);
+	memset(d->chunk + d->dirty_lo, 0, d->dirty_hi - d->dirty_lo);
+	d->dirty_lo = d->dirty_hi = 0;
 	d->index++;
 	d->fill = 0;
 	d->nonzero = 0;
@@ -119,10 +123,13 @@ void cp_sparse_digest_data(struct cp_sparse_digest *d, const void *buf, size_t l
 		size_t n = CP_SPARSE_CHUNK - d->fill;
 		if (n > len)
 			n = len;
+		if (d->dirty_hi == 0)
+			d->dirty_lo = d->fill;
 		memcpy(d->chunk + d->fill, p, n);
 		if (!d->nonzero && !all_zero(p, n))
 			d->nonzero = 1;
 		d->fill += n;
+		d->dirty_hi = d->fill;
 		p += n;
 		len -= n;
 		if (d->fill == CP_SPARSE_CHUNK)
@@ -134,21 +141,19 @@ void cp_sparse_digest_zeros(struct cp_sparse_digest *d, uint64_t len)
 {
 	if (len == 0)
 		return;
+	/* The bytes past FILL are zeros already. */
 	if (d->fill) {
 		size_t n = CP_SPARSE_CHUNK - d->fill;
 		if (n > len)
 			n = (size_t)len;
-		memset(d->chunk + d->fill, 0, n);
 		d->fill += n;
 		len -= n;
 		if (d->fill == CP_SPARSE_CHUNK)
 			flush(d);
 	}
-	d->index += len / CP_SPARSE_CHUNK;
-	size_t rest = (size_t)(len % CP_SPARSE_CHUNK);
-	if (rest) {
-		memset(d->chunk, 0, rest);
-		d->fill = rest;
+	if (len) {
+		d->index += len / CP_SPARSE_CHUNK;
+		d->fill = (size_t)(len % CP_SPARSE_CHUNK);
 	}
 }
 

@@ -115,6 +115,58 @@ static void test_streaming_matches_file(void **state)
 	free(buf);
 }
 
+/* Holes where the chunk before had data (the chunk buffer is reused):
+ * random runs of data and zeros over a few chunks, the zeros fed as holes
+ * in pieces of random size, digest as when all of it is fed as data. */
+static void test_holes_after_data(void **state)
+{
+	(void)state;
+	const size_t size = 5 * CP_SPARSE_CHUNK + 777;
+	uint8_t *buf = calloc(1, size);
+	assert_non_null(buf);
+	struct cp_sparse_digest *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	assert_non_null(a);
+	assert_non_null(b);
+	uint64_t x = 12345;
+	for (int round = 0; round < 50; round++) {
+		memset(buf, 0, size);
+		for (size_t pos = 0; pos < size;) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			size_t run = 1 + (size_t)(x >> 40) % 9000;
+			if (run > size - pos)
+				run = size - pos;
+			if ((x >> 33) & 1)
+				for (size_t i = 0; i < run; i++)
+					buf[pos + i] = (uint8_t)(1 + ((x >> 20) + i) % 255);
+			pos += run;
+		}
+		cp_sparse_digest_init(a);
+		cp_sparse_digest_data(a, buf, size);
+		cp_sparse_digest_init(b);
+		for (size_t pos = 0; pos < size;) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			size_t n = 1 + (size_t)(x >> 40) % 5000;
+			if (n > size - pos)
+				n = size - pos;
+			int zero = 1;
+			for (size_t i = 0; i < n && zero; i++)
+				zero = buf[pos + i] == 0;
+			if (zero)
+				cp_sparse_digest_zeros(b, n);
+			else
+				cp_sparse_digest_data(b, buf + pos, n);
+			pos += n;
+		}
+		uint8_t want[32], got[32];
+		cp_sparse_digest_final(a, want);
+		cp_sparse_digest_final(b, got);
+		assert_memory_equal(want, got, 32);
+	}
+	free(a);
+	free(b);
+	free(buf);
+}
+
 static void test_content_matters(void **state)
 {
 	struct cp_sparse_digest *d = malloc(sizeof(*d));
@@ -208,6 +260,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_holes_or_zeros_same_digest),
+	    cmocka_unit_test(test_holes_after_data),
 	    cmocka_unit_test(test_streaming_matches_file),
 	    cmocka_unit_test(test_content_matters),
 	    cmocka_unit_test(test_plain_is_sha256sum),
