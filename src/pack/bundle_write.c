@@ -354,10 +354,11 @@ static void writer_free(struct cp_bundle_writer *w)
 		archive_write_close(w->a);
 		archive_write_free(w->a);
 	}
+	/* The sink's write-behind thread stops before the file closes. */
+	cp_zstd_sink_done(&w->zstd);
 	cp_outfile_done(&w->out);
 	free(w->top);
 	cp_read_pipe_free(w->pipe);
-	cp_zstd_sink_done(&w->zstd);
 	free(w);
 }
 

@@ -27,7 +27,10 @@
  *    a socket) is refused.
  *  - The bundle is created mode 0600 (mkstemp's), as the kernel creates a
  *    core: it holds the crashed process's memory.
- *  - The temporary file is written back as it grows (note_written()), so
+ *  - The bundle never fills the page cache: the zstd stream goes to the
+ *    temporary file with direct writes where they can be made
+ *    (cp_outfile_direct_io()), and anything written through the page
+ *    cache is written back and dropped as it grows (note_written()), so
  *    packing a core neither leaves the machine hundreds of megabytes of
  *    dirty pages nor keeps the bundle in its page cache.
  */
@@ -225,18 +228,61 @@ static void note_written(struct cp_outfile *f, size_t n)
 	}
 }
 
+/*
+ * Direct writes (O_DIRECT) of the temporary file: the bundle's pages never
+ * enter the page cache, and the kernel neither copies them there nor
+ * writes them back nor drops them after (note_written()'s calls, about a
+ * third of the system time of packing the benchmark's core: 0.53-0.58 s
+ * against 0.85-0.87 s in five alternated warm rounds; corepack then took
+ * 4.98-5.48 s against 5.05-5.58 s, and with caches dropped 5.66-6.44 s
+ * against 5.91-6.43 s).  A direct write must have its buffer, length and
+ * file offset aligned to the device's logical block size, which 4096
+ * covers.  The first write that is not aligned (a stream's last), or
+ * that the filesystem refuses (EINVAL), turns them off for good: the rest
+ * goes through the page cache and its writeback as before.
+ */
+#define DIRECT_ALIGN 4096u
+
+int cp_outfile_direct_io(struct cp_outfile *f)
+{
+	int fl;
+	if (f->temp && !f->direct_io && f->written == 0 && (fl = fcntl(f->fd, F_GETFL)) >= 0 &&
+	    fcntl(f->fd, F_SETFL, fl | O_DIRECT) == 0)
+		f->direct_io = 1;
+	return f->direct_io;
+}
+
+static void direct_io_off(struct cp_outfile *f)
+{
+	int fl = fcntl(f->fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(f->fd, F_SETFL, fl & ~O_DIRECT);
+	f->direct_io = 0;
+	f->flushed = f->written;
+}
+
 int cp_outfile_write(struct cp_outfile *f, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len > 0) {
+		if (f->direct_io && ((uintptr_t)p | len | f->written) % DIRECT_ALIGN)
+			direct_io_off(f);
 		ssize_t n = write(f->fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EINVAL && f->direct_io) {
+			direct_io_off(f);
+			continue;
+		}
 		if (n < 0)
 			return -errno;
 		p += n;
 		len -= (size_t)n;
-		note_written(f, (size_t)n);
+		if (f->direct_io) {
+			f->written += (size_t)n;
+			f->flushed = f->written;
+		} else
+			note_written(f, (size_t)n);
 	}
 	return 0;
 }

@@ -30,6 +30,7 @@ struct cp_outfile {
 	uint64_t written, flushed;
 	int writeback_errno;
 	int writeback_off; /* the filesystem has no sync_file_range() */
+	int direct_io;     /* O_DIRECT (cp_outfile_direct_io()) */
 };
 
 /* What cp_bundle_output_check() documents (bundle_write.h). */
@@ -41,6 +42,13 @@ int cp_outfile_check(const char *output, int force, int *direct, struct cp_error
  * cp_outfile_done() whatever this returns. */
 int cp_outfile_open(struct cp_outfile *f, const char *output, int force, int direct,
                     struct cp_error *err);
+
+/* Write the temporary file with O_DIRECT from now on, where the
+ * filesystem takes the flag; only before the first write.  Writes whose
+ * buffer, length and offset are aligned to 4096 bytes then bypass the page
+ * cache; the first that is not turns it off for good.  Returns whether it
+ * is on. */
+int cp_outfile_direct_io(struct cp_outfile *f);
 
 /* Write all LEN bytes of BUF; 0 or -errno. */
 int cp_outfile_write(struct cp_outfile *f, const void *buf, size_t len);

@@ -35,10 +35,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "corepack/digest.h"
 #include "corepack/thread.h"
+#include "huge_buf.h"
 #include "read_pipe.h"
 
 /* Pieces queued: every slot's block plus the holes between them. */
@@ -79,10 +79,11 @@ struct cp_read_pipe {
 	pthread_cond_t cv_call; /* the caller: a piece ready, or end()'s wait */
 	int end_waits;          /* end() waits for the hasher */
 
-	uint8_t *slots; /* N_SLOTS of SLOT_SIZE bytes, back to back, in SLAB */
+	/* N_SLOTS of SLOT_SIZE bytes, back to back, in huge pages for
+	 * direct reads (huge_buf.h) */
+	struct cp_huge_buf slab;
+	uint8_t *slots; /* slab.p */
 	size_t n_slots, slot_size;
-	void *slab; /* the mapping the slots are in */
-	size_t slab_len;
 	size_t slot_next;  /* the next slot to fill */
 	size_t slots_used; /* filled and not yet retired, oldest first */
 
@@ -356,34 +357,6 @@ static void stop_threads(struct cp_read_pipe *p, int hasher_up)
 	p->quit = 0;
 }
 
-/*
- * The slots, back to back in one mapping aligned to a huge page and
- * advised to be backed by transparent huge pages (where the kernel has
- * them: THP "always" or "madvise"; elsewhere it is ordinary pages).  A
- * direct read goes to the device as one request per physically contiguous
- * run of the buffer, up to the queue's max_segments: into 4 KiB pages, a
- * 1 MiB direct read was two requests on the benchmark's virtio disk (254
- * segments), one into a huge page.  Packing its core with caches dropped,
- * read requests went from 6,200-6,370 to 4,840-4,870 and the disk was busy
- * 1.2-1.9 s instead of 3.7-4.0 s (/proc/diskstats, two runs each).
- */
-static int alloc_slots(struct cp_read_pipe *p)
-{
-	const size_t huge = 2u << 20;
-	size_t len = p->n_slots * p->slot_size;
-	size_t map_len = ((len + huge - 1) & ~(huge - 1)) + huge;
-	void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return -ENOMEM;
-	p->slab = m;
-	p->slab_len = map_len;
-	p->slots = (uint8_t *)(((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1));
-#ifdef MADV_HUGEPAGE
-	madvise(p->slots, map_len - (size_t)(p->slots - (uint8_t *)m), MADV_HUGEPAGE);
-#endif
-	return 0;
-}
-
 int cp_read_pipe_new(size_t n_slots, size_t slot_size, struct cp_read_pipe **out)
 {
 	if (n_slots < 2 || n_slots >= QUEUE_LEN || slot_size == 0 || slot_size % CP_READER_ALIGN ||
@@ -395,7 +368,8 @@ int cp_read_pipe_new(size_t n_slots, size_t slot_size, struct cp_read_pipe **out
 	p->n_slots = n_slots;
 	p->slot_size = slot_size;
 	p->digest = cp_any_digest_new();
-	int ok = p->digest && alloc_slots(p) == 0;
+	int ok = p->digest && cp_huge_buf_alloc(&p->slab, n_slots * slot_size) == 0;
+	p->slots = p->slab.p;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv_read, NULL);
 	pthread_cond_init(&p->cv_hash, NULL);
@@ -427,8 +401,7 @@ void cp_read_pipe_free(struct cp_read_pipe *p)
 	pthread_cond_destroy(&p->cv_read);
 	pthread_cond_destroy(&p->cv_hash);
 	pthread_cond_destroy(&p->cv_call);
-	if (p->slab)
-		munmap(p->slab, p->slab_len);
+	cp_huge_buf_free(&p->slab);
 	cp_any_digest_free(p->digest);
 	free(p);
 }

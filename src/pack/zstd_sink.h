@@ -14,10 +14,13 @@
 #include "corepack/bundle_write.h"
 #include "corepack/error.h"
 #include "outfile.h"
+#include "write_behind.h"
 
 struct cp_zstd_sink {
 	ZSTD_CCtx *zc;
-	uint8_t *zout; /* compressed bytes not yet written: [0, zout_pos) */
+	struct cp_write_behind *wb; /* from the first feed on */
+	uint8_t *zout;              /* wb's buffer to fill: compressed bytes not yet
+	                             * written, [0, zout_pos) */
 	size_t zout_size, zout_pos;
 };
 
