@@ -8,12 +8,15 @@
  * WRITTEN, both under the mutex; a buffer's bytes belong to the caller
  * until submitted and to the thread until written.
  *
- * Hand-written because the bundle's temporary file is written with
- * O_DIRECT (outfile.c), which returns only when the device has the data:
- * 2-2.5 ms per 1 MiB on the benchmark's disk (dd oflag=direct, 400-470
- * MB/s).  Written in the compressing thread, that held libzstd's workers
- * up and packing the benchmark's core took longer (4 alternated warm
- * rounds: 5.42-6.16 s against 4.79-5.55 s through the page cache).
+ * Why a thread: the bundle's temporary file is written with O_DIRECT
+ * (outfile.c), and a direct write returns only when the device has the
+ * data, 2-2.5 ms per 1 MiB on the benchmark's disk (dd oflag=direct,
+ * 400-470 MB/s).  Written in the compressing thread (from buffers in
+ * 4 KiB pages), that held libzstd's workers up: packing the benchmark's
+ * core took 5.42-6.16 s against 4.79-5.55 s through the page cache (four
+ * alternated warm rounds).  io_uring (liburing) would queue the writes
+ * without a thread, but containers and kernel.io_uring_disabled often
+ * turn it off; a thread works everywhere.
  */
 #include <errno.h>
 #include <pthread.h>
