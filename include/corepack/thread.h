@@ -1,7 +1,8 @@
 /*
- * Worker threads of library code (the read pipe, the file sink): started
- * with every signal blocked, so that the front ends' handlers always run
- * in the main thread, which checks the cancel flag they set.
+ * Worker threads of library code (the read pipe, the write-behind, the
+ * file sink): started with every signal blocked, so that the front ends'
+ * handlers always run in the main thread, which checks the cancel flag
+ * they set.
  */
 #ifndef COREPACK_THREAD_H
 #define COREPACK_THREAD_H

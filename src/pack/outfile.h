@@ -2,7 +2,8 @@
  * The bundle's output file, for the bundle writer (internal to cp_pack):
  * the checks on the output name before any work, a temporary file beside
  * the output (mode 0600; unnamed, O_TMPFILE, where the filesystem allows)
- * written back to disk as it grows, and its commit (its data written out,
+ * written with direct writes where asked (cp_outfile_direct_io()) and
+ * otherwise written back to disk as it grows, and its commit (its data written out,
  * or with sync fsync'd, then linked or moved to the output name without
  * replacing an output that appeared meanwhile unless forced) or removal.  An existing character
  * device or FIFO given with force is written in place instead.
@@ -46,8 +47,9 @@ int cp_outfile_open(struct cp_outfile *f, const char *output, int force, int dir
 /* Write the temporary file with O_DIRECT from now on, where the
  * filesystem takes the flag; only before the first write.  Writes whose
  * buffer, length and offset are aligned to 4096 bytes then bypass the page
- * cache; the first that is not turns it off for good.  Returns whether it
- * is on. */
+ * cache; the first that is not, or that the filesystem refuses (EINVAL),
+ * turns it off for good and goes through the page cache.  Returns whether
+ * it is on. */
 int cp_outfile_direct_io(struct cp_outfile *f);
 
 /* Write all LEN bytes of BUF; 0 or -errno. */

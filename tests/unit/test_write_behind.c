@@ -5,7 +5,9 @@
  * left in the page cache; a failed write is reported by a later submit or
  * by flush and nothing more is written; freeing with buffers still queued
  * neither hangs nor leaks.  Files live under the working directory (the
- * build tree), not /tmp, which may be a tmpfs.
+ * build tree), not /tmp, which is often a tmpfs: there (Linux 6.6 on) a
+ * direct write lands in memory pages all the same, so the page cache is
+ * only checked elsewhere.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -112,7 +116,11 @@ static void check_output(const char *path, int direct)
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_size, size);
 	/* Before anything reads it: what went directly is not cached. */
-	if (direct)
+	struct statfs sf;
+	assert_int_equal(fstatfs(fd, &sf), 0);
+	if (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC)
+		print_message("tmpfs or ramfs here: page cache use not checked\n");
+	else if (direct)
 		assert_true(cached_fraction(fd, (size_t)N_FULL * BUF_SIZE) < 0.10);
 	uint8_t *back = malloc(size);
 	assert_non_null(back);
