@@ -1,7 +1,8 @@
 /*
  * The bundle writer's zstd compression (internal to cp_pack): libzstd's
  * streaming compressor with worker threads and a bounded job size, writing
- * its frames to the output file (outfile.h).
+ * its frames to the output file (outfile.h) through the write-behind
+ * (write_behind.h).
  */
 #ifndef COREPACK_ZSTD_SINK_H
 #define COREPACK_ZSTD_SINK_H
@@ -31,9 +32,10 @@ struct cp_zstd_sink {
 int cp_zstd_sink_init(struct cp_zstd_sink *z, const struct cp_bundle_opts *opts, const char *output,
                       struct cp_error *err);
 
-/* Compress LEN bytes of IN into OUT; END finishes the frame.  Returns 0,
- * -EIO with *ZERR set to libzstd's message, or -errno of a write with
- * *ZERR NULL. */
+/* Compress LEN bytes of IN into OUT; END finishes the frame and returns
+ * once all of it is written.  Returns 0, -EIO with *ZERR set to libzstd's
+ * message, or with *ZERR NULL -ENOMEM (the first call's buffers) or the
+ * -errno of a write (write_behind.h: possibly an earlier one's). */
 int cp_zstd_sink_feed(struct cp_zstd_sink *z, struct cp_outfile *out, const void *in, size_t len,
                       int end, const char **zerr);
 
