@@ -231,11 +231,11 @@ static void note_written(struct cp_outfile *f, size_t n)
 /*
  * Direct writes (O_DIRECT) of the temporary file: the bundle's pages never
  * enter the page cache, and the kernel neither copies them there nor
- * writes them back nor drops them after (note_written()'s calls, about a
- * third of the system time of packing the benchmark's core: 0.53-0.58 s
- * against 0.85-0.87 s in five alternated warm rounds; corepack then took
- * 4.98-5.48 s against 5.05-5.58 s, and with caches dropped 5.66-6.44 s
- * against 5.91-6.43 s).  A direct write must have its buffer, length and
+ * writes them back nor drops them after (note_written()'s calls): the
+ * system time of packing the benchmark's core averaged 0.53 and 0.58 s
+ * against 0.85 and 0.87 s in two sets of five alternated warm rounds, and
+ * corepack took 4.98-5.48 s against 5.05-5.58 s in the second; with
+ * caches dropped 5.66-6.44 s against 5.91-6.43 s.  A direct write must have its buffer, length and
  * file offset aligned to the device's logical block size, which 4096
  * covers.  The first write that is not aligned (a stream's last), or
  * that the filesystem refuses (EINVAL), turns them off for good: the rest
